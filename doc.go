@@ -1,0 +1,19 @@
+// Package redthread is the root of the redthread module: one binary that
+// follows stolen and sanctioned crypto funds and screens the people behind them.
+//
+// Layout and the allowed import directions (checked by layers_test.go):
+//
+//	cmd/redthread        thin main: runs internal/cli, maps errors to exit codes
+//	internal/model       core vocabulary; imports nothing internal
+//	internal/store       Pebble ledger store; imports model only
+//	internal/chain/...   chain adapters (eth JSON-RPC); import model only
+//	internal/importer    export-file readers; import model only
+//	internal/ingest      drives adapters and importers into the store
+//	internal/intel       attribution and entity loaders and the intel store
+//	internal/synth       synthetic ledgers with ground truth
+//	internal/screen      name, identifier and wallet screening
+//	internal/progress    progress reporting interface and renderers
+//	internal/cli         the command tree; may import every internal package
+//
+// Nothing imports internal/cli or cmd/. Engines never import net/http.
+package redthread
