@@ -1,0 +1,539 @@
+package store
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"fmt"
+	"math/big"
+	"sort"
+
+	"github.com/cockroachdb/pebble/v2"
+	"github.com/holiman/uint256"
+
+	"github.com/redthread/redthread/internal/model"
+)
+
+// Head returns the highest block with a stored transfer or header.
+func (s *Store) Head(chain model.Chain) (uint64, bool, error) {
+	p := chainPrefix(nil, pBlock, chain)
+	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: p, UpperBound: prefixEnd(p)})
+	if err != nil {
+		return 0, false, err
+	}
+	defer it.Close()
+	if !it.Last() {
+		return 0, false, it.Error()
+	}
+	return binary.BigEndian.Uint64(it.Key()[len(p):]), true, nil
+}
+
+// BlockInfo is what the store keeps of a block header.
+type BlockInfo struct {
+	Number     uint64
+	Time       int64
+	Hash       string // empty when the block came from an export file
+	ParentHash string
+}
+
+// Block returns the stored header facts of a block.
+func (s *Store) Block(chain model.Chain, n uint64) (BlockInfo, bool, error) {
+	v, ok, err := s.get(blockKey(nil, chain, n))
+	if err != nil || !ok {
+		return BlockInfo{}, ok, err
+	}
+	bi, err := decodeBlockValue(n, v)
+	return bi, err == nil, err
+}
+
+// BlockHash returns the stored hash of a block, for reorg detection.
+func (s *Store) BlockHash(chain model.Chain, n uint64) (string, bool, error) {
+	bi, ok, err := s.Block(chain, n)
+	return bi.Hash, ok && bi.Hash != "", err
+}
+
+func decodeBlockValue(n uint64, v []byte) (BlockInfo, error) {
+	bi := BlockInfo{Number: n}
+	t, k := binary.Varint(v)
+	if k <= 0 {
+		return bi, errCorrupt
+	}
+	bi.Time = t
+	v = v[k:]
+	for _, dst := range []*string{&bi.Hash, &bi.ParentHash} {
+		l, rest, err := readUvarint(v)
+		if err != nil || uint64(len(rest)) < l {
+			return bi, errCorrupt
+		}
+		*dst = string(rest[:l])
+		v = rest[l:]
+	}
+	return bi, nil
+}
+
+// Address returns the canonical text of an address id.
+func (s *Store) Address(id uint64) (model.Chain, string, error) {
+	v, ok, err := s.get(idKey(nil, pAddrRev, id))
+	if err != nil {
+		return "", "", err
+	}
+	if !ok || len(v) < 1 || len(v) < 1+int(v[0]) {
+		return "", "", fmt.Errorf("address id %d: %w", id, errCorrupt)
+	}
+	chain := model.Chain(v[1 : 1+int(v[0])])
+	return chain, addrText(chain, v[1+int(v[0]):]), nil
+}
+
+// ID returns the id of a canonical address, if it is known.
+func (s *Store) ID(chain model.Chain, addr string) (uint64, bool, error) {
+	k := addrBytes(chainPrefix(nil, pAddr, chain), chain, addr)
+	v, ok, err := s.get(k)
+	if err != nil || !ok {
+		return 0, false, err
+	}
+	id, _, err := readUvarint(v)
+	return id, err == nil, err
+}
+
+// names resolves ids to addresses with a small memo.
+type names struct {
+	s *Store
+	m map[uint64]string
+}
+
+func (n *names) get(id uint64) (string, error) {
+	if id == 0 {
+		return model.NativeAsset, nil
+	}
+	if a, ok := n.m[id]; ok {
+		return a, nil
+	}
+	_, a, err := n.s.Address(id)
+	if err != nil {
+		return "", err
+	}
+	if n.m == nil {
+		n.m = make(map[uint64]string)
+	}
+	n.m[id] = a
+	return a, nil
+}
+
+// ScanTransfers calls fn for every transfer of a chain with fromBlock ≤ block
+// ≤ toBlock, in chain order. The transfer passed to fn is reused.
+func (s *Store) ScanTransfers(ctx context.Context, chain model.Chain, fromBlock, toBlock uint64, fn func(*model.Transfer) error) error {
+	lo := transferKey(nil, chain, fromBlock, 0)
+	var hi []byte
+	if toBlock == ^uint64(0) {
+		hi = prefixEnd(chainPrefix(nil, pTransfer, chain))
+	} else {
+		hi = transferKey(nil, chain, toBlock+1, 0)
+	}
+	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: hi})
+	if err != nil {
+		return err
+	}
+	defer it.Close()
+	nm := names{s: s}
+	var t model.Transfer
+	var r rawTransfer
+	var curBlock uint64 = ^uint64(0)
+	var curTime int64
+	for ok := it.First(); ok; ok = it.Next() {
+		_, block, pos, err := decodeTransferKey(it.Key())
+		if err != nil {
+			return err
+		}
+		if err := decodeTransferValue(it.Value(), &r); err != nil {
+			return fmt.Errorf("transfer %s/%d/%d: %w", chain, block, pos, err)
+		}
+		if block != curBlock {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			bi, _, err := s.Block(chain, block)
+			if err != nil {
+				return err
+			}
+			curBlock, curTime = block, bi.Time
+		}
+		t = model.Transfer{Chain: chain, Block: block, Time: curTime, Position: pos, TxHash: r.hash, Kind: r.kind, Amount: r.amount}
+		if t.From, err = nm.get(r.from); err != nil {
+			return err
+		}
+		if t.To, err = nm.get(r.to); err != nil {
+			return err
+		}
+		if t.Asset, err = nm.get(r.asset); err != nil {
+			return err
+		}
+		if len(nm.m) > 1<<20 {
+			clear(nm.m)
+		}
+		if err := fn(&t); err != nil {
+			return err
+		}
+	}
+	return it.Error()
+}
+
+// Digest is a SHA-256 over the store's logical contents (every key and merged
+// value in order), equal for stores holding the same data however they were
+// written.
+func (s *Store) Digest() ([32]byte, error) {
+	var out [32]byte
+	it, err := s.db.NewIter(nil)
+	if err != nil {
+		return out, err
+	}
+	defer it.Close()
+	h := sha256.New()
+	var n [8]byte
+	for ok := it.First(); ok; ok = it.Next() {
+		k, v := it.Key(), it.Value()
+		binary.BigEndian.PutUint64(n[:], uint64(len(k)))
+		h.Write(n[:])
+		h.Write(k)
+		binary.BigEndian.PutUint64(n[:], uint64(len(v)))
+		h.Write(n[:])
+		h.Write(v)
+	}
+	if err := it.Error(); err != nil {
+		return out, err
+	}
+	copy(out[:], h.Sum(nil))
+	return out, nil
+}
+
+// ChainStats returns the number of transfers stored for a chain.
+func (s *Store) ChainStats(chain model.Chain) (uint64, error) {
+	v, ok, err := s.get(chainPrefix(nil, pChainStat, chain))
+	if err != nil || !ok {
+		return 0, err
+	}
+	var c counters
+	if err := c.decode(v); err != nil {
+		return 0, err
+	}
+	return c[0].Uint64(), nil
+}
+
+// Direction selects incoming, outgoing or both kinds of adjacency.
+type Direction uint8
+
+// Directions.
+const (
+	Both Direction = iota
+	In
+	Out
+)
+
+// Edge is one transfer seen from one address.
+type Edge struct {
+	Block        uint64
+	Time         int64
+	Position     model.Position
+	Dir          Direction // In or Out, relative to the address
+	Counterparty string
+	Asset        string
+	Kind         model.Kind
+	Amount       uint256.Int
+}
+
+// Page is one page of an address's transfers in chain order.
+type Page struct {
+	Edges []Edge
+	// Next is the cursor of the following page; empty on the last page.
+	Next string
+}
+
+// Neighbors returns up to limit edges of an address after cursor (empty: the
+// start), in chain order (reverse chain order when newestFirst). Cost is
+// proportional to limit, whatever the address's degree.
+func (s *Store) Neighbors(ctx context.Context, chain model.Chain, addr string, dir Direction, cursor string, limit int, newestFirst bool) (Page, error) {
+	var pg Page
+	if limit <= 0 || limit > 10000 {
+		return pg, fmt.Errorf("neighbors: limit %d out of range 1..10000", limit)
+	}
+	id, ok, err := s.ID(chain, addr)
+	if err != nil || !ok {
+		return pg, err
+	}
+	var after []byte // block+pos+dir, exclusive
+	if cursor != "" {
+		if after, err = decodeCursor(cursor); err != nil {
+			return pg, err
+		}
+	}
+	type src struct {
+		it  *pebble.Iterator
+		dir Direction
+		ok  bool
+	}
+	var srcs []*src
+	for _, d := range []Direction{In, Out} {
+		if dir != Both && dir != d {
+			continue
+		}
+		p := pIn
+		if d == Out {
+			p = pOut
+		}
+		pre := idKey(nil, byte(p), id)
+		it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: pre, UpperBound: prefixEnd(pre)})
+		if err != nil {
+			return pg, err
+		}
+		defer it.Close()
+		sr := &src{it: it, dir: d}
+		switch {
+		case after == nil && !newestFirst:
+			sr.ok = it.First()
+		case after == nil:
+			sr.ok = it.Last()
+		case !newestFirst:
+			sr.ok = it.SeekGE(append(pre, after[:16]...))
+			if sr.ok && string(it.Key()[9:]) == string(after[:16]) && byte(d) <= after[16] {
+				sr.ok = it.Next()
+			}
+		default:
+			bp := append(pre, after[:16]...)
+			if byte(d) < after[16] && it.SeekGE(bp) && string(it.Key()[9:]) == string(after[:16]) {
+				sr.ok = true
+			} else {
+				sr.ok = it.SeekLT(bp)
+			}
+		}
+		srcs = append(srcs, sr)
+	}
+	blockTimes := map[uint64]int64{}
+	nm := names{s: s}
+	for len(pg.Edges) < limit {
+		var best *src
+		for _, sr := range srcs {
+			if !sr.ok {
+				continue
+			}
+			if best == nil {
+				best = sr
+				continue
+			}
+			c := compareKeys(sr.it.Key()[9:], best.it.Key()[9:])
+			if (!newestFirst && c < 0) || (newestFirst && c >= 0) {
+				best = sr
+			}
+		}
+		if best == nil {
+			break
+		}
+		k := best.it.Key()
+		e := Edge{Block: binary.BigEndian.Uint64(k[9:]), Position: model.Position(binary.BigEndian.Uint64(k[17:])), Dir: best.dir}
+		v := best.it.Value()
+		cp, v, err := readUvarint(v)
+		if err != nil {
+			return pg, err
+		}
+		asset, v, err := readUvarint(v)
+		if err != nil || len(v) < 1 {
+			return pg, errCorrupt
+		}
+		e.Kind = model.Kind(v[0])
+		if _, err := readAmount(v[1:], &e.Amount); err != nil {
+			return pg, err
+		}
+		if e.Counterparty, err = nm.get(cp); err != nil {
+			return pg, err
+		}
+		if e.Asset, err = nm.get(asset); err != nil {
+			return pg, err
+		}
+		t, ok := blockTimes[e.Block]
+		if !ok {
+			bi, _, err := s.Block(chain, e.Block)
+			if err != nil {
+				return pg, err
+			}
+			t = bi.Time
+			blockTimes[e.Block] = t
+		}
+		e.Time = t
+		pg.Edges = append(pg.Edges, e)
+		if newestFirst {
+			best.ok = best.it.Prev()
+		} else {
+			best.ok = best.it.Next()
+		}
+	}
+	for _, sr := range srcs {
+		if sr.ok && len(pg.Edges) > 0 {
+			last := pg.Edges[len(pg.Edges)-1]
+			pg.Next = encodeCursor(last.Block, last.Position, last.Dir)
+			break
+		}
+		if err := sr.it.Error(); err != nil {
+			return pg, err
+		}
+	}
+	return pg, ctx.Err()
+}
+
+func compareKeys(a, b []byte) int {
+	for i := 0; i < len(a) && i < len(b); i++ {
+		if a[i] != b[i] {
+			if a[i] < b[i] {
+				return -1
+			}
+			return 1
+		}
+	}
+	return len(a) - len(b)
+}
+
+func encodeCursor(block uint64, pos model.Position, d Direction) string {
+	return fmt.Sprintf("%d.%d.%d", block, pos, d)
+}
+
+func decodeCursor(c string) ([]byte, error) {
+	var block, pos uint64
+	var d uint8
+	if _, err := fmt.Sscanf(c, "%d.%d.%d", &block, &pos, &d); err != nil || d > 2 {
+		return nil, fmt.Errorf("bad page cursor %q", c)
+	}
+	b := binary.BigEndian.AppendUint64(nil, block)
+	b = binary.BigEndian.AppendUint64(b, pos)
+	return append(b, d), nil
+}
+
+// AssetTotals are an address's counters for one asset.
+type AssetTotals struct {
+	Asset    string
+	CountIn  uint64
+	CountOut uint64
+	Received big.Int
+	Sent     big.Int
+}
+
+// Counterparty aggregates the transfers with one other address.
+type Counterparty struct {
+	Address  string
+	In, Out  uint64 // transfer counts
+	Received map[string]*big.Int
+	Sent     map[string]*big.Int
+}
+
+// Summary describes an address.
+type Summary struct {
+	Chain          model.Chain
+	Address        string
+	Known          bool
+	FirstSeen      *BlockInfo
+	LastSeen       *BlockInfo
+	Assets         []AssetTotals
+	Counterparties []Counterparty
+	// Sampled is true when counterparties were aggregated over only the most
+	// recent SampleLimit transfers of a large address.
+	Sampled     bool
+	SampleLimit int
+}
+
+// Summarize returns an address's first and last activity, totals per asset
+// and top counterparties (by transfer count) over at most sample recent
+// transfers, so hubs answer in bounded time.
+func (s *Store) Summarize(ctx context.Context, chain model.Chain, addr string, top, sample int) (*Summary, error) {
+	sm := &Summary{Chain: chain, Address: addr, SampleLimit: sample}
+	id, ok, err := s.ID(chain, addr)
+	if err != nil || !ok {
+		return sm, err
+	}
+	sm.Known = true
+	nm := names{s: s}
+	pre := idKey(nil, pCounter, id)
+	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: pre, UpperBound: prefixEnd(pre)})
+	if err != nil {
+		return nil, err
+	}
+	for ok := it.First(); ok; ok = it.Next() {
+		var c counters
+		if err := c.decode(it.Value()); err != nil {
+			it.Close()
+			return nil, err
+		}
+		if c.isZero() {
+			continue
+		}
+		a, err := nm.get(binary.BigEndian.Uint64(it.Key()[9:]))
+		if err != nil {
+			it.Close()
+			return nil, err
+		}
+		at := AssetTotals{Asset: a, CountIn: c[fCountIn].Uint64(), CountOut: c[fCountOut].Uint64()}
+		at.Received.Set(&c[fSumIn])
+		at.Sent.Set(&c[fSumOut])
+		sm.Assets = append(sm.Assets, at)
+	}
+	if err := it.Close(); err != nil {
+		return nil, err
+	}
+	first, err := s.Neighbors(ctx, chain, addr, Both, "", 1, false)
+	if err != nil {
+		return nil, err
+	}
+	last, err := s.Neighbors(ctx, chain, addr, Both, "", 1, true)
+	if err != nil {
+		return nil, err
+	}
+	if len(first.Edges) > 0 {
+		sm.FirstSeen = &BlockInfo{Number: first.Edges[0].Block, Time: first.Edges[0].Time}
+		sm.LastSeen = &BlockInfo{Number: last.Edges[0].Block, Time: last.Edges[0].Time}
+	}
+	cps := map[string]*Counterparty{}
+	cursor, seen := "", 0
+	for seen < sample {
+		n := min(1000, sample-seen)
+		pg, err := s.Neighbors(ctx, chain, addr, Both, cursor, n, true)
+		if err != nil {
+			return nil, err
+		}
+		for i := range pg.Edges {
+			e := &pg.Edges[i]
+			cp := cps[e.Counterparty]
+			if cp == nil {
+				cp = &Counterparty{Address: e.Counterparty, Received: map[string]*big.Int{}, Sent: map[string]*big.Int{}}
+				cps[e.Counterparty] = cp
+			}
+			m := cp.Received
+			if e.Dir == In {
+				cp.In++
+			} else {
+				cp.Out++
+				m = cp.Sent
+			}
+			if m[e.Asset] == nil {
+				m[e.Asset] = new(big.Int)
+			}
+			m[e.Asset].Add(m[e.Asset], e.Amount.ToBig())
+		}
+		seen += len(pg.Edges)
+		if pg.Next == "" {
+			break
+		}
+		cursor = pg.Next
+		if seen >= sample {
+			sm.Sampled = true
+		}
+	}
+	for _, cp := range cps {
+		sm.Counterparties = append(sm.Counterparties, *cp)
+	}
+	sort.Slice(sm.Counterparties, func(i, j int) bool {
+		a, b := &sm.Counterparties[i], &sm.Counterparties[j]
+		if a.In+a.Out != b.In+b.Out {
+			return a.In+a.Out > b.In+b.Out
+		}
+		return a.Address < b.Address
+	})
+	if len(sm.Counterparties) > top {
+		sm.Counterparties = sm.Counterparties[:top]
+	}
+	return sm, nil
+}

@@ -1,0 +1,461 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/big"
+	"sort"
+	"sync"
+
+	"github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/bloom"
+	"github.com/cockroachdb/pebble/v2/vfs"
+
+	"github.com/redthread/redthread/internal/model"
+)
+
+// Options configure a Store. The zero value is usable.
+type Options struct {
+	Logger *slog.Logger
+	// NoSync skips fsync on commit. A crash may then lose the last batches,
+	// but never tears one: the store stays equal to a prefix of the writes,
+	// checkpoints included.
+	NoSync bool
+	// CacheBytes is the block cache size (default 256 MiB).
+	CacheBytes int64
+	// AddrCacheEntries bounds the in-memory address→id cache (default 4 Mi).
+	AddrCacheEntries int
+	// FS replaces the file system (tests use vfs.NewMem()).
+	FS vfs.FS
+	// ReadOnly opens the store for reading only.
+	ReadOnly bool
+}
+
+// Store is the ledger store. Reads may run concurrently with one writer.
+type Store struct {
+	db   *pebble.DB
+	log  *slog.Logger
+	opts Options
+
+	mu     sync.Mutex // serializes writers
+	nextID uint64
+	ids    map[string]uint64 // chain-prefixed address bytes → id
+	hwm    map[model.Chain]mark
+}
+
+// mark is the largest (block, position) stored for a chain.
+type mark struct {
+	k  [16]byte
+	ok bool
+}
+
+// Checkpoint is a named resume point committed with the data it records.
+type Checkpoint struct {
+	Name  string
+	Value []byte
+}
+
+// ErrConflict reports a transfer already stored with different content.
+var ErrConflict = errors.New("conflicting transfer")
+
+// Open opens or creates the store in dir.
+func Open(dir string, o Options) (*Store, error) {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.CacheBytes == 0 {
+		o.CacheBytes = 256 << 20
+	}
+	if o.AddrCacheEntries == 0 {
+		o.AddrCacheEntries = 4 << 20
+	}
+	cache := pebble.NewCache(o.CacheBytes)
+	defer cache.Unref()
+	po := &pebble.Options{
+		Cache:                       cache,
+		Merger:                      merger,
+		MemTableSize:                64 << 20,
+		MemTableStopWritesThreshold: 4,
+		L0CompactionThreshold:       4,
+		L0StopWritesThreshold:       24,
+		LBaseMaxBytes:               256 << 20,
+		CompactionConcurrencyRange:  func() (int, int) { return 1, 2 },
+		ReadOnly:                    o.ReadOnly,
+		FS:                          o.FS,
+		FormatMajorVersion:          pebble.FormatNewest,
+		Logger:                      pebbleLogger{o.Logger},
+	}
+	po.ApplyCompressionSettings(func() pebble.DBCompressionSettings { return pebble.DBCompressionGood })
+	po.EnsureDefaults()
+	for i := range po.Levels {
+		po.Levels[i].BlockSize = 32 << 10
+		po.Levels[i].FilterPolicy = bloom.FilterPolicy(10)
+	}
+	db, err := pebble.Open(dir, po)
+	if err != nil {
+		return nil, fmt.Errorf("open ledger store %s: %w", dir, err)
+	}
+	s := &Store{db: db, log: o.Logger, opts: o, ids: make(map[string]uint64), hwm: make(map[model.Chain]mark)}
+	v, ok, err := s.get(metaNextID)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	s.nextID = 1 // id 0 is the native asset
+	if ok {
+		if len(v) != 8 {
+			db.Close()
+			return nil, fmt.Errorf("open ledger store %s: %w", dir, errCorrupt)
+		}
+		s.nextID = binary.BigEndian.Uint64(v)
+	}
+	return s, nil
+}
+
+// Close flushes and closes the store.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.db == nil {
+		return nil
+	}
+	err := s.db.Close()
+	s.db = nil
+	return err
+}
+
+// Flush writes the memtable to disk; used after bulk loads with NoSync.
+func (s *Store) Flush() error { return s.db.Flush() }
+
+// Compact compacts the whole store (for size measurements and after bulk loads).
+func (s *Store) Compact(ctx context.Context) error {
+	if err := s.db.Flush(); err != nil {
+		return err
+	}
+	return s.db.Compact(ctx, []byte{0}, []byte{0xff}, true)
+}
+
+// DiskUsage returns the bytes of live sstables.
+func (s *Store) DiskUsage() (uint64, error) { return s.db.EstimateDiskUsage([]byte{0}, []byte{0xff}) }
+
+func (s *Store) get(k []byte) ([]byte, bool, error) {
+	v, closer, err := s.db.Get(k)
+	if errors.Is(err, pebble.ErrNotFound) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	out := append([]byte(nil), v...)
+	closer.Close()
+	return out, true, nil
+}
+
+// Checkpoint returns the value of a named checkpoint.
+func (s *Store) Checkpoint(name string) ([]byte, bool, error) {
+	return s.get(append([]byte{pCheckpt}, name...))
+}
+
+// writer accumulates one atomic batch.
+type writer struct {
+	s        *Store
+	b        *pebble.Batch
+	newIDs   map[string]uint64
+	counters map[[2]uint64]*counters
+	slowKeys map[string]struct{}        // keys at or below the high-water mark written in this batch
+	fastKeys map[model.Chain][][16]byte // keys above it written in this batch, increasing
+	added    map[model.Chain]int64
+	kbuf     []byte
+	vbuf     []byte
+}
+
+// Write stores blocks and, if cp is not nil, the checkpoint, in one atomic
+// batch. A transfer whose (chain, block, position) is already stored with the
+// same content is skipped, so replays change nothing; one stored with other
+// content is an error (roll the range back first). Each block must satisfy
+// model.Block.Validate.
+func (s *Store) Write(ctx context.Context, blocks []model.Block, cp *Checkpoint) error {
+	for i := range blocks {
+		if err := blocks[i].Validate(); err != nil {
+			return fmt.Errorf("write: %w", err)
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.db == nil {
+		return errors.New("write: store is closed")
+	}
+	w := &writer{
+		s: s, b: s.db.NewBatch(),
+		newIDs:   make(map[string]uint64),
+		counters: make(map[[2]uint64]*counters),
+		added:    make(map[model.Chain]int64),
+	}
+	defer w.b.Close()
+	startID := s.nextID
+	hwmSnapshot := make(map[model.Chain]mark, len(s.hwm))
+	for c, h := range s.hwm {
+		hwmSnapshot[c] = h
+	}
+	if err := w.writeBlocks(blocks); err != nil {
+		s.nextID, s.hwm = startID, hwmSnapshot
+		return err
+	}
+	w.finish(cp)
+	opt := pebble.Sync
+	if s.opts.NoSync {
+		opt = pebble.NoSync
+	}
+	if err := w.b.Commit(opt); err != nil {
+		s.nextID, s.hwm = startID, hwmSnapshot
+		return fmt.Errorf("write: commit: %w", err)
+	}
+	for k, id := range w.newIDs {
+		s.cacheID(k, id)
+	}
+	return nil
+}
+
+func (s *Store) cacheID(k string, id uint64) {
+	if len(s.ids) >= s.opts.AddrCacheEntries {
+		clear(s.ids)
+	}
+	s.ids[k] = id
+}
+
+func (w *writer) writeBlocks(blocks []model.Block) error {
+	for i := range blocks {
+		b := &blocks[i]
+		if err := w.writeBlock(b); err != nil {
+			return fmt.Errorf("write block %d: %w", b.Number, err)
+		}
+	}
+	return nil
+}
+
+func (w *writer) writeBlock(b *model.Block) error {
+	if len(b.Transfers) == 0 && b.Hash == "" {
+		return nil
+	}
+	hwm, err := w.s.highWater(b.Chain)
+	if err != nil {
+		return err
+	}
+	bk := blockKey(w.kbuf[:0], b.Chain, b.Number)
+	w.kbuf = bk
+	keep := false
+	if b.Hash == "" && (hwm.ok && binary.BigEndian.Uint64(hwm.k[:8]) >= b.Number) {
+		_, keep, err = w.s.get(bk) // an import must not erase a header an ingest stored
+		if err != nil {
+			return err
+		}
+	}
+	if !keep {
+		w.vbuf = binary.AppendVarint(w.vbuf[:0], b.Time)
+		w.vbuf = binary.AppendUvarint(w.vbuf, uint64(len(b.Hash)))
+		w.vbuf = append(w.vbuf, b.Hash...)
+		w.vbuf = binary.AppendUvarint(w.vbuf, uint64(len(b.ParentHash)))
+		w.vbuf = append(w.vbuf, b.ParentHash...)
+		if err := w.b.Set(bk, w.vbuf, nil); err != nil {
+			return err
+		}
+	}
+	for j := range b.Transfers {
+		t := &b.Transfers[j]
+		tk := transferKey(w.kbuf[:0], t.Chain, t.Block, t.Position)
+		w.kbuf = tk
+		var cur [16]byte
+		copy(cur[:], tk[len(tk)-16:])
+		fresh := !hwm.ok || bytes.Compare(cur[:], hwm.k[:]) > 0
+		from, err := w.id(t.Chain, t.From)
+		if err != nil {
+			return fmt.Errorf("transfer %d from: %w", t.Position, err)
+		}
+		to, err := w.id(t.Chain, t.To)
+		if err != nil {
+			return fmt.Errorf("transfer %d to: %w", t.Position, err)
+		}
+		asset := uint64(0)
+		if t.Asset != model.NativeAsset {
+			if asset, err = w.id(t.Chain, t.Asset); err != nil {
+				return fmt.Errorf("transfer %d asset: %w", t.Position, err)
+			}
+		}
+		w.vbuf = transferValue(w.vbuf[:0], t, from, to, asset)
+		tk = transferKey(w.kbuf[:0], t.Chain, t.Block, t.Position)
+		if fresh {
+			hwm = mark{k: cur, ok: true}
+			w.s.hwm[t.Chain] = hwm
+			if w.fastKeys == nil {
+				w.fastKeys = make(map[model.Chain][][16]byte)
+			}
+			w.fastKeys[t.Chain] = append(w.fastKeys[t.Chain], cur)
+		} else {
+			dup, err := w.stored(t.Chain, tk, cur)
+			if err != nil {
+				return err
+			}
+			if dup {
+				continue
+			}
+		}
+		if err := w.b.Set(tk, w.vbuf, nil); err != nil {
+			return err
+		}
+		w.vbuf = adjValue(w.vbuf[:0], to, asset, t.Kind, &t.Amount)
+		if err := w.b.Set(adjKey(w.kbuf[:0], pOut, from, t.Block, t.Position), w.vbuf, nil); err != nil {
+			return err
+		}
+		w.vbuf = adjValue(w.vbuf[:0], from, asset, t.Kind, &t.Amount)
+		if err := w.b.Set(adjKey(w.kbuf[:0], pIn, to, t.Block, t.Position), w.vbuf, nil); err != nil {
+			return err
+		}
+		w.count(from, asset, fCountOut, fSumOut, t)
+		w.count(to, asset, fCountIn, fSumIn, t)
+		w.added[t.Chain]++
+	}
+	return nil
+}
+
+// stored reports whether a transfer key at or below the high-water mark is
+// already stored, in the store or earlier in this batch, with the value in
+// w.vbuf. Other content is ErrConflict.
+func (w *writer) stored(chain model.Chain, tk []byte, cur [16]byte) (bool, error) {
+	fk := w.fastKeys[chain]
+	i := sort.Search(len(fk), func(i int) bool { return bytes.Compare(fk[i][:], cur[:]) >= 0 })
+	if i < len(fk) && fk[i] == cur {
+		return true, nil // written earlier in this batch; same content is not checked here
+	}
+	if _, ok := w.slowKeys[string(tk)]; ok {
+		return true, nil
+	}
+	old, ok, err := w.s.get(tk)
+	if err != nil {
+		return false, err
+	}
+	if ok {
+		if bytes.Equal(old, w.vbuf) {
+			return true, nil
+		}
+		return false, fmt.Errorf("transfer at position %d: %w: already stored with other content; roll the block range back first", binary.BigEndian.Uint64(cur[8:]), ErrConflict)
+	}
+	if w.slowKeys == nil {
+		w.slowKeys = make(map[string]struct{})
+	}
+	w.slowKeys[string(tk)] = struct{}{}
+	return false, nil
+}
+
+func (w *writer) count(id, asset uint64, fc, fs int, t *model.Transfer) {
+	k := [2]uint64{id, asset}
+	c := w.counters[k]
+	if c == nil {
+		c = new(counters)
+		w.counters[k] = c
+	}
+	c[fc].Add(&c[fc], big.NewInt(1))
+	c[fs].Add(&c[fs], t.Amount.ToBig())
+}
+
+func (w *writer) finish(cp *Checkpoint) {
+	keys := make([][2]uint64, 0, len(w.counters))
+	for k := range w.counters {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		if keys[i][0] != keys[j][0] {
+			return keys[i][0] < keys[j][0]
+		}
+		return keys[i][1] < keys[j][1]
+	})
+	for _, k := range keys {
+		w.b.Merge(counterKey(w.kbuf[:0], k[0], k[1]), w.counters[k].encode(w.vbuf[:0]), nil)
+	}
+	for chain, n := range w.added {
+		var c counters
+		c[0].SetInt64(n)
+		w.b.Merge(chainPrefix(w.kbuf[:0], pChainStat, chain), c.encode(w.vbuf[:0]), nil)
+	}
+	if w.s.nextID != 0 {
+		var v [8]byte
+		binary.BigEndian.PutUint64(v[:], w.s.nextID)
+		w.b.Set(metaNextID, v[:], nil)
+	}
+	if cp != nil {
+		w.b.Set(append([]byte{pCheckpt}, cp.Name...), cp.Value, nil)
+	}
+}
+
+// id returns the id of an address, assigning one if it is new.
+func (w *writer) id(chain model.Chain, addr string) (uint64, error) {
+	k := chainPrefix(nil, pAddr, chain)
+	k = addrBytes(k, chain, addr)
+	if id, ok := w.s.ids[string(k)]; ok {
+		return id, nil
+	}
+	if id, ok := w.newIDs[string(k)]; ok {
+		return id, nil
+	}
+	v, ok, err := w.s.get(k)
+	if err != nil {
+		return 0, err
+	}
+	if ok {
+		id, _, err := readUvarint(v)
+		if err != nil {
+			return 0, err
+		}
+		w.s.cacheID(string(k), id)
+		return id, nil
+	}
+	id := w.s.nextID
+	w.s.nextID++
+	w.newIDs[string(k)] = id
+	w.b.Set(k, binary.AppendUvarint(nil, id), nil)
+	rev := idKey(nil, pAddrRev, id)
+	w.b.Set(rev, k[1:], nil) // len(chain), chain, address bytes
+	return id, nil
+}
+
+// highWater returns the largest (block, position) stored for a chain.
+func (s *Store) highWater(chain model.Chain) (mark, error) {
+	if h, ok := s.hwm[chain]; ok {
+		return h, nil
+	}
+	var h mark
+	p := chainPrefix(nil, pTransfer, chain)
+	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: p, UpperBound: prefixEnd(p)})
+	if err != nil {
+		return h, err
+	}
+	defer it.Close()
+	if it.Last() {
+		copy(h.k[:], it.Key()[len(p):])
+		h.ok = true
+	}
+	s.hwm[chain] = h
+	return h, it.Error()
+}
+
+// pebbleLogger sends Pebble's messages to slog: chatter at debug level.
+type pebbleLogger struct{ l *slog.Logger }
+
+func (p pebbleLogger) Infof(format string, args ...any) {
+	p.l.Debug("pebble: " + fmt.Sprintf(format, args...))
+}
+
+func (p pebbleLogger) Errorf(format string, args ...any) {
+	p.l.Error("pebble: " + fmt.Sprintf(format, args...))
+}
+
+func (p pebbleLogger) Fatalf(format string, args ...any) {
+	p.l.Error("pebble: fatal: " + fmt.Sprintf(format, args...))
+	panic(fmt.Sprintf(format, args...))
+}
