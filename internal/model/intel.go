@@ -119,6 +119,7 @@ type Entity struct {
 	DOBs          []DOB
 	Nationalities []string
 	Identifiers   []Identifier
+	Addresses     []string // postal addresses, one line each ("street, city, country")
 	Wallets       []Wallet
 	Programs      []string // sanctions programs, e.g. "DPRK3"
 	Related       []string // ids or names of linked entities

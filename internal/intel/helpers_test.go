@@ -1,0 +1,52 @@
+package intel
+
+import (
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/redthread/redthread/internal/model"
+)
+
+var rewrite = flag.Bool("rewrite", false, "rewrite golden files in testdata")
+
+func readInput(t testing.TB, path string) Input {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Input{Name: filepath.Base(path), Data: b}
+}
+
+// golden compares v, as indented JSON, with testdata/name; -rewrite updates it.
+func golden(t *testing.T, name string, v any) {
+	t.Helper()
+	got, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got = append(got, '\n')
+	p := filepath.Join("testdata", name)
+	if *rewrite {
+		if err := os.WriteFile(p, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatalf("%v (run with -rewrite to create)", err)
+	}
+	if d := cmp.Diff(string(want), string(got)); d != "" {
+		t.Errorf("%s mismatch (-want +got):\n%s", name, d)
+	}
+}
+
+func cmpIgnoreFields(names ...string) cmp.Option {
+	return cmpopts.IgnoreFields(model.Entity{}, names...)
+}
