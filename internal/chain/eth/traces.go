@@ -180,6 +180,12 @@ func gethWalk(p *parser, tr *txTrace, f *gethFrame, addr []uint32, reverted bool
 		moves := false
 		switch strings.ToUpper(c.Type) {
 		case "CALL", "CREATE", "CREATE2", "SELFDESTRUCT":
+			if c.Value == nil && strings.EqualFold(c.Type, "SELFDESTRUCT") {
+				// geth's old JavaScript callTracer wrote bare SELFDESTRUCT
+				// frames: the amount moved cannot be known.
+				cp.fail("value", "missing in a SELFDESTRUCT frame (an old geth callTracer?); the amount moved is unknown: use a newer geth or --tracer parity")
+				break
+			}
 			m.from = cp.address("from", c.From)
 			if c.Value != nil {
 				m.value = cp.u256("value", c.Value)
