@@ -1,0 +1,176 @@
+package screen
+
+import "strings"
+
+// unitKind says how a unit of a name was read.
+type unitKind uint8
+
+const (
+	uRaw     unitKind = iota // a whole word, compared by spelling
+	uKorean                  // a romanized Korean syllable
+	uChinese                 // a pinyin or Wade–Giles syllable
+)
+
+// unit is the smallest part of a name that is matched.
+type unit struct {
+	text  string // spelling, for explanations
+	tok   int    // index of the word it came from
+	kind  unitKind
+	k     ksyl   // uKorean
+	hanja []pyID // uKorean: Mandarin readings of its usual hanja
+	py    []pyID // uChinese: pinyin it may stand for
+	w     float64
+}
+
+// reading is one way of cutting a whole name into units.
+type reading struct {
+	units []unit
+	w     float64 // sum of unit weights
+}
+
+// Name is a normalized, prepared name, ready to compare.
+type Name struct {
+	Raw      string   // as given
+	Norm     string   // normalized words, space-separated
+	Notes    []string // what normalization did
+	tokens   []token
+	readings []reading // Latin/Korean readings (alternative segmentations)
+	chinese  *reading  // Chinese reading, if every word reads as Chinese
+}
+
+// Weights of units (docs/screening.md).
+const (
+	weightUnit   = 1.0
+	weightFamily = 0.7 // a common Korean family name in family position
+)
+
+// maxReadings bounds the alternative readings of one name.
+const maxReadings = 4
+
+// PrepareName normalizes and prepares a name. kind is "person", "company"
+// or "" when unknown.
+func PrepareName(s string, kind string) (*Name, error) {
+	nk := kindAny
+	switch kind {
+	case "person":
+		nk = kindPerson
+	case "company":
+		nk = kindCompany
+	}
+	nz, err := normalizeName(s, nk)
+	if err != nil {
+		return nil, err
+	}
+	n := &Name{Raw: s, Notes: nz.notes, tokens: nz.tokens}
+	words := make([]string, len(nz.tokens))
+	for i, t := range nz.tokens {
+		words[i] = t.text
+	}
+	n.Norm = strings.Join(words, " ")
+
+	// Per word: its Korean segmentations, or the word itself.
+	alts := make([][][]unit, len(nz.tokens))
+	for i, t := range nz.tokens {
+		var parses [][]ksyl
+		if !t.han {
+			parses = parseKorean(t.text)
+		}
+		if len(parses) == 0 {
+			alts[i] = [][]unit{{{text: t.text, tok: i, kind: uRaw, w: weightUnit}}}
+			continue
+		}
+		for _, p := range parses {
+			us := make([]unit, len(p))
+			for j, k := range p {
+				_, ids := hanjaFor(k)
+				text := k.String()
+				if len(p) == 1 {
+					text = t.text
+				}
+				us[j] = unit{text: text, tok: i, kind: uKorean, k: k, hanja: ids, w: weightUnit}
+			}
+			alts[i] = append(alts[i], us)
+		}
+	}
+	fam := familyToken(nz.tokens, alts)
+	n.readings = []reading{{}}
+	for i := range alts {
+		var next []reading
+		for _, r := range n.readings {
+			for j, a := range alts[i] {
+				if len(next) >= maxReadings && j > 0 {
+					break
+				}
+				us := append(append([]unit(nil), r.units...), a...)
+				next = append(next, reading{units: us})
+			}
+		}
+		if len(next) > maxReadings {
+			next = next[:maxReadings]
+		}
+		n.readings = next
+	}
+	for ri := range n.readings {
+		r := &n.readings[ri]
+		for ui := range r.units {
+			u := &r.units[ui]
+			if u.tok == fam && u.kind == uKorean {
+				u.w = weightFamily
+			}
+			r.w += u.w
+		}
+	}
+
+	// Chinese reading.
+	var ch reading
+	for i, t := range nz.tokens {
+		if t.han {
+			ch.units = nil
+			break
+		}
+		cu := parseChinese(t.text)
+		if cu == nil {
+			ch.units = nil
+			break
+		}
+		for _, c := range cu {
+			w := weightUnit
+			if i == fam && len(cu) == 1 {
+				w = weightFamily
+			}
+			ch.units = append(ch.units, unit{text: c.text, tok: i, kind: uChinese, py: c.py, w: w})
+			ch.w += w
+		}
+	}
+	if len(ch.units) > 0 {
+		n.chinese = &ch
+	}
+	return n, nil
+}
+
+// familyToken picks the word that holds a common Korean family name: the
+// words before a comma, else the first word, else the last; -1 if none.
+func familyToken(ts []token, alts [][][]unit) int {
+	isSurname := func(i int) bool {
+		a := alts[i]
+		return len(a) > 0 && len(a[0]) == 1 && a[0][0].kind == uKorean && commonSurnames[coarseKey(a[0][0].k)]
+	}
+	for i, t := range ts {
+		if t.family {
+			if isSurname(i) {
+				return i
+			}
+			return -1
+		}
+	}
+	if len(ts) < 2 {
+		return -1
+	}
+	if isSurname(0) {
+		return 0
+	}
+	if isSurname(len(ts) - 1) {
+		return len(ts) - 1
+	}
+	return -1
+}
