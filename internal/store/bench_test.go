@@ -48,7 +48,7 @@ func benchN(b *testing.B, def int) int {
 }
 
 // BenchmarkWrite measures store.Write throughput (transfers/s) in batches
-// of 200 blocks × 100 transfers, excluding generation.
+// of 1,000 blocks × 100 transfers, excluding generation.
 func BenchmarkWrite(b *testing.B) {
 	n := benchN(b, 1_000_000)
 	world := benchWorld(n, 100, 1)
@@ -60,8 +60,8 @@ func BenchmarkWrite(b *testing.B) {
 			b.Fatal(err)
 		}
 		b.StartTimer()
-		for i := 0; i < len(world); i += 200 {
-			if err := s.Write(context.Background(), world[i:min(i+200, len(world))], nil); err != nil {
+		for i := 0; i < len(world); i += 1000 {
+			if err := s.Write(context.Background(), world[i:min(i+1000, len(world))], nil); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -97,8 +97,8 @@ func BenchmarkReads(b *testing.B) {
 	ctx := context.Background()
 	if got, _ := s.ChainStats("eth"); got == 0 {
 		world := benchWorld(n, 100, 1)
-		for i := 0; i < len(world); i += 200 {
-			if err := s.Write(ctx, world[i:min(i+200, len(world))], nil); err != nil {
+		for i := 0; i < len(world); i += 1000 {
+			if err := s.Write(ctx, world[i:min(i+1000, len(world))], nil); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -38,6 +38,9 @@ type Options struct {
 // Store is the ledger store. Reads may run concurrently with one writer.
 type Store struct {
 	db   *pebble.DB
+	dir  string
+	fs   vfs.FS
+	po   *pebble.Options
 	log  *slog.Logger
 	opts Options
 
@@ -99,7 +102,11 @@ func Open(dir string, o Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open ledger store %s: %w", dir, err)
 	}
-	s := &Store{db: db, log: o.Logger, opts: o, ids: make(map[string]uint64), hwm: make(map[model.Chain]mark)}
+	fs := o.FS
+	if fs == nil {
+		fs = vfs.Default
+	}
+	s := &Store{db: db, dir: dir, fs: fs, po: po, log: o.Logger, opts: o, ids: make(map[string]uint64), hwm: make(map[model.Chain]mark)}
 	v, ok, err := s.get(metaNextID)
 	if err != nil {
 		db.Close()
@@ -160,10 +167,17 @@ func (s *Store) Checkpoint(name string) ([]byte, bool, error) {
 	return s.get(append([]byte{pCheckpt}, name...))
 }
 
+// sink receives a write's keys: a Pebble batch, or a collector that turns
+// large writes into an ingested sstable.
+type sink interface {
+	Set(key, value []byte, _ *pebble.WriteOptions) error
+	Merge(key, value []byte, _ *pebble.WriteOptions) error
+}
+
 // writer accumulates one atomic batch.
 type writer struct {
 	s        *Store
-	b        *pebble.Batch
+	b        sink
 	newIDs   map[string]uint64
 	counters map[[2]uint64]*counters
 	slowKeys map[string]struct{}        // keys at or below the high-water mark written in this batch
@@ -192,13 +206,26 @@ func (s *Store) Write(ctx context.Context, blocks []model.Block, cp *Checkpoint)
 	if s.db == nil {
 		return errors.New("write: store is closed")
 	}
+	n := 0
+	for i := range blocks {
+		n += len(blocks[i].Transfers)
+	}
 	w := &writer{
-		s: s, b: s.db.NewBatch(),
+		s:        s,
 		newIDs:   make(map[string]uint64),
 		counters: make(map[[2]uint64]*counters),
 		added:    make(map[model.Chain]int64),
 	}
-	defer w.b.Close()
+	var batch *pebble.Batch
+	var coll *collector
+	if n >= bulkThreshold {
+		coll = &collector{}
+		w.b = coll
+	} else {
+		batch = s.db.NewBatch()
+		defer batch.Close()
+		w.b = batch
+	}
 	startID := s.nextID
 	hwmSnapshot := make(map[model.Chain]mark, len(s.hwm))
 	for c, h := range s.hwm {
@@ -209,11 +236,17 @@ func (s *Store) Write(ctx context.Context, blocks []model.Block, cp *Checkpoint)
 		return err
 	}
 	w.finish(cp)
-	opt := pebble.Sync
-	if s.opts.NoSync {
-		opt = pebble.NoSync
+	var err error
+	if coll != nil {
+		err = s.ingest(ctx, coll)
+	} else {
+		opt := pebble.Sync
+		if s.opts.NoSync {
+			opt = pebble.NoSync
+		}
+		err = batch.Commit(opt)
 	}
-	if err := w.b.Commit(opt); err != nil {
+	if err != nil {
 		s.nextID, s.hwm = startID, hwmSnapshot
 		return fmt.Errorf("write: commit: %w", err)
 	}
