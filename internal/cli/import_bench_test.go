@@ -1,0 +1,92 @@
+package cli
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/redthread/redthread/internal/importer"
+	"github.com/redthread/redthread/internal/store"
+)
+
+// BenchmarkImportTransfers imports a synthetic generic transfers CSV into a
+// fresh ledger store end to end (parse, validate, write with checkpoints)
+// and reports transfers/s and the store's bytes per transfer after a full
+// compaction. Rows: REDTHREAD_BENCH_ROWS (default 10,000,000). The file is
+// generated once into REDTHREAD_BENCH_DIR (default a temporary directory).
+//
+//	go test ./internal/cli -run XXX -bench ImportTransfers -benchtime 1x -timeout 60m
+func BenchmarkImportTransfers(b *testing.B) {
+	rows := 10_000_000
+	if s := os.Getenv("REDTHREAD_BENCH_ROWS"); s != "" {
+		var err error
+		if rows, err = strconv.Atoi(s); err != nil {
+			b.Fatal(err)
+		}
+	}
+	dir := os.Getenv("REDTHREAD_BENCH_DIR")
+	if dir == "" {
+		dir = b.TempDir()
+	}
+	path := filepath.Join(dir, "transfers-"+strconv.Itoa(rows)+".csv")
+	if _, err := os.Stat(path); err != nil {
+		f, err := os.Create(path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := importer.GenerateTransfers(f, importer.GenOptions{Transfers: rows, Seed: 1}); err != nil {
+			b.Fatal(err)
+		}
+		if err := f.Close(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		sdir := filepath.Join(b.TempDir(), "ledger")
+		st, err := store.Open(sdir, store.Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		began := time.Now()
+		res, err := importer.Run(context.Background(), storeSink{st}, importer.Options{Format: "transfers", Files: []string{path}})
+		if err != nil {
+			b.Fatal(err)
+		}
+		el := time.Since(began)
+		b.StopTimer()
+		if res.Transfers != int64(rows) {
+			b.Fatalf("imported %d transfers, want %d", res.Transfers, rows)
+		}
+		b.ReportMetric(float64(rows)/el.Seconds(), "transfers/s")
+		if err := st.Compact(context.Background()); err != nil {
+			b.Fatal(err)
+		}
+		size, err := dirSize(sdir)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(float64(size)/float64(rows), "store-bytes/transfer")
+		st.Close()
+		b.StartTimer()
+	}
+}
+
+func dirSize(dir string) (int64, error) {
+	var n int64
+	err := filepath.Walk(dir, func(_ string, fi os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		if !fi.IsDir() {
+			n += fi.Size()
+		}
+		return nil
+	})
+	return n, err
+}
