@@ -1,0 +1,589 @@
+package synth
+
+import (
+	"github.com/holiman/uint256"
+
+	"github.com/redthread/redthread/internal/model"
+)
+
+const coin = 1_000_000_000 // granules of an 18-decimal asset per whole coin
+
+// unitOf returns granules per whole unit of asset a.
+func (c *chainState) unitOf(a uint8) uint64 {
+	as := &c.assets[a]
+	u := uint64(1)
+	for i := 0; i < as.Decimals-as.granExp; i++ {
+		u *= 10
+	}
+	return u
+}
+
+// genesis mints the initial supply to the services (block 1).
+func (c *chainState) genesis() {
+	g := c.g
+	g.step = "genesis"
+	mint := func(to uint32, a uint8, units uint64) {
+		if units == 0 {
+			return
+		}
+		c.newTx(0, to, 0, true)
+		k := model.KindReward
+		if a != 0 {
+			k = model.KindToken
+		}
+		c.xfer(0, to, a, units*c.unitOf(a), k)
+	}
+	// whole units per asset: [cold, hot, pool, vault, otc, gambling]
+	type alloc struct{ cold, hot, pool, vault, otc, gamble uint64 }
+	var al []alloc
+	if c.idx == 0 {
+		al = []alloc{
+			{300_000, 20_000, 0, 300_000, 20_000, 20_000}, // SYN (pool native set per pool below)
+			{500_000_000, 20_000_000, 600_000_000, 0, 50_000_000, 0},
+			{300_000_000, 10_000_000, 600_000_000, 40_000_000, 0, 0},
+			{5_000, 200, 5_000, 0, 0, 0},
+			{100_000_000, 5_000_000, 150_000_000, 0, 0, 0},
+		}
+	} else {
+		al = []alloc{
+			{20_000_000, 1_000_000, 0, 100_000_000, 1_000_000, 1_000_000},
+			{100_000_000, 5_000_000, 100_000_000, 0, 20_000_000, 0},
+		}
+	}
+	poolNative := map[string]uint64{"sUSDT": 200_000, "sUSDC": 200_000, "sWBTC": 100_000, "sDAI": 50_000, "xUSD": 10_000_000}
+	c.coldMin = make([][]uint64, len(c.exchanges))
+	for e, x := range c.exchanges {
+		c.coldMin[e] = make([]uint64, c.nA)
+		for a := range c.assets {
+			cold := al[a].cold
+			if e == 0 && a == 0 && c.idx == 0 {
+				cold = 600_000 // the victim of the exchange scenario holds more
+			}
+			mint(x.cold, uint8(a), cold)
+			c.coldMin[e][a] = cold * c.unitOf(uint8(a)) * 8 / 10
+			for _, h := range x.hot {
+				mint(h, uint8(a), al[a].hot)
+			}
+		}
+	}
+	for _, p := range c.pools {
+		mint(p.id, 0, poolNative[c.assets[p.token].Symbol])
+		mint(p.id, p.token, al[p.token].pool)
+	}
+	for a := range c.assets {
+		mint(c.vault, uint8(a), al[a].vault)
+		for _, o := range c.otc {
+			mint(o, uint8(a), al[a].otc)
+		}
+		for _, gm := range c.gambling {
+			mint(gm, uint8(a), al[a].gamble)
+		}
+	}
+	g.step = ""
+}
+
+// zipfUser draws a user with heavy-tailed activity.
+func (c *chainState) zipfUser() uint32 { return c.userBase + uint32(zipfN(c.g.r, int(c.users))) }
+
+func (c *chainState) pickAsset() uint8 {
+	r := c.g.r
+	if c.nA == 1 || r.IntN(100) < 55 {
+		return 0
+	}
+	return uint8(1 + r.IntN(c.nA-1))
+}
+
+// typical draws a payment size for asset a: m × 10^k granules.
+func (c *chainState) typical(a uint8) uint64 {
+	r := c.g.r
+	v := uint64(100 + r.IntN(900))
+	for k := c.assets[a].kmin + r.IntN(4); k > 0; k-- {
+		v *= 10
+	}
+	return v
+}
+
+// portion draws a share of a balance: all of it one time in five, else 1–100 %.
+func (c *chainState) portion(bal uint64) uint64 {
+	r := c.g.r
+	if r.IntN(5) == 0 {
+		return bal
+	}
+	return mulDiv(bal, uint64(1+r.IntN(100)), 100)
+}
+
+func gasOf(a uint8) uint64 {
+	if a == 0 {
+		return 21_000
+	}
+	return 55_000
+}
+
+// pay sends amt of asset a from one address to another as one transaction
+// with its fee; native amounts must leave room for the fee.
+func (c *chainState) pay(from, to uint32, a uint8, amt uint64) uint64 {
+	var s uint64
+	if a == 0 {
+		c.newTx(from, to, amt, true)
+		s = c.xfer(from, to, 0, amt, model.KindNative)
+		c.payFee(from, 21_000)
+	} else {
+		c.newTx(from, c.assets[a].contract, 0, true)
+		s = c.xfer(from, to, a, amt, model.KindToken)
+		c.payFee(from, 55_000)
+	}
+	return s
+}
+
+// spendable returns what from can send of asset a while paying its fee.
+func (c *chainState) spendable(from uint32, a uint8) uint64 {
+	b := c.balance(from, a)
+	if a != 0 {
+		return b
+	}
+	f := c.feeOf(21_000)
+	if b <= f {
+		return 0
+	}
+	return b - f
+}
+
+// background runs one random background action.
+func (c *chainState) background() {
+	r := c.g.r
+	x := r.IntN(1000)
+	switch {
+	case x < 330:
+		c.send()
+	case x < 480:
+		c.withdraw(c.zipfUser(), c.pickAsset())
+	case x < 620:
+		c.deposit()
+	case x < 710:
+		c.swapRandom()
+	case x < 780:
+		c.call(true)
+	case x < 800:
+		c.call(false)
+	case x < 850:
+		c.gamble()
+	case x < 870:
+		c.otcTrade()
+	case x < 895:
+		c.bridgeRandom()
+	case x < 915 && len(c.mixers) > 0:
+		c.mixRandom()
+	case x < 925 && len(c.mules) > 0:
+		u := c.zipfUser()
+		if amt := c.spendable(u, 0); amt > 0 {
+			c.pay(u, c.mules[r.IntN(len(c.mules))], 0, c.portion(amt))
+		} else {
+			c.withdraw(u, 0)
+		}
+	default:
+		c.send()
+	}
+}
+
+func (c *chainState) send() {
+	r := c.g.r
+	s := c.zipfUser()
+	a := c.pickAsset()
+	amt := c.spendable(s, a)
+	if amt == 0 {
+		c.withdraw(s, a)
+		return
+	}
+	to := c.zipfUser()
+	if to == s {
+		to = c.userBase + uint32(r.IntN(int(c.users)))
+	}
+	c.pay(s, to, a, c.portion(amt))
+}
+
+func (c *chainState) exchangeOf(u uint32) int {
+	if c.isCustomer(u) {
+		return c.depositExchange(c.depositOf(u))
+	}
+	return int(mix64(uint64(u)^0xe1) % uint64(len(c.exchanges)))
+}
+
+// withdraw pays a typical amount from the user's exchange hot wallet,
+// topping the hot wallet up from the cold wallet when it runs low.
+func (c *chainState) withdraw(u uint32, a uint8) {
+	r := c.g.r
+	e := c.exchangeOf(u)
+	x := &c.exchanges[e]
+	hot := x.hot[r.IntN(len(x.hot))]
+	want := c.typical(a)
+	if c.spendable(hot, a) < want {
+		cold := c.balance(x.cold, a)
+		if floor := c.coldMin[e][a]; cold > floor {
+			top := min(cold-floor, want*50)
+			if a == 0 && top > c.feeOf(21_000) {
+				top -= c.feeOf(21_000)
+			}
+			c.pay(x.cold, hot, a, top)
+		}
+		if sp := c.spendable(hot, a); sp < want {
+			want = sp / 2
+		}
+	}
+	if want == 0 {
+		return
+	}
+	c.pay(hot, u, a, want)
+}
+
+func (c *chainState) deposit() {
+	r := c.g.r
+	u := c.zipfUser()
+	u -= (u - c.userBase) % 3 // round down to a customer
+	a := c.pickAsset()
+	amt := c.spendable(u, a)
+	if amt == 0 {
+		c.withdraw(u, a)
+		return
+	}
+	if r.IntN(2) == 0 {
+		amt = c.portion(amt)
+	}
+	dep := c.depositOf(u)
+	c.pay(u, dep, a, amt)
+	c.scheduleSweep(dep, a)
+}
+
+func (c *chainState) scheduleSweep(dep uint32, a uint8) {
+	bit := int(dep-c.depBase)*c.nA + int(a)
+	if c.pending[bit/64]&(1<<(bit%64)) != 0 {
+		return
+	}
+	c.pending[bit/64] |= 1 << (bit % 64)
+	g := c.g
+	g.seq++
+	c.q.push(event{t: g.now + 600 + int64(g.r.IntN(4*3600)), seq: g.seq, kind: evSweep, a: dep, as: a})
+}
+
+// sweep moves a deposit address's whole balance of an asset to a hot wallet.
+func (c *chainState) sweep(dep uint32, a uint8) {
+	bit := int(dep-c.depBase)*c.nA + int(a)
+	c.pending[bit/64] &^= 1 << (bit % 64)
+	amt := c.spendable(dep, a)
+	if amt == 0 {
+		return
+	}
+	x := &c.exchanges[c.depositExchange(dep)]
+	c.pay(dep, x.hot[c.g.r.IntN(len(x.hot))], a, amt)
+}
+
+// call is a contract call that moves no value: a zero-value transfer row and
+// its fee (ok), or a reverted transaction that only pays its fee.
+func (c *chainState) call(ok bool) {
+	r := c.g.r
+	u := c.zipfUser()
+	d := c.dapps[zipfN(r, len(c.dapps))]
+	gas := uint64(40_000 + r.IntN(160_000))
+	if c.balance(u, 0) < c.feeOf(gas) {
+		c.withdraw(u, 0)
+		return
+	}
+	c.newTx(u, d, 0, ok)
+	if ok {
+		c.xfer(u, d, 0, 0, model.KindNative)
+	}
+	c.payFee(u, gas)
+}
+
+// quote returns the constant-product output (0.3 % fee) for amt paid into a
+// pool holding rin of the input and rout of the output.
+func quote(amt, rin, rout uint64) uint64 {
+	var a, ri, ro, num, den uint256.Int
+	a.SetUint64(amt)
+	a.Mul(&a, uint256.NewInt(997))
+	ri.SetUint64(rin)
+	ri.Mul(&ri, uint256.NewInt(1000))
+	ro.SetUint64(rout)
+	num.Mul(&a, &ro)
+	den.Add(&ri, &a)
+	if den.IsZero() {
+		return 0
+	}
+	num.Div(&num, &den)
+	return num.Uint64()
+}
+
+// swap trades amt of asset in (0 or the pool's token) at pool p for trader u
+// and returns the output and the stolen part of it (proportional to the
+// stolen part of the input).
+func (c *chainState) swap(u uint32, p pool, in uint8, amt uint64) (uint64, uint64) {
+	out := p.token
+	if in != 0 {
+		out = 0
+	}
+	got := quote(amt, c.balance(p.id, in), c.balance(p.id, out))
+	if got == 0 {
+		return 0, 0
+	}
+	g := c.g
+	value := uint64(0)
+	if in == 0 {
+		value = amt
+	}
+	step := g.step
+	c.newTx(u, p.id, value, true)
+	kin := model.KindToken
+	if in == 0 {
+		kin = model.KindNative
+	}
+	if step != "" {
+		g.step = "swap-in"
+	}
+	sin := c.xfer(u, p.id, in, amt, kin)
+	kout := model.KindToken
+	if out == 0 {
+		kout = model.KindInternal
+	}
+	sout := mulDiv(got, sin, amt)
+	g.carry = sout
+	if step != "" {
+		g.step = "swap-out"
+	}
+	c.xfer(p.id, u, out, got, kout)
+	g.step = step
+	c.payFee(u, 150_000)
+	w := g.w
+	b := &c.block
+	s := Swap{
+		Chain: c.chain, TxHash: w.TxHash(c.idx, b.Number, g.tx), Block: b.Number, Time: b.Time,
+		Pool: w.Address(c.idx, p.id), Trader: w.Address(c.idx, u),
+		AssetIn: c.assets[in].ID, AmountIn: w.amountOf(c.idx, in, amt),
+		AssetOut: c.assets[out].ID, AmountOut: w.amountOf(c.idx, out, got),
+	}
+	g.stats.Swaps++
+	if err := g.sink.Swap(&s); err != nil && g.err == nil {
+		g.err = err
+	}
+	return got, sout
+}
+
+func (c *chainState) swapRandom() {
+	r := c.g.r
+	u := c.zipfUser()
+	p := c.pools[r.IntN(len(c.pools))]
+	if b := c.balance(u, p.token); b > 0 && r.IntN(2) == 0 && c.balance(u, 0) >= c.feeOf(150_000) {
+		c.swap(u, p, p.token, c.portion(b))
+		return
+	}
+	sp := c.balance(u, 0)
+	f := c.feeOf(150_000)
+	if sp <= f {
+		c.withdraw(u, 0)
+		return
+	}
+	c.swap(u, p, 0, c.portion(sp-f))
+}
+
+func (c *chainState) gamble() {
+	r := c.g.r
+	u := c.zipfUser()
+	sp := c.spendable(u, 0)
+	if sp == 0 {
+		c.withdraw(u, 0)
+		return
+	}
+	casino := c.gambling[r.IntN(len(c.gambling))]
+	bet := c.portion(sp) / 2
+	if bet == 0 {
+		bet = sp
+	}
+	c.pay(u, casino, 0, bet)
+	if r.IntN(100) < 45 {
+		c.schedule(30+int64(r.IntN(1800)), func() {
+			win := min(bet/10*19, c.spendable(casino, 0)/2)
+			if win > 0 {
+				c.pay(casino, u, 0, win)
+			}
+		})
+	}
+}
+
+// usdPrice returns the native coin's price as (stable granules, native granules)
+// from the chain's first stablecoin pool.
+func (c *chainState) usdPool() pool { return c.pools[0] }
+
+// otcTrade: a user sells native coins to an OTC broker, who pays stablecoins
+// from inventory later at the pool price less 2 %.
+func (c *chainState) otcTrade() {
+	r := c.g.r
+	u := c.zipfUser()
+	sp := c.spendable(u, 0)
+	if sp == 0 {
+		c.withdraw(u, 0)
+		return
+	}
+	broker := c.otc[r.IntN(len(c.otc))]
+	amt := c.portion(sp)
+	c.pay(u, broker, 0, amt)
+	p := c.usdPool()
+	c.schedule(600+int64(r.IntN(6*3600)), func() {
+		usd := mulDiv(amt, c.balance(p.id, p.token), c.balance(p.id, 0))
+		usd = min(usd/100*98, c.balance(broker, p.token))
+		if usd > 0 {
+			c.pay(broker, u, p.token, usd)
+		}
+	})
+}
+
+func (c *chainState) other() *chainState { return c.g.ch[1-c.idx] }
+
+// bridgeRate converts native granules of c into native granules of the other
+// chain at both chains' stablecoin pool prices, less the 0.5 % bridge fee.
+func (c *chainState) bridgeRate(amt uint64) uint64 {
+	o := c.other()
+	p, q := c.usdPool(), o.usdPool()
+	var v, t uint256.Int
+	v.SetUint64(amt)
+	v.Mul(&v, t.SetUint64(c.balance(p.id, p.token)))
+	v.Mul(&v, t.SetUint64(o.balance(q.id, 0)))
+	var d uint256.Int
+	d.SetUint64(c.balance(p.id, 0))
+	d.Mul(&d, t.SetUint64(o.balance(q.id, q.token)))
+	v.Div(&v, &d)
+	if !v.IsUint64() {
+		return ^uint64(0)
+	}
+	return v.Uint64() / 1000 * 995
+}
+
+// bridgeOut deposits amt native coins of from into the vault with a
+// THORChain-style memo naming dest on the other chain, and schedules the
+// outbound payment. stolen is set for laundering flows (done at outbound with
+// the stolen amount received).
+func (c *chainState) bridgeOut(from uint32, amt uint64, dest uint32, done func(out, stolen uint64)) {
+	g := c.g
+	w := g.w
+	o := c.other()
+	memo := "=:" + chainTicker(o.chain) + "." + o.assets[0].Symbol + ":" + w.Address(o.idx, dest)
+	step := g.step
+	if step != "" {
+		g.step = "bridge-in"
+	}
+	c.newTx(from, c.vault, amt, true)
+	sin := c.xfer(from, c.vault, 0, amt, model.KindNative)
+	c.payFee(from, 60_000)
+	g.step = step
+	b := &c.block
+	in := Bridge{
+		InChain: c.chain, InTx: w.TxHash(c.idx, b.Number, g.tx), InBlock: b.Number, InTime: b.Time,
+		InFrom: w.Address(c.idx, from), InVault: w.Address(c.idx, c.vault), InAsset: model.NativeAsset,
+		InAmount: w.amountOf(c.idx, 0, amt), Memo: memo,
+	}
+	scen := g.scen
+	o.schedule(60+int64(g.r.IntN(600)), func() {
+		out := min(c.bridgeRate(amt), o.balance(o.vault, 0)-min(o.balance(o.vault, 0), o.feeOf(60_000)))
+		if out == 0 {
+			return
+		}
+		stolen := mulDiv(out, sin, amt)
+		g.carry, g.scen = stolen, scen
+		if stolen > 0 {
+			g.step = "bridge-out"
+		}
+		o.newTx(o.vault, dest, out, true)
+		o.xfer(o.vault, dest, 0, out, model.KindNative)
+		o.payFee(o.vault, 60_000)
+		g.step = ""
+		ob := &o.block
+		in.OutChain, in.OutTx, in.OutBlock, in.OutTime = o.chain, w.TxHash(o.idx, ob.Number, g.tx), ob.Number, ob.Time
+		in.OutVault, in.OutTo, in.OutAsset = w.Address(o.idx, o.vault), w.Address(o.idx, dest), model.NativeAsset
+		in.OutAmount = w.amountOf(o.idx, 0, out)
+		in.OutMemo = "OUT:" + upperHex(in.InTx)
+		g.stats.Bridges++
+		if err := g.sink.Bridge(&in); err != nil && g.err == nil {
+			g.err = err
+		}
+		if done != nil {
+			done(out, stolen)
+		}
+	})
+}
+
+func chainTicker(c model.Chain) string {
+	if c == Chain1 {
+		return "SYNTH"
+	}
+	return "SYNTH2"
+}
+
+func upperHex(h string) string {
+	b := []byte(h[2:])
+	for i, x := range b {
+		if x >= 'a' && x <= 'f' {
+			b[i] = x - 'a' + 'A'
+		}
+	}
+	return string(b)
+}
+
+func (c *chainState) bridgeRandom() {
+	u := c.zipfUser()
+	sp := c.balance(u, 0)
+	f := c.feeOf(60_000)
+	if sp <= f {
+		c.withdraw(u, 0)
+		return
+	}
+	c.bridgeOut(u, c.portion(sp-f), c.other().zipfUser(), nil)
+}
+
+// mixIn deposits one fixed denomination into mixer pool m and schedules its
+// withdrawal to recipient after delay.
+func (c *chainState) mixIn(from uint32, m mixerPool, recipient uint32, delay int64, done func()) {
+	g := c.g
+	w := g.w
+	step := g.step
+	if step != "" {
+		g.step = "mix-in"
+	}
+	c.newTx(from, m.id, m.denom, true)
+	sin := c.xfer(from, m.id, 0, m.denom, model.KindNative)
+	c.payFee(from, 900_000)
+	g.step = step
+	b := &c.block
+	mx := Mix{Chain: c.chain, Pool: w.Address(c.idx, m.id), Amount: w.amountOf(c.idx, 0, m.denom),
+		DepositTx: w.TxHash(c.idx, b.Number, g.tx), Depositor: w.Address(c.idx, from), DepositAt: b.Time}
+	scen := g.scen
+	if sin > 0 {
+		mx.Scenario = g.p.Scenarios[scen].Name
+	}
+	c.schedule(delay, func() {
+		g.carry, g.scen = sin, scen
+		if sin > 0 {
+			g.step = "mix-out"
+		}
+		c.newTx(m.id, recipient, m.denom, true)
+		c.xfer(m.id, recipient, 0, m.denom, model.KindInternal)
+		g.step = ""
+		mx.WithdrawTx = w.TxHash(c.idx, c.block.Number, g.tx)
+		mx.Recipient = w.Address(c.idx, recipient)
+		mx.WithdrawAt = c.block.Time
+		g.stats.Mixes++
+		if err := g.sink.Mix(&mx); err != nil && g.err == nil {
+			g.err = err
+		}
+		if done != nil {
+			done()
+		}
+	})
+}
+
+func (c *chainState) mixRandom() {
+	r := c.g.r
+	u := c.zipfUser()
+	m := c.mixers[r.IntN(len(c.mixers))]
+	if c.balance(u, 0) < m.denom+c.feeOf(900_000) {
+		c.withdraw(u, 0)
+		return
+	}
+	c.mixIn(u, m, c.zipfUser(), 3600+int64(r.IntN(5*86400)), nil)
+}
