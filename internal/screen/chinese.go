@@ -200,6 +200,9 @@ func wadeGiles(t string) []string {
 			for _, pi := range in.py {
 				for _, pf := range fi.py {
 					f := pf
+					if in.wg == "y" && fi.wg == "en" {
+						f = "an" // WG yen = pinyin yan
+					}
 					if in.wg == "y" && pf == "u" {
 						f = "ou" // WG yu = pinyin you (and yü = yu)
 						if pinyinSyllables["yu"] {

@@ -77,7 +77,7 @@ var initialSpellings = []spelling{
 }
 
 var vowelSpellings = []spelling{
-	{"yeo", vYEO}, {"yae", vYAE}, {"yoo", vYU}, {"woo", vU}, {"wae", vOE}, {"weo", vWO}, {"eui", vUI},
+	{"yeo", vYEO}, {"you", vYO}, {"yae", vYAE}, {"yoo", vYU}, {"woo", vU}, {"wae", vOE}, {"weo", vWO}, {"eui", vUI},
 	{"ae", vAE}, {"ai", vAE}, {"ya", vYA}, {"ye", vYE}, {"eo", vEO}, {"yo", vYO}, {"oo", vU}, {"wu", vU},
 	{"eu", vEU}, {"yu", vYU}, {"ee", vI}, {"yi", vI}, {"wa", vWA}, {"oe", vOE}, {"oi", vOE}, {"we", vOE},
 	{"wo", vWO}, {"wi", vWI}, {"ui", vUI},
