@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"encoding/binary"
+	"encoding/hex"
 	"math/rand/v2"
 	"os"
 	"sort"
@@ -27,13 +29,22 @@ func benchWorld(n, perBlock int, seed uint64) []model.Block {
 				to = 1
 			}
 			t := model.Transfer{Chain: "eth", Block: num, Time: b.Time, Position: model.MakePosition(uint32(j), 0),
-				TxHash: hash(r.Int()), From: addr(from), To: addr(to), Asset: model.NativeAsset, Kind: model.KindNative}
+				TxHash: randHash(r), From: addr(from), To: addr(to), Asset: model.NativeAsset, Kind: model.KindNative}
 			t.Amount.SetUint64(r.Uint64() >> 4)
 			b.Transfers = append(b.Transfers, t)
 		}
 		blocks = append(blocks, b)
 	}
 	return blocks
+}
+
+// randHash returns a uniformly random 32-byte hash, as real ones are.
+func randHash(r *rand.Rand) string {
+	var b [32]byte
+	for i := 0; i < 32; i += 8 {
+		binary.LittleEndian.PutUint64(b[i:], r.Uint64())
+	}
+	return "0x" + hex.EncodeToString(b[:])
 }
 
 func benchN(b *testing.B, def int) int {
@@ -106,10 +117,24 @@ func BenchmarkReads(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+	// Addresses with up to 1,000 transfers, spread over the whole range of degrees.
 	var small []string
-	for i := 2; len(small) < 2000 && i < n; i += 1 + i/50 {
-		small = append(small, addr(i))
+	degrees := map[int]int{}
+	for i := 2; len(small) < 2000 && i < n/4; i += 1 + i/200 {
+		sm, err := s.Summarize(ctx, "eth", addr(i), 1, 1)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(sm.Assets) == 0 {
+			continue
+		}
+		d := int(sm.Assets[0].CountIn + sm.Assets[0].CountOut)
+		if d <= 1000 {
+			small = append(small, addr(i))
+			degrees[min(d/100*100, 1000)]++
+		}
 	}
+	b.Logf("%d addresses with ≤1,000 transfers; by degree bucket: %v", len(small), degrees)
 	hub := addr(1)
 	sm, _ := s.Summarize(ctx, "eth", hub, 10, 1)
 	b.Logf("hub transfers in: %d", sm.Assets[0].CountIn)

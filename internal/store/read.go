@@ -247,24 +247,20 @@ type Page struct {
 	Next string
 }
 
-// Neighbors returns up to limit edges of an address after cursor (empty: the
-// start), in chain order (reverse chain order when newestFirst). Cost is
-// proportional to limit, whatever the address's degree.
-func (s *Store) Neighbors(ctx context.Context, chain model.Chain, addr string, dir Direction, cursor string, limit int, newestFirst bool) (Page, error) {
-	var pg Page
-	if limit <= 0 || limit > 10000 {
-		return pg, fmt.Errorf("neighbors: limit %d out of range 1..10000", limit)
-	}
-	id, ok, err := s.ID(chain, addr)
-	if err != nil || !ok {
-		return pg, err
-	}
-	var after []byte // block+pos+dir, exclusive
-	if cursor != "" {
-		if after, err = decodeCursor(cursor); err != nil {
-			return pg, err
-		}
-	}
+// rawEdge is an adjacency entry before ids are resolved.
+type rawEdge struct {
+	block     uint64
+	pos       model.Position
+	dir       Direction
+	cp, asset uint64
+	kind      model.Kind
+	amount    uint256.Int
+}
+
+// edges calls fn for up to limit adjacency entries of address id after the
+// cursor position (nil: the start), merging directions in (reverse) chain
+// order. It reports whether more entries follow.
+func (s *Store) edges(id uint64, dir Direction, after []byte, limit int, newestFirst bool, fn func(*rawEdge) error) (bool, error) {
 	type src struct {
 		it  *pebble.Iterator
 		dir Direction
@@ -282,7 +278,7 @@ func (s *Store) Neighbors(ctx context.Context, chain model.Chain, addr string, d
 		pre := idKey(nil, byte(p), id)
 		it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: pre, UpperBound: prefixEnd(pre)})
 		if err != nil {
-			return pg, err
+			return false, err
 		}
 		defer it.Close()
 		sr := &src{it: it, dir: d}
@@ -306,9 +302,8 @@ func (s *Store) Neighbors(ctx context.Context, chain model.Chain, addr string, d
 		}
 		srcs = append(srcs, sr)
 	}
-	blockTimes := map[uint64]int64{}
-	nm := names{s: s}
-	for len(pg.Edges) < limit {
+	var e rawEdge
+	for n := 0; n < limit; n++ {
 		var best *src
 		for _, sr := range srcs {
 			if !sr.ok {
@@ -327,52 +322,77 @@ func (s *Store) Neighbors(ctx context.Context, chain model.Chain, addr string, d
 			break
 		}
 		k := best.it.Key()
-		e := Edge{Block: binary.BigEndian.Uint64(k[9:]), Position: model.Position(binary.BigEndian.Uint64(k[17:])), Dir: best.dir}
+		e.block, e.pos, e.dir = binary.BigEndian.Uint64(k[9:]), model.Position(binary.BigEndian.Uint64(k[17:])), best.dir
 		v := best.it.Value()
-		cp, v, err := readUvarint(v)
-		if err != nil {
-			return pg, err
+		var err error
+		if e.cp, v, err = readUvarint(v); err != nil {
+			return false, err
 		}
-		asset, v, err := readUvarint(v)
-		if err != nil || len(v) < 1 {
-			return pg, errCorrupt
+		if e.asset, v, err = readUvarint(v); err != nil || len(v) < 1 {
+			return false, errCorrupt
 		}
-		e.Kind = model.Kind(v[0])
-		if _, err := readAmount(v[1:], &e.Amount); err != nil {
-			return pg, err
+		e.kind = model.Kind(v[0])
+		if _, err := readAmount(v[1:], &e.amount); err != nil {
+			return false, err
 		}
-		if e.Counterparty, err = nm.get(cp); err != nil {
-			return pg, err
+		if err := fn(&e); err != nil {
+			return false, err
 		}
-		if e.Asset, err = nm.get(asset); err != nil {
-			return pg, err
-		}
-		t, ok := blockTimes[e.Block]
-		if !ok {
-			bi, _, err := s.Block(chain, e.Block)
-			if err != nil {
-				return pg, err
-			}
-			t = bi.Time
-			blockTimes[e.Block] = t
-		}
-		e.Time = t
-		pg.Edges = append(pg.Edges, e)
 		if newestFirst {
 			best.ok = best.it.Prev()
 		} else {
 			best.ok = best.it.Next()
 		}
 	}
+	more := false
 	for _, sr := range srcs {
-		if sr.ok && len(pg.Edges) > 0 {
-			last := pg.Edges[len(pg.Edges)-1]
-			pg.Next = encodeCursor(last.Block, last.Position, last.Dir)
-			break
-		}
+		more = more || sr.ok
 		if err := sr.it.Error(); err != nil {
+			return false, err
+		}
+	}
+	return more, nil
+}
+
+// Neighbors returns up to limit edges of an address after cursor (empty: the
+// start), in chain order (reverse chain order when newestFirst). Cost is
+// proportional to limit, whatever the address's degree.
+func (s *Store) Neighbors(ctx context.Context, chain model.Chain, addr string, dir Direction, cursor string, limit int, newestFirst bool) (Page, error) {
+	var pg Page
+	if limit <= 0 || limit > 10000 {
+		return pg, fmt.Errorf("neighbors: limit %d out of range 1..10000", limit)
+	}
+	id, ok, err := s.ID(chain, addr)
+	if err != nil || !ok {
+		return pg, err
+	}
+	var after []byte // block+pos+dir, exclusive
+	if cursor != "" {
+		if after, err = decodeCursor(cursor); err != nil {
 			return pg, err
 		}
+	}
+	more, err := s.edges(id, dir, after, limit, newestFirst, func(r *rawEdge) error {
+		e := Edge{Block: r.block, Position: r.pos, Dir: r.dir, Kind: r.kind, Amount: r.amount}
+		var err error
+		if e.Counterparty, err = s.name(r.cp); err != nil {
+			return err
+		}
+		if e.Asset, err = s.name(r.asset); err != nil {
+			return err
+		}
+		if e.Time, err = s.blockTime(chain, r.block); err != nil {
+			return err
+		}
+		pg.Edges = append(pg.Edges, e)
+		return nil
+	})
+	if err != nil {
+		return pg, err
+	}
+	if more && len(pg.Edges) > 0 {
+		last := pg.Edges[len(pg.Edges)-1]
+		pg.Next = encodeCursor(last.Block, last.Position, last.Dir)
 	}
 	return pg, ctx.Err()
 }
@@ -446,7 +466,6 @@ func (s *Store) Summarize(ctx context.Context, chain model.Chain, addr string, t
 		return sm, err
 	}
 	sm.Known = true
-	nm := names{s: s}
 	pre := idKey(nil, pCounter, id)
 	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: pre, UpperBound: prefixEnd(pre)})
 	if err != nil {
@@ -461,7 +480,7 @@ func (s *Store) Summarize(ctx context.Context, chain model.Chain, addr string, t
 		if c.isZero() {
 			continue
 		}
-		a, err := nm.get(binary.BigEndian.Uint64(it.Key()[9:]))
+		a, err := s.name(binary.BigEndian.Uint64(it.Key()[9:]))
 		if err != nil {
 			it.Close()
 			return nil, err
@@ -486,54 +505,86 @@ func (s *Store) Summarize(ctx context.Context, chain model.Chain, addr string, t
 		sm.FirstSeen = &BlockInfo{Number: first.Edges[0].Block, Time: first.Edges[0].Time}
 		sm.LastSeen = &BlockInfo{Number: last.Edges[0].Block, Time: last.Edges[0].Time}
 	}
-	cps := map[string]*Counterparty{}
-	cursor, seen := "", 0
+	type agg struct {
+		id         uint64
+		in, out    uint64
+		recv, sent map[uint64]*big.Int
+	}
+	cps := map[uint64]*agg{}
+	var after []byte
+	seen := 0
 	for seen < sample {
 		n := min(1000, sample-seen)
-		pg, err := s.Neighbors(ctx, chain, addr, Both, cursor, n, true)
+		var last rawEdge
+		more, err := s.edges(id, Both, after, n, true, func(e *rawEdge) error {
+			a := cps[e.cp]
+			if a == nil {
+				a = &agg{id: e.cp, recv: map[uint64]*big.Int{}, sent: map[uint64]*big.Int{}}
+				cps[e.cp] = a
+			}
+			m := a.recv
+			if e.dir == In {
+				a.in++
+			} else {
+				a.out++
+				m = a.sent
+			}
+			if m[e.asset] == nil {
+				m[e.asset] = new(big.Int)
+			}
+			m[e.asset].Add(m[e.asset], e.amount.ToBig())
+			last = *e
+			seen++
+			return nil
+		})
 		if err != nil {
 			return nil, err
 		}
-		for i := range pg.Edges {
-			e := &pg.Edges[i]
-			cp := cps[e.Counterparty]
-			if cp == nil {
-				cp = &Counterparty{Address: e.Counterparty, Received: map[string]*big.Int{}, Sent: map[string]*big.Int{}}
-				cps[e.Counterparty] = cp
-			}
-			m := cp.Received
-			if e.Dir == In {
-				cp.In++
-			} else {
-				cp.Out++
-				m = cp.Sent
-			}
-			if m[e.Asset] == nil {
-				m[e.Asset] = new(big.Int)
-			}
-			m[e.Asset].Add(m[e.Asset], e.Amount.ToBig())
-		}
-		seen += len(pg.Edges)
-		if pg.Next == "" {
+		if !more {
 			break
 		}
-		cursor = pg.Next
 		if seen >= sample {
 			sm.Sampled = true
+			break
 		}
+		after, _ = decodeCursor(encodeCursor(last.block, last.pos, last.dir))
 	}
-	for _, cp := range cps {
-		sm.Counterparties = append(sm.Counterparties, *cp)
+	list := make([]*agg, 0, len(cps))
+	for _, a := range cps {
+		list = append(list, a)
 	}
-	sort.Slice(sm.Counterparties, func(i, j int) bool {
+	sort.Slice(list, func(i, j int) bool {
+		a, b := list[i], list[j]
+		if a.in+a.out != b.in+b.out {
+			return a.in+a.out > b.in+b.out
+		}
+		return a.id < b.id
+	})
+	if len(list) > top {
+		list = list[:top]
+	}
+	for _, a := range list {
+		cp := Counterparty{In: a.in, Out: a.out, Received: map[string]*big.Int{}, Sent: map[string]*big.Int{}}
+		if cp.Address, err = s.name(a.id); err != nil {
+			return nil, err
+		}
+		for src, dst := range map[*map[uint64]*big.Int]map[string]*big.Int{&a.recv: cp.Received, &a.sent: cp.Sent} {
+			for asset, v := range *src {
+				name, err := s.name(asset)
+				if err != nil {
+					return nil, err
+				}
+				dst[name] = v
+			}
+		}
+		sm.Counterparties = append(sm.Counterparties, cp)
+	}
+	sort.SliceStable(sm.Counterparties, func(i, j int) bool {
 		a, b := &sm.Counterparties[i], &sm.Counterparties[j]
 		if a.In+a.Out != b.In+b.Out {
 			return a.In+a.Out > b.In+b.Out
 		}
 		return a.Address < b.Address
 	})
-	if len(sm.Counterparties) > top {
-		sm.Counterparties = sm.Counterparties[:top]
-	}
 	return sm, nil
 }

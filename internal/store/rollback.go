@@ -114,5 +114,6 @@ func (s *Store) rollbackChunk(ctx context.Context, chain model.Chain, from, to u
 		return 0, err
 	}
 	delete(s.hwm, chain)
+	s.cache.forgetBlocks()
 	return n, nil
 }

@@ -44,6 +44,8 @@ type Store struct {
 	log  *slog.Logger
 	opts Options
 
+	cache readCache
+
 	mu     sync.Mutex // serializes writers
 	nextID uint64
 	ids    map[string]uint64 // chain-prefixed address bytes → id
