@@ -18,7 +18,11 @@ type format struct {
 }
 
 var formats = map[string]format{
-	"transfers": {"redthread's generic transfers CSV (" + TransfersHeader + ")", prepareTransfers},
+	"transfers":           {"redthread's generic transfers CSV (" + TransfersHeader + ")", prepareTransfers},
+	"etl-transactions":    {"ethereum-etl transactions (native value); join receipts with --receipts", prepareETL("transactions")},
+	"etl-receipts":        {"ethereum-etl receipts joined to --transactions (same result as etl-transactions --receipts)", prepareETL("receipts")},
+	"etl-token-transfers": {"ethereum-etl token_transfers; needs --transactions (or --receipts and --blocks)", prepareETL("token_transfers")},
+	"etl-traces":          {"ethereum-etl traces (internal value, rewards); needs --transactions or --blocks", prepareETL("traces")},
 }
 
 // Formats lists the import format names.

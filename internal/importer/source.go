@@ -107,7 +107,7 @@ func (s *fileSource) Next(ctx context.Context) (*Batch, error) {
 	}
 	if s.carry {
 		s.carry = false
-		if err := s.b.add(&s.out, s.rr.recLine); err != nil {
+		if err := s.add(); err != nil {
 			return nil, err
 		}
 	}
@@ -143,6 +143,9 @@ func (s *fileSource) Next(ctx context.Context) (*Batch, error) {
 			continue
 		}
 		n := s.b.len()
+		if pr, ok := s.p.(interface{ pendingRows() int }); ok {
+			n += pr.pendingRows()
+		}
 		if n >= s.target && s.hasLast && s.out.key != s.lastKey || !s.noSplit && n >= 4*s.target {
 			// This row starts the next batch.
 			s.carry = true
@@ -153,11 +156,23 @@ func (s *fileSource) Next(ctx context.Context) (*Batch, error) {
 			return bt, err
 		}
 		s.lastKey, s.hasLast = s.out.key, true
-		if err := s.b.add(&s.out, s.rr.recLine); err != nil {
+		if err := s.add(); err != nil {
 			return nil, err
 		}
 	}
 }
+
+// add adds the parsed row in s.out to the current batch.
+func (s *fileSource) add() error {
+	if a, ok := s.p.(acceptor); ok {
+		a.accept()
+	}
+	return s.b.add(&s.out, s.rr.recLine)
+}
+
+// acceptor is implemented by parsers that hold a parsed row back until the
+// source decides which batch it belongs to.
+type acceptor interface{ accept() }
 
 func (s *fileSource) cut(offset, line int64) (*Batch, error) {
 	if fin, ok := s.p.(finisher); ok {
