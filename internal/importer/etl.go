@@ -391,7 +391,7 @@ type etlTraceParser struct {
 	o       *Options
 	s       *sides
 	pending []traceRow
-	last    traceRow // parsed, not yet accepted into the batch
+	last    traceRow         // parsed, not yet accepted into the batch
 	emitted map[uint64]int64 // blocks already written → a line of theirs
 }
 
