@@ -82,8 +82,36 @@ func (c *chainState) genesis() {
 	g.step = ""
 }
 
-// zipfUser draws a user with heavy-tailed activity.
-func (c *chainState) zipfUser() uint32 { return c.userBase + uint32(zipfN(c.g.r, int(c.users))) }
+// zipfUser draws a user with heavy-tailed activity: Zipf-like with exponent
+// about 1.2. Ranks fall in levels [2^L-1, 2^(L+1)-1); a level is drawn with
+// weight 2^(-0.2 L) (integer table) and the rank uniformly inside it.
+func (c *chainState) zipfUser() uint32 {
+	r := c.g.r
+	x := r.Uint64N(c.zipfCum[len(c.zipfCum)-1])
+	l := 0
+	for c.zipfCum[l] <= x {
+		l++
+	}
+	lo := (1 << l) - 1
+	n := int(c.users)
+	i := lo + r.IntN(1<<l)
+	if i >= n {
+		i = lo + r.IntN(n-lo)
+	}
+	return c.userBase + uint32(i)
+}
+
+// zipfTable returns the cumulative level weights for n ranks.
+func zipfTable(n int) []uint64 {
+	var cum []uint64
+	w, sum := uint64(1_000_000_000), uint64(0)
+	for l := 0; (1<<l)-1 < n; l++ {
+		sum += w
+		cum = append(cum, sum)
+		w = w * 870_551 / 1_000_000 // 2^-0.2
+	}
+	return cum
+}
 
 func (c *chainState) pickAsset() uint8 {
 	r := c.g.r

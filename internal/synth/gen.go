@@ -109,6 +109,7 @@ type chainState struct {
 	gas     uint64 // granules (gwei) per unit of gas in the current block
 	coldMin [][]uint64
 	mules   []uint32
+	zipfCum []uint64
 }
 
 type gen struct {
@@ -148,6 +149,7 @@ func Generate(ctx context.Context, p Params, sink Sink) (*World, *Stats, error) 
 		c.bal = make([]uint64, int(s.lBase)*c.nA)
 		c.pending = make([]uint64, (int(s.deps)*c.nA+63)/64)
 		c.block = Block{World: w, ChainIdx: i}
+		c.zipfCum = zipfTable(int(s.users))
 		blocks := int64(p.Days) * 86400 / s.blockTime
 		c.rate = p.Scale * share[i] * 100_000 / blocks // micro-transfers per block (share in tenths)
 		g.ch[i] = c

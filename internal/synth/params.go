@@ -19,7 +19,8 @@ type Params struct {
 
 	// LabelPercent of service and theft addresses are labelled in the intel
 	// pack; WrongLabelPercent of the labels written are wrong (wrong category
-	// or an unrelated address).
+	// or an unrelated address). 0 takes the default (60 and 3); a negative
+	// value means none.
 	LabelPercent, WrongLabelPercent int
 
 	// Scenarios to run; nil runs DefaultScenarios(Scale).
@@ -109,7 +110,8 @@ func (p Params) withDefaults() (Params, error) {
 	if p.WrongLabelPercent == 0 {
 		p.WrongLabelPercent = 3
 	}
-	if p.LabelPercent < 0 || p.LabelPercent > 100 || p.WrongLabelPercent < 0 || p.WrongLabelPercent > 100 {
+	p.LabelPercent, p.WrongLabelPercent = max(p.LabelPercent, 0), max(p.WrongLabelPercent, 0)
+	if p.LabelPercent > 100 || p.WrongLabelPercent > 100 {
 		return p, errors.New("label percentages: want 0 to 100")
 	}
 	if p.Scenarios == nil {
