@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"fmt"
 	"slices"
 	"sync/atomic"
@@ -17,11 +18,16 @@ import (
 // as atomic as a batch and skips the memtable's random inserts and the WAL.
 const bulkThreshold = 20000
 
+// kv locates one collected key and value in the collector's arena; small so
+// that sorting moves little memory.
 type kv struct {
-	key, value []byte
-	merge      bool
-	seq        int // order of arrival: the last Set of a key wins
+	pfx  uint64 // the key's first 8 bytes, big-endian, for fast comparison
+	off  uint32 // arena offset of the key, followed by the value; increases with arrival
+	klen uint16
+	vlen uint16 // top bit: a merge operand
 }
+
+const mergeBit = 1 << 15
 
 // collector gathers a write's keys in an arena.
 type collector struct {
@@ -30,14 +36,26 @@ type collector struct {
 }
 
 func (c *collector) add(k, v []byte, merge bool) error {
-	if len(c.arena)+len(k)+len(v) > cap(c.arena) {
-		c.arena = make([]byte, 0, max(4<<20, len(k)+len(v)))
+	if len(k) >= 1<<16 || len(v) >= mergeBit || len(c.arena)+len(k)+len(v) >= 1<<32 {
+		return fmt.Errorf("ingest: key or value too large for one write")
 	}
-	n := len(c.arena)
+	var p [8]byte
+	copy(p[:], k)
+	e := kv{pfx: binary.BigEndian.Uint64(p[:]), off: uint32(len(c.arena)), klen: uint16(len(k)), vlen: uint16(len(v))}
+	if merge {
+		e.vlen |= mergeBit
+	}
 	c.arena = append(c.arena, k...)
 	c.arena = append(c.arena, v...)
-	c.kvs = append(c.kvs, kv{key: c.arena[n : n+len(k) : n+len(k)], value: c.arena[n+len(k) : len(c.arena) : len(c.arena)], merge: merge, seq: len(c.kvs)})
+	c.kvs = append(c.kvs, e)
 	return nil
+}
+
+func (c *collector) key(e kv) []byte { return c.arena[e.off : e.off+uint32(e.klen)] }
+
+func (c *collector) value(e kv) []byte {
+	s := e.off + uint32(e.klen)
+	return c.arena[s : s+uint32(e.vlen&^mergeBit)]
 }
 
 func (c *collector) Set(k, v []byte, _ *pebble.WriteOptions) error   { return c.add(k, v, false) }
@@ -48,10 +66,16 @@ var ingestSeq atomic.Uint64
 // ingest sorts the collected keys into one sstable and ingests it.
 func (s *Store) ingest(ctx context.Context, c *collector) error {
 	slices.SortFunc(c.kvs, func(a, b kv) int {
-		if r := bytes.Compare(a.key, b.key); r != 0 {
+		if a.pfx != b.pfx {
+			if a.pfx < b.pfx {
+				return -1
+			}
+			return 1
+		}
+		if r := bytes.Compare(c.key(a), c.key(b)); r != 0 {
 			return r
 		}
-		return a.seq - b.seq
+		return int(int64(a.off) - int64(b.off))
 	})
 	path := s.fs.PathJoin(s.dir, fmt.Sprintf("ingest-%d.sst.tmp", ingestSeq.Add(1)))
 	f, err := s.fs.Create(path, "")
@@ -62,18 +86,20 @@ func (s *Store) ingest(ctx context.Context, c *collector) error {
 	wo := s.po.MakeWriterOptions(0, s.db.TableFormat()) // fast compression; compactions recompress
 	w := sstable.NewWriter(objstorageprovider.NewFileWritable(f), wo)
 	for i := 0; i < len(c.kvs); i++ {
-		e := &c.kvs[i]
-		if i+1 < len(c.kvs) && bytes.Equal(e.key, c.kvs[i+1].key) {
-			if e.merge || c.kvs[i+1].merge {
+		e := c.kvs[i]
+		k := c.key(e)
+		merge := e.vlen&mergeBit != 0
+		if i+1 < len(c.kvs) && bytes.Equal(k, c.key(c.kvs[i+1])) {
+			if merge || c.kvs[i+1].vlen&mergeBit != 0 {
 				w.Close()
-				return fmt.Errorf("ingest: key %x merged and set in one write", e.key)
+				return fmt.Errorf("ingest: key %x merged and set in one write", k)
 			}
 			continue // a later Set of the same key wins
 		}
-		if e.merge {
-			err = w.Merge(e.key, e.value)
+		if merge {
+			err = w.Merge(k, c.value(e))
 		} else {
-			err = w.Set(e.key, e.value)
+			err = w.Set(k, c.value(e))
 		}
 		if err != nil {
 			w.Close()

@@ -14,6 +14,7 @@ import (
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/cockroachdb/pebble/v2/bloom"
 	"github.com/cockroachdb/pebble/v2/vfs"
+	"github.com/holiman/uint256"
 
 	"github.com/redthread/redthread/internal/model"
 )
@@ -49,7 +50,10 @@ type Store struct {
 	mu     sync.Mutex // serializes writers
 	nextID uint64
 	ids    map[string]uint64 // chain-prefixed address bytes → id
-	hwm    map[model.Chain]mark
+	// idsComplete: every assigned id is in ids (the store had none when
+	// opened and the cache was never cleared), so a miss means a new address.
+	idsComplete bool
+	hwm         map[model.Chain]mark
 }
 
 // mark is the largest (block, position) stored for a chain.
@@ -122,6 +126,7 @@ func Open(dir string, o Options) (*Store, error) {
 		}
 		s.nextID = binary.BigEndian.Uint64(v)
 	}
+	s.idsComplete = s.nextID == 1
 	return s, nil
 }
 
@@ -181,12 +186,13 @@ type writer struct {
 	s        *Store
 	b        sink
 	newIDs   map[string]uint64
-	counters map[[2]uint64]*counters
+	counters map[[2]uint64]*delta
 	slowKeys map[string]struct{}        // keys at or below the high-water mark written in this batch
 	fastKeys map[model.Chain][][16]byte // keys above it written in this batch, increasing
 	added    map[model.Chain]int64
 	kbuf     []byte
 	vbuf     []byte
+	abuf     []byte
 }
 
 // Write stores blocks and, if cp is not nil, the checkpoint, in one atomic
@@ -215,7 +221,7 @@ func (s *Store) Write(ctx context.Context, blocks []model.Block, cp *Checkpoint)
 	w := &writer{
 		s:        s,
 		newIDs:   make(map[string]uint64),
-		counters: make(map[[2]uint64]*counters),
+		counters: make(map[[2]uint64]*delta),
 		added:    make(map[model.Chain]int64),
 	}
 	var batch *pebble.Batch
@@ -261,6 +267,7 @@ func (s *Store) Write(ctx context.Context, blocks []model.Block, cp *Checkpoint)
 func (s *Store) cacheID(k string, id uint64) {
 	if len(s.ids) >= s.opts.AddrCacheEntries {
 		clear(s.ids)
+		s.idsComplete = false
 	}
 	s.ids[k] = id
 }
@@ -352,8 +359,8 @@ func (w *writer) writeBlock(b *model.Block) error {
 		if err := w.b.Set(adjKey(w.kbuf[:0], pIn, to, t.Block, t.Position), w.vbuf, nil); err != nil {
 			return err
 		}
-		w.count(from, asset, fCountOut, fSumOut, t)
-		w.count(to, asset, fCountIn, fSumIn, t)
+		w.count(from, asset, false, t)
+		w.count(to, asset, true, t)
 		w.added[t.Chain]++
 	}
 	return nil
@@ -388,15 +395,45 @@ func (w *writer) stored(chain model.Chain, tk []byte, cur [16]byte) (bool, error
 	return false, nil
 }
 
-func (w *writer) count(id, asset uint64, fc, fs int, t *model.Transfer) {
+// delta accumulates one counter's changes in a write: counts as uint64 and
+// sums as uint256, spilling into big integers only on overflow.
+type delta struct {
+	n     [2]uint64
+	sum   [2]uint256.Int
+	spill [2]*big.Int
+}
+
+func (w *writer) count(id, asset uint64, in bool, t *model.Transfer) {
 	k := [2]uint64{id, asset}
-	c := w.counters[k]
-	if c == nil {
-		c = new(counters)
-		w.counters[k] = c
+	d := w.counters[k]
+	if d == nil {
+		d = new(delta)
+		w.counters[k] = d
 	}
-	c[fc].Add(&c[fc], big.NewInt(1))
-	c[fs].Add(&c[fs], t.Amount.ToBig())
+	i := 1
+	if in {
+		i = 0
+	}
+	d.n[i]++
+	if _, overflow := d.sum[i].AddOverflow(&d.sum[i], &t.Amount); overflow {
+		if d.spill[i] == nil {
+			d.spill[i] = new(big.Int)
+		}
+		d.spill[i].Add(d.spill[i], new(big.Int).Lsh(big.NewInt(1), 256))
+	}
+}
+
+func (d *delta) counters() *counters {
+	var c counters
+	c[fCountIn].SetUint64(d.n[0])
+	c[fCountOut].SetUint64(d.n[1])
+	for i, f := range []int{fSumIn, fSumOut} {
+		c[f].SetBytes(d.sum[i].Bytes())
+		if d.spill[i] != nil {
+			c[f].Add(&c[f], d.spill[i])
+		}
+	}
+	return &c
 }
 
 func (w *writer) finish(cp *Checkpoint) {
@@ -411,7 +448,7 @@ func (w *writer) finish(cp *Checkpoint) {
 		return keys[i][1] < keys[j][1]
 	})
 	for _, k := range keys {
-		w.b.Merge(counterKey(w.kbuf[:0], k[0], k[1]), w.counters[k].encode(w.vbuf[:0]), nil)
+		w.b.Merge(counterKey(w.kbuf[:0], k[0], k[1]), w.counters[k].counters().encode(w.vbuf[:0]), nil)
 	}
 	for chain, n := range w.added {
 		var c counters
@@ -430,15 +467,20 @@ func (w *writer) finish(cp *Checkpoint) {
 
 // id returns the id of an address, assigning one if it is new.
 func (w *writer) id(chain model.Chain, addr string) (uint64, error) {
-	k := chainPrefix(nil, pAddr, chain)
-	k = addrBytes(k, chain, addr)
+	k := addrBytes(chainPrefix(w.abuf[:0], pAddr, chain), chain, addr)
+	w.abuf = k
 	if id, ok := w.s.ids[string(k)]; ok {
 		return id, nil
 	}
 	if id, ok := w.newIDs[string(k)]; ok {
 		return id, nil
 	}
-	v, ok, err := w.s.get(k)
+	var v []byte
+	var ok bool
+	var err error
+	if !w.s.idsComplete {
+		v, ok, err = w.s.get(k)
+	}
 	if err != nil {
 		return 0, err
 	}
