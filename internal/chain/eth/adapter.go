@@ -195,10 +195,12 @@ func (a *Adapter) fetchChunk(ctx context.Context, lo, hi uint64) ([]model.Block,
 			pb.receipts = &Call{Method: "eth_getBlockReceipts", Params: []any{hexNum(n)}}
 			calls = append(calls, pb.receipts)
 		}
-		switch a.o.Tracer {
-		case TracerParity:
+		switch {
+		case n == 0:
+			// The genesis block has no transactions; geth refuses to trace it.
+		case a.o.Tracer == TracerParity:
 			pb.trace = &Call{Method: "trace_block", Params: []any{hexNum(n)}}
-		case TracerGeth:
+		case a.o.Tracer == TracerGeth:
 			pb.trace = &Call{Method: "debug_traceBlockByNumber", Params: []any{hexNum(n), gethTracerConfig}}
 		}
 		if pb.trace != nil {
@@ -237,6 +239,9 @@ func (a *Adapter) fetchChunk(ctx context.Context, lo, hi uint64) ([]model.Block,
 			for _, h := range hashes {
 				receiptCalls = append(receiptCalls, &Call{Method: "eth_getTransactionReceipt", Params: []any{h}})
 			}
+		}
+		if pb.trace != nil && len(hashes) == 0 {
+			pb.trace = nil // nothing to trace; some nodes refuse to trace such blocks anyway
 		}
 		if pb.trace != nil {
 			switch a.o.Tracer {

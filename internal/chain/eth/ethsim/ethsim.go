@@ -117,6 +117,19 @@ func (n *Node) Commit() common.Hash {
 	return n.beacon.Commit()
 }
 
+// Fork makes the block with the given hash the head, abandoning the blocks
+// above it; the next Commit builds a competing branch (a reorganization).
+// Transactions of the abandoned blocks are dropped from the pool rather than
+// replayed, so the new branch holds only what is sent next.
+func (n *Node) Fork(parent common.Hash) error {
+	if err := n.beacon.Fork(parent); err != nil {
+		return err
+	}
+	_ = n.backend.TxPool().Sync()
+	n.beacon.Rollback()
+	return nil
+}
+
 // AddWithdrawal queues a withdrawal (amount in Gwei) for the next block.
 func (n *Node) AddWithdrawal(ctx context.Context, w types.Withdrawal) error {
 	return n.rpc.CallContext(ctx, nil, "dev_addWithdrawal", &w)
