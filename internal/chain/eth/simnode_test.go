@@ -109,7 +109,9 @@ func TestSimulatedNode(t *testing.T) {
 		amount   *big.Int
 		kind     model.Kind
 	}
-	native := func(from, to common.Address, v *big.Int, k model.Kind) item { return item{from, to, model.NativeAsset, v, k} }
+	native := func(from, to common.Address, v *big.Int, k model.Kind) item {
+		return item{from, to, model.NativeAsset, v, k}
+	}
 	expectTx := func(blockIdx int, h common.Hash, status bool, created common.Address, items ...item) {
 		t.Helper()
 		r, err := node.Client.TransactionReceipt(ctx, h)
@@ -174,8 +176,8 @@ func TestSimulatedNode(t *testing.T) {
 	expectTx(1, txFwd, true, none, native(alice.Addr, f1, eth(1), model.KindNative), native(f1, bob.Addr, eth(1), model.KindInternal))
 	expectTx(1, txNested, true, none, native(alice.Addr, f1, eth(2), model.KindNative),
 		native(f1, f2, eth(2), model.KindInternal), native(f2, carol.Addr, eth(2), model.KindInternal))
-	expectTx(1, txRevert, false, none) // reverted: the fee only
-	expectTx(1, txInnerRevert, true, none, native(alice.Addr, f1, eth(4), model.KindNative)) // F1→R reverted
+	expectTx(1, txRevert, false, none)                                                         // reverted: the fee only
+	expectTx(1, txInnerRevert, true, none, native(alice.Addr, f1, eth(4), model.KindNative))   // F1→R reverted
 	expectTx(1, txSubtreeRevert, true, none, native(alice.Addr, f1, eth(5), model.KindNative)) // F1→F2→carol all reverted
 	expectTx(1, txTopRevertAfterMove, false, none)
 	expectTx(1, txZeroToken, true, none) // zero-amount token transfer: not a transfer
