@@ -12,10 +12,10 @@ import (
 const (
 	ChainBSC       model.Chain = "bsc"
 	ChainPolygon   model.Chain = "polygon"
-	ChainArbitrum  model.Chain = "arbitrum"
-	ChainOptimism  model.Chain = "optimism"
-	ChainAvalanche model.Chain = "avalanche"
-	ChainFantom    model.Chain = "fantom"
+	ChainArbitrum  model.Chain = "arb"
+	ChainOptimism  model.Chain = "op"
+	ChainAvalanche model.Chain = "avax"
+	ChainFantom    model.Chain = "ftm"
 	ChainETC       model.Chain = "etc"
 	ChainTRON      model.Chain = "tron"
 	ChainLTC       model.Chain = "ltc"
@@ -32,13 +32,8 @@ const (
 	ChainDOGE      model.Chain = "doge"
 )
 
-var evmChains = map[model.Chain]bool{
-	model.ChainETH: true, ChainBSC: true, ChainPolygon: true, ChainArbitrum: true,
-	ChainOptimism: true, ChainAvalanche: true, ChainFantom: true, ChainETC: true,
-}
-
-// IsEVM reports whether a chain uses 20-byte EVM addresses.
-func IsEVM(c model.Chain) bool { return evmChains[c] }
+// IsEVM reports whether a chain uses 20-byte EVM addresses (model.IsEVM).
+func IsEVM(c model.Chain) bool { return model.IsEVM(c) }
 
 // tickerChains maps OFAC's digital currency tickers (and the chain names of
 // the incident pack) onto chains. Tokens (USDT, USDC, …) live on several

@@ -5,6 +5,8 @@ import (
 	"compress/gzip"
 	"fmt"
 	"io"
+	"path"
+	"path/filepath"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -71,6 +73,9 @@ type Dataset struct {
 	Entities     []model.Entity
 	Incidents    []Incident
 	Delistings   []Delisting
+	// Skipped counts source records that are not addresses at all (scraper
+	// artefacts such as "genesis"); they are dropped, not loaded.
+	Skipped int
 }
 
 // Input is one file handed to a loader.
@@ -156,4 +161,10 @@ func (o Options) source(defName, defURL, defLicense, file string) model.Source {
 // describe names a dataset for messages.
 func (d *Dataset) describe() string {
 	return fmt.Sprintf("%s %s", d.Kind, d.Source.File)
+}
+
+// fileSource is src narrowed to the one file a claim was read from.
+func fileSource(src model.Source, name string) model.Source {
+	src.File = path.Base(filepath.ToSlash(name))
+	return src
 }

@@ -33,3 +33,5 @@ func (e *ParseError) Unwrap() error { return e.Err }
 func perr(file string, line int, field string, format string, a ...any) error {
 	return &ParseError{File: file, Line: line, Field: field, Err: fmt.Errorf(format, a...)}
 }
+
+func itoa(i int) string { return fmt.Sprint(i) }
