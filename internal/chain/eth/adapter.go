@@ -304,7 +304,7 @@ func result(block uint64, c *Call, v any) error {
 		return fmt.Errorf("block %d: %w", block, c.Err)
 	}
 	if err := json.Unmarshal(c.Result, v); err != nil {
-		return fmt.Errorf("block %d: decode %s result: %w", block, c.Method, err)
+		return fmt.Errorf("block %d: decode %s result: %w", block, c, err)
 	}
 	return nil
 }
