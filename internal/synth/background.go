@@ -60,7 +60,10 @@ func (c *chainState) genesis() {
 				cold = 600_000 // the victim of the exchange scenario holds more
 			}
 			mint(x.cold, uint8(a), cold)
-			c.coldMin[e][a] = cold * c.unitOf(uint8(a)) * 8 / 10
+			if e == 0 && a == 0 && c.idx == 0 {
+				// the exchange scenario's victim keeps its cold coins until the theft
+				c.coldMin[e][a] = 500_000 * coin
+			}
 			for _, h := range x.hot {
 				mint(h, uint8(a), al[a].hot)
 			}
@@ -178,6 +181,17 @@ func (c *chainState) spendable(from uint32, a uint8) uint64 {
 
 // background runs one random background action.
 func (c *chainState) background() {
+	// an action that found nothing to move (an empty wallet) is retried
+	for try := 0; try < 4; try++ {
+		n := len(c.block.Transfers)
+		c.action()
+		if len(c.block.Transfers) > n {
+			return
+		}
+	}
+}
+
+func (c *chainState) action() {
 	r := c.g.r
 	x := r.IntN(1000)
 	switch {
@@ -237,30 +251,40 @@ func (c *chainState) exchangeOf(u uint32) int {
 }
 
 // withdraw pays a typical amount from the user's exchange hot wallet,
-// topping the hot wallet up from the cold wallet when it runs low.
-func (c *chainState) withdraw(u uint32, a uint8) {
+// topping the hot wallet up from the cold wallet when it runs low; when that
+// exchange has none of the asset left, the next one pays. It reports false
+// when no exchange could pay.
+func (c *chainState) withdraw(u uint32, a uint8) bool {
+	want := c.typical(a)
+	e0 := c.exchangeOf(u)
+	for k := 0; k < len(c.exchanges); k++ {
+		e := (e0 + k) % len(c.exchanges)
+		if amt := c.withdrawFrom(e, u, a, want); amt > 0 {
+			return true
+		}
+		want /= 4
+	}
+	return false
+}
+
+func (c *chainState) withdrawFrom(e int, u uint32, a uint8, want uint64) uint64 {
 	r := c.g.r
-	e := c.exchangeOf(u)
 	x := &c.exchanges[e]
 	hot := x.hot[r.IntN(len(x.hot))]
-	want := c.typical(a)
 	if c.spendable(hot, a) < want {
-		cold := c.balance(x.cold, a)
+		cold := c.spendable(x.cold, a)
 		if floor := c.coldMin[e][a]; cold > floor {
-			top := min(cold-floor, want*50)
-			if a == 0 && top > c.feeOf(21_000) {
-				top -= c.feeOf(21_000)
-			}
-			c.pay(x.cold, hot, a, top)
+			c.pay(x.cold, hot, a, min(cold-floor, want*50))
 		}
 		if sp := c.spendable(hot, a); sp < want {
 			want = sp / 2
 		}
 	}
 	if want == 0 {
-		return
+		return 0
 	}
 	c.pay(hot, u, a, want)
+	return want
 }
 
 func (c *chainState) deposit() {

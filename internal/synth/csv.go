@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync/atomic"
 
 	"github.com/holiman/uint256"
 
@@ -112,6 +113,11 @@ type DirSink struct {
 	ledger                                  [2]*LedgerWriter
 	swaps, bridges, flows, endpoints, mixes *bufio.Writer
 	line                                    []byte
+
+	async  chan *Block
+	free   chan *Block
+	done   chan error
+	failed atomic.Bool
 }
 
 // NewDirSink creates dir (which must not exist or be empty) and its files.
@@ -170,8 +176,57 @@ func NewDirSink(dir string) (*DirSink, error) {
 	return d, nil
 }
 
-// Block implements Sink.
-func (d *DirSink) Block(b *Block) error { return d.ledger[b.ChainIdx].Block(b) }
+// Block implements Sink. The CSV rows are formatted on a second goroutine
+// (in block order) while generation goes on.
+func (d *DirSink) Block(b *Block) error {
+	if d.async == nil {
+		d.async = make(chan *Block, 64)
+		d.free = make(chan *Block, 80)
+		d.done = make(chan error, 1)
+		go d.format()
+	}
+	if d.failed.Load() {
+		return d.stop()
+	}
+	var c *Block
+	select {
+	case c = <-d.free:
+	default:
+		c = &Block{}
+	}
+	c.World, c.ChainIdx, c.Number, c.Time, c.Validator = b.World, b.ChainIdx, b.Number, b.Time, b.Validator
+	c.Txs = append(c.Txs[:0], b.Txs...)
+	c.Transfers = append(c.Transfers[:0], b.Transfers...)
+	d.async <- c
+	return nil
+}
+
+func (d *DirSink) format() {
+	var err error
+	for b := range d.async {
+		if err == nil {
+			if err = d.ledger[b.ChainIdx].Block(b); err != nil {
+				d.failed.Store(true)
+			}
+		}
+		select {
+		case d.free <- b:
+		default:
+		}
+	}
+	d.done <- err
+}
+
+// stop ends the formatting goroutine and returns its error.
+func (d *DirSink) stop() error {
+	if d.async == nil {
+		return nil
+	}
+	close(d.async)
+	err := <-d.done
+	d.async = nil
+	return err
+}
 
 func (d *DirSink) row(w *bufio.Writer, fields ...any) error {
 	l := d.line[:0]
@@ -258,7 +313,7 @@ func (d *DirSink) Finish(w *World, st *Stats) error {
 }
 
 func (d *DirSink) flush() error {
-	var errs []error
+	errs := []error{d.stop()}
 	for _, l := range d.ledger {
 		if l != nil {
 			errs = append(errs, l.Flush())
@@ -272,7 +327,7 @@ func (d *DirSink) flush() error {
 
 // Close closes the files without flushing.
 func (d *DirSink) Close() error {
-	var errs []error
+	errs := []error{d.stop()}
 	for _, f := range d.files {
 		errs = append(errs, f.Close())
 	}

@@ -98,6 +98,9 @@ func (st *scenarioState) theft() {
 	if s.Victim == "bridge" {
 		victim = c.vault
 	}
+	if s.Victim == "exchange" {
+		c.coldMin[0][0] = 0
+	}
 	st.a0 = c.newLaunder(st.i, "theft")
 	st.begin("theft")
 	amt := min(uint64(s.Native)*coin, c.balance(victim, 0)/100*95)

@@ -18,6 +18,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"gopkg.in/yaml.v3"
 
+	"github.com/redthread/redthread/internal/intel"
 	"github.com/redthread/redthread/internal/model"
 )
 
@@ -580,9 +581,18 @@ func TestLabels(t *testing.T) {
 	if tp.Title == "" || tp.Creator == "" || len(tp.Tags) != len(ls) {
 		t.Fatalf("tagpack: title %q creator %q, %d tags for %d labels", tp.Title, tp.Creator, len(tp.Tags), len(ls))
 	}
-	for i, tag := range tp.Tags {
-		if tag.Address != ls[i].Address || tag.Label != ls[i].Label || tag.Category != string(ls[i].Category) {
-			t.Errorf("tag %d: %+v, label %+v", i, tag, ls[i])
+	// the intel loader reads the pack back as the same claims
+	ds, err := intel.LoadTagPack(intel.Input{Name: "synth.tagpack.yaml", Data: buf.Bytes()}, intel.Options{})
+	if err != nil {
+		t.Fatalf("intel.LoadTagPack: %v", err)
+	}
+	if len(ds.Attributions) != len(ls) {
+		t.Fatalf("intel loaded %d attributions from %d labels", len(ds.Attributions), len(ls))
+	}
+	for i, a := range ds.Attributions {
+		l := ls[i]
+		if a.Chain != l.Chain || a.Address != l.Address || a.Label != l.Label || a.Category != l.Category || a.Entity != l.Entity {
+			t.Errorf("attribution %d: %s %s %q %s %s, label %+v", i, a.Chain, a.Address, a.Label, a.Category, a.Entity, l)
 		}
 	}
 }

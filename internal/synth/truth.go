@@ -183,6 +183,7 @@ type Label struct {
 	Address  string
 	Label    string
 	Category model.Category
+	Entity   string // the entity the label names (e.g. "exchange:Kumbit", "actor:bridge-drain")
 	Correct  bool
 	Truth    string // true owner, or "user" for an ordinary user
 }
@@ -199,7 +200,7 @@ func (w *World) Labels() []Label {
 		if r.IntN(100) >= p.LabelPercent {
 			return
 		}
-		l := Label{Chain: w.specs[ci].chain, Address: w.Address(ci, id), Label: label, Category: cat, Correct: true, Truth: owner}
+		l := Label{Chain: w.specs[ci].chain, Address: w.Address(ci, id), Label: label, Category: cat, Entity: owner, Correct: true, Truth: owner}
 		if r.IntN(100) < p.WrongLabelPercent {
 			l.Correct = false
 			if r.IntN(2) == 0 {

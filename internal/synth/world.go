@@ -80,8 +80,9 @@ type World struct {
 	Params  Params
 	Launder []LaunderAddr    // every laundering address, once Generate returned
 	Results []ScenarioResult // stolen-value account per scenario, once Generate returned
-	specs   [2]*chainSpec
-	key     uint64
+	specs    [2]*chainSpec
+	key      uint64
+	hexCache [2][]byte // hex of ids below addrCacheIDs
 }
 
 var exchangeNames = []string{"Kumbit", "Bitvault", "Coinmint", "Harborex"}
@@ -99,6 +100,8 @@ func newWorld(p Params) *World {
 		{Symbol: "SYX", Decimals: 18, granExp: 9, kmin: 7},
 		{Symbol: "xUSD", Decimals: 6, granExp: 0, kmin: 5},
 	}, 2, 1, 0, 2, 1, 8, 4)
+	w.fillCache(0)
+	w.fillCache(1)
 	return w
 }
 
@@ -197,6 +200,15 @@ func mix64(x uint64) uint64 {
 	return x ^ (x >> 31)
 }
 
+func (w *World) fillCache(c int) {
+	buf := make([]byte, 0, addrCacheIDs*42)
+	for id := uint32(0); id < addrCacheIDs; id++ {
+		b := w.addrBytes(c, id)
+		buf = appendHex(buf, b[:])
+	}
+	w.hexCache[c] = buf
+}
+
 func (w *World) addrBytes(c int, id uint32) (b [20]byte) {
 	if id == 0 {
 		return b
@@ -210,13 +222,28 @@ func (w *World) addrBytes(c int, id uint32) (b [20]byte) {
 
 const hexdigits = "0123456789abcdef"
 
+var hexPairs = func() (t [256][2]byte) {
+	for i := range t {
+		t[i] = [2]byte{hexdigits[i>>4], hexdigits[i&15]}
+	}
+	return t
+}()
+
 func appendHex(dst []byte, b []byte) []byte {
-	dst = append(dst, '0', 'x')
-	for _, c := range b {
-		dst = append(dst, hexdigits[c>>4], hexdigits[c&15])
+	n := len(dst)
+	dst = append(dst, make([]byte, 2+2*len(b))...)
+	o := dst[n:]
+	o[0], o[1] = '0', 'x'
+	for i, c := range b {
+		p := hexPairs[c]
+		o[2+2*i], o[3+2*i] = p[0], p[1]
 	}
 	return dst
 }
+
+// addrCacheIDs is how many of the lowest address ids of each chain (services
+// and the busiest users) have their hex form precomputed.
+const addrCacheIDs = 1 << 16
 
 // Address returns the canonical address of id on chain c.
 func (w *World) Address(c int, id uint32) string {
@@ -225,6 +252,9 @@ func (w *World) Address(c int, id uint32) string {
 }
 
 func (w *World) appendAddress(dst []byte, c int, id uint32) []byte {
+	if id < addrCacheIDs {
+		return append(dst, w.hexCache[c][int(id)*42:int(id)*42+42]...)
+	}
 	b := w.addrBytes(c, id)
 	return appendHex(dst, b[:])
 }
