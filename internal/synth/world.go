@@ -77,9 +77,9 @@ type chainSpec struct {
 // World is the static description of a generated world: chains, assets,
 // services and the address layout. Addresses are derived from the seed.
 type World struct {
-	Params  Params
-	Launder []LaunderAddr    // every laundering address, once Generate returned
-	Results []ScenarioResult // stolen-value account per scenario, once Generate returned
+	Params   Params
+	Launder  []LaunderAddr    // every laundering address, once Generate returned
+	Results  []ScenarioResult // stolen-value account per scenario, once Generate returned
 	specs    [2]*chainSpec
 	key      uint64
 	hexCache [2][]byte // hex of ids below addrCacheIDs
