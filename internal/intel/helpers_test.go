@@ -5,6 +5,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -49,4 +50,31 @@ func golden(t *testing.T, name string, v any) {
 
 func cmpIgnoreFields(names ...string) cmp.Option {
 	return cmpopts.IgnoreFields(model.Entity{}, names...)
+}
+
+var shipped struct {
+	once sync.Once
+	db   *DB
+	err  error
+}
+
+// shippedDB builds the DB of the embedded packs once per test binary.
+func shippedDB(t testing.TB) *DB {
+	t.Helper()
+	shipped.once.Do(func() {
+		ds, err := LoadShipped()
+		if err != nil {
+			shipped.err = err
+			return
+		}
+		shipped.db = Build(ds)
+	})
+	if shipped.err != nil {
+		t.Fatal(shipped.err)
+	}
+	return shipped.db
+}
+
+func cmpIgnoreAttr(names ...string) cmp.Option {
+	return cmpopts.IgnoreFields(model.Attribution{}, names...)
 }
