@@ -1,0 +1,869 @@
+package trace
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/holiman/uint256"
+
+	"github.com/redthread/redthread/internal/graph"
+	"github.com/redthread/redthread/internal/model"
+)
+
+// Engine runs traces over a graph with optional attributions and conversions.
+type Engine struct {
+	Graph       Graph
+	Attributor  Attributor  // nil: no attributions, no category stops
+	Conversions Conversions // nil: no swaps or bridges are followed
+}
+
+// evKey orders events of the sweep: time (multi-chain traces only), chain,
+// view sequence (seq forward, ^seq backward), then outputs before inputs.
+type evKey struct {
+	t int64
+	c int32
+	s uint32
+	k uint8
+}
+
+const (
+	kOut uint8 = 0
+	kIn  uint8 = 1
+)
+
+func (a evKey) less(b evKey) bool {
+	if a.t != b.t {
+		return a.t < b.t
+	}
+	if a.c != b.c {
+		return a.c < b.c
+	}
+	if a.s != b.s {
+		return a.s < b.s
+	}
+	return a.k < b.k
+}
+
+type chainState struct {
+	name     model.Chain
+	g        ChainGraph
+	sinceSeq uint32
+	lastBi   int
+}
+
+type nkey struct {
+	c int32
+	a uint32
+}
+
+type hkey struct {
+	c     int32
+	a     uint32
+	asset uint32
+}
+
+type via struct {
+	c   int32
+	seq uint32
+	ok  bool
+}
+
+type node struct {
+	c     int32
+	addr  uint32
+	hop   int
+	seed  bool
+	stop  string // why it was not expanded; "" if expanded
+	attrs []model.Attribution
+	svc   *model.Attribution // the attribution that stopped it
+	via   via                // first tainted arrival
+}
+
+type pending struct {
+	seq uint32
+	t   *tval
+}
+
+type holder struct {
+	c      int32
+	addr   uint32
+	asset  uint32
+	g      ChainGraph
+	n      *node
+	ins    []uint32 // view inputs (forward: In; backward: Out), in chain order
+	outs   []uint32
+	i, o   int
+	source bool
+	key    evKey
+	done   bool
+	hi     int
+	pend   []pending
+
+	bal, taint uint256.Int // haircut
+	poisoned   bool        // poison
+	q          fifo        // FIFO
+	recv, sent uint256.Int // tainted totals
+	returned   uint256.Int // taint that came back to a seed
+}
+
+type flowKey struct {
+	c   int32
+	seq uint32
+}
+
+type arrival struct {
+	amt         uint256.Int
+	count       int
+	first, last flowKey
+}
+
+type akey struct {
+	c     int32
+	a     uint32
+	asset uint32
+}
+
+type convRec struct {
+	conv     *Conversion
+	in, out  flowKey
+	tin, tout uint256.Int
+}
+
+var errStop = errors.New("trace stopped")
+
+type engine struct {
+	ctx       context.Context
+	eng       *Engine
+	req       *Request
+	back      bool
+	timeMode  bool
+	chains    []*chainState
+	chainIdx  map[model.Chain]int32
+	stopCats  map[model.Category]bool
+	heap      []*holder
+	holders   map[hkey]*holder
+	hlist     []*holder
+	nodes     map[nkey]*node
+	flows     map[flowKey]*uint256.Int
+	arrivals  map[akey]*arrival
+	convs     []convRec
+	injected  map[akey]*uint256.Int // per chain and asset (a unused)
+	returned  map[akey]*uint256.Int // taint that came back to a seed
+	dropped   map[akey]*uint256.Int // taint in flight when a limit stopped the trace (a unused)
+	cur       evKey
+	touched   int64
+	truncated string
+	buf       []uint32
+}
+
+// Run runs one trace.
+func (E *Engine) Run(ctx context.Context, req Request) (*Result, error) {
+	if err := req.normalize(); err != nil {
+		return nil, err
+	}
+	e := &engine{ctx: ctx, eng: E, req: &req, back: req.Direction == Backward,
+		chainIdx: map[model.Chain]int32{}, stopCats: map[model.Category]bool{},
+		holders: map[hkey]*holder{}, nodes: map[nkey]*node{}, flows: map[flowKey]*uint256.Int{},
+		arrivals: map[akey]*arrival{}, injected: map[akey]*uint256.Int{},
+		returned: map[akey]*uint256.Int{}, dropped: map[akey]*uint256.Int{}}
+	for _, c := range req.Categories {
+		e.stopCats[c] = true
+	}
+	if cc, ok := E.Conversions.(interface{ CrossChain() bool }); ok && cc.CrossChain() && !req.NoBridges {
+		e.timeMode = true
+	}
+	c0, err := e.chain(req.Chain)
+	if err != nil {
+		return nil, err
+	}
+	ch := e.chains[c0]
+	if !req.Since.IsZero() {
+		ch.sinceSeq = ch.g.FirstAtOrAfter(req.Since.Unix())
+		if int(ch.sinceSeq) >= ch.g.Len() {
+			return nil, fmt.Errorf("%w: --since %s is after the last indexed block of %s", ErrBadRequest, req.Since.UTC().Format(time.RFC3339), req.Chain)
+		}
+	}
+	ids := make([]uint32, len(req.From))
+	for i, a := range req.From {
+		id, ok := ch.g.Lookup(a)
+		if !ok {
+			return nil, fmt.Errorf("%w: %s has no indexed transfers on %s", ErrUnknownAddress, a, req.Chain)
+		}
+		ids[i] = id
+	}
+	var assets []uint32
+	if req.Asset != "" {
+		a, ok := ch.g.AssetID(req.Asset)
+		if !ok {
+			return nil, fmt.Errorf("%w: %s has no indexed transfers on %s", ErrUnknownAsset, req.Asset, req.Chain)
+		}
+		assets = []uint32{a}
+	}
+	for _, id := range ids {
+		n := e.newNode(c0, id, 0, via{}, uint32(ch.g.Len()-1))
+		n.seed = true
+	}
+	if req.Tx != "" {
+		err = e.seedTx(c0, ids, assets)
+	} else {
+		if assets == nil {
+			a, ok := ch.g.AssetID(model.NativeAsset)
+			if !ok {
+				return nil, fmt.Errorf("%w: %s has no native transfers indexed; pass --asset", ErrUnknownAsset, req.Chain)
+			}
+			assets = []uint32{a}
+		}
+		e.seedSources(c0, ids, assets)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := e.sweep(); err != nil && !errors.Is(err, errStop) {
+		return nil, err
+	}
+	return e.result()
+}
+
+func (e *engine) chain(name model.Chain) (int32, error) {
+	if i, ok := e.chainIdx[name]; ok {
+		return i, nil
+	}
+	g, ok := e.eng.Graph.Chain(name)
+	if !ok {
+		return 0, fmt.Errorf("%w: %s is not in the graph index", ErrUnknownChain, name)
+	}
+	i := int32(len(e.chains))
+	e.chains = append(e.chains, &chainState{name: name, g: g, lastBi: -1})
+	e.chainIdx[name] = i
+	return i, nil
+}
+
+// seedSources makes each seed a source: its outputs (forward: transfers
+// sent; backward: transfers received) at or after --since are fully tainted.
+func (e *engine) seedSources(c int32, ids []uint32, assets []uint32) {
+	ch := e.chains[c]
+	for _, id := range ids {
+		for _, a := range assets {
+			h := &holder{c: c, addr: id, asset: a, g: ch.g, n: e.nodes[nkey{c, id}], source: true}
+			var outs []uint32
+			if e.back {
+				outs = ch.g.In(id, nil)
+			} else {
+				outs = ch.g.Out(id, nil)
+			}
+			k := sort.Search(len(outs), func(i int) bool { return outs[i] >= ch.sinceSeq })
+			h.outs = append([]uint32(nil), outs[k:]...)
+			e.holders[hkey{c, id, a}] = h
+			e.hlist = append(e.hlist, h)
+			e.refresh(h)
+			if !h.done {
+				e.push(h)
+			}
+		}
+	}
+}
+
+// seedTx taints the transfers of one transaction sent (forward) or received
+// (backward) by the seeds.
+func (e *engine) seedTx(c int32, ids []uint32, assets []uint32) error {
+	ch := e.chains[c]
+	var cand []uint32
+	for _, id := range ids {
+		var l []uint32
+		if e.back {
+			l = ch.g.In(id, nil)
+		} else {
+			l = ch.g.Out(id, nil)
+		}
+		k := sort.Search(len(l), func(i int) bool { return l[i] >= ch.sinceSeq })
+		cand = append(cand, l[k:]...)
+	}
+	const maxCand = 1_000_000
+	if len(cand) > maxCand {
+		return fmt.Errorf("%w: the seeds have %d transfers to search for --tx; narrow them with --since", ErrBadRequest, len(cand))
+	}
+	sort.Slice(cand, func(i, j int) bool { return cand[i] < cand[j] })
+	hashes, err := ch.g.TxHashes(e.ctx, cand)
+	if err != nil {
+		return err
+	}
+	var seeds []uint32
+	for i, s := range cand {
+		if hashes[i] != e.req.Tx {
+			continue
+		}
+		if assets != nil && ch.g.Transfer(s).Asset != assets[0] {
+			continue
+		}
+		if i > 0 && cand[i-1] == s {
+			continue
+		}
+		seeds = append(seeds, s)
+	}
+	if len(seeds) == 0 {
+		what := "sent by"
+		if e.back {
+			what = "received by"
+		}
+		return fmt.Errorf("%w: %s has no transfers %s the seed addresses on %s", ErrUnknownTx, e.req.Tx, what, ch.name)
+	}
+	if e.back {
+		sort.Slice(seeds, func(i, j int) bool { return seeds[i] > seeds[j] })
+	}
+	e.cur = e.key(c, seeds[0], kOut)
+	for _, s := range seeds {
+		tr := ch.g.Transfer(s)
+		amt := ch.g.Amount(s)
+		x := &tval{amt: amt}
+		if e.req.Policy == FIFO {
+			x.segs = []seg{{n: amt, t: true}}
+		}
+		e.inject(c, tr.Asset, &amt)
+		if err := e.emit(c, 0, s, tr, x); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (e *engine) inject(c int32, asset uint32, amt *uint256.Int) {
+	e.add(e.injected, akey{c: c, asset: asset}, amt)
+}
+
+func (e *engine) add(m map[akey]*uint256.Int, k akey, amt *uint256.Int) {
+	v := m[k]
+	if v == nil {
+		v = new(uint256.Int)
+		m[k] = v
+	}
+	v.Add(v, amt)
+}
+
+// vs maps a seq to its place in the sweep order.
+func (e *engine) vs(seq uint32) uint32 {
+	if e.back {
+		return ^seq
+	}
+	return seq
+}
+
+func (e *engine) key(c int32, seq uint32, k uint8) evKey {
+	ek := evKey{c: c, s: e.vs(seq), k: k}
+	if e.timeMode {
+		t := e.timeOf(c, seq)
+		if e.back {
+			t = -t
+		}
+		ek.t = t
+	}
+	return ek
+}
+
+func (e *engine) timeOf(c int32, seq uint32) int64 {
+	ch := e.chains[c]
+	if bi := ch.lastBi; bi >= 0 {
+		_, t, first, end := ch.g.BlockAt(bi)
+		if seq >= first && seq < end {
+			return t
+		}
+	}
+	bi := ch.g.BlockIndex(seq)
+	ch.lastBi = bi
+	_, t, _, _ := ch.g.BlockAt(bi)
+	return t
+}
+
+func (h *holder) peek(l []uint32, i int, back bool) (uint32, bool) {
+	if i >= len(l) {
+		return 0, false
+	}
+	if back {
+		return l[len(l)-1-i], true
+	}
+	return l[i], true
+}
+
+// refresh computes the holder's next event key.
+func (e *engine) refresh(h *holder) {
+	in, okIn := h.peek(h.ins, h.i, e.back)
+	out, okOut := h.peek(h.outs, h.o, e.back)
+	switch {
+	case !okIn && !okOut:
+		h.done = true
+	case okOut && (!okIn || e.vs(out) <= e.vs(in)):
+		h.key = e.key(h.c, out, kOut)
+	default:
+		h.key = e.key(h.c, in, kIn)
+	}
+}
+
+// sweep processes events in order until none are left or a limit is hit.
+func (e *engine) sweep() error {
+	for len(e.heap) > 0 {
+		h := e.heap[0]
+		e.cur = h.key
+		if err := e.step(h); err != nil {
+			return err
+		}
+		e.refresh(h)
+		if h.done {
+			e.pop()
+		} else {
+			e.down(0)
+		}
+		if e.touched&0xffff == 0 {
+			if err := e.ctx.Err(); err != nil {
+				return err
+			}
+		}
+		if e.touched >= int64(e.req.MaxTouched) {
+			return e.truncate(fmt.Sprintf("max touched: read %d transfers", e.touched))
+		}
+	}
+	return nil
+}
+
+func (e *engine) truncate(reason string) error {
+	if e.truncated == "" {
+		e.truncated = reason
+	}
+	return errStop
+}
+
+// step processes the holder's next event and advances it.
+func (e *engine) step(h *holder) error {
+	var seq uint32
+	isOut := h.key.k == kOut
+	if isOut {
+		seq, _ = h.peek(h.outs, h.o, e.back)
+		h.o++
+	} else {
+		seq, _ = h.peek(h.ins, h.i, e.back)
+		h.i++
+	}
+	e.touched++
+	tr := h.g.Transfer(seq)
+	if tr.Asset != h.asset {
+		return nil
+	}
+	var v uint256.Int
+	if tr.Big {
+		v = h.g.Amount(seq)
+	} else {
+		v.SetUint64(tr.Amount)
+	}
+	if !isOut {
+		var p *tval
+		if len(h.pend) > 0 && h.pend[0].seq == seq {
+			p = h.pend[0].t
+			h.pend = h.pend[1:]
+		}
+		e.in(h, &v, p)
+		return nil
+	}
+	x := e.out(h, seq, &v)
+	if x == nil {
+		return nil
+	}
+	return e.emit(h.c, h.n.hop, seq, tr, x)
+}
+
+func (e *engine) in(h *holder, v *uint256.Int, p *tval) {
+	if h.source {
+		if p != nil {
+			h.returned.Add(&h.returned, &p.amt)
+		}
+		return
+	}
+	if p != nil {
+		h.recv.Add(&h.recv, &p.amt)
+	}
+	switch e.req.Policy {
+	case Poison:
+		if p != nil && !p.amt.IsZero() {
+			h.poisoned = true
+		}
+	case Haircut:
+		h.bal.Add(&h.bal, v)
+		if p != nil {
+			h.taint.Add(&h.taint, &p.amt)
+		}
+	case FIFO:
+		if p == nil {
+			h.q.push(v, false)
+		} else {
+			for i := range p.segs {
+				h.q.push(&p.segs[i].n, p.segs[i].t)
+			}
+		}
+	}
+}
+
+// out computes the taint of an output of v units; nil if none.
+func (e *engine) out(h *holder, seq uint32, v *uint256.Int) *tval {
+	if v.IsZero() {
+		return nil
+	}
+	var x tval
+	switch {
+	case h.source:
+		x.amt = *v
+		if e.req.Policy == FIFO {
+			x.segs = []seg{{n: *v, t: true}}
+		}
+		e.inject(h.c, h.asset, v)
+	case e.req.Policy == Poison:
+		if !h.poisoned {
+			return nil
+		}
+		x.amt = *v
+	case e.req.Policy == Haircut:
+		if h.bal.Lt(v) {
+			h.bal = *v
+		}
+		if !h.taint.IsZero() {
+			x.amt = mulDiv(&h.taint, v, &h.bal)
+			h.taint.Sub(&h.taint, &x.amt)
+		}
+		h.bal.Sub(&h.bal, v)
+	case e.req.Policy == FIFO:
+		if h.q.total.IsZero() {
+			return nil
+		}
+		x.segs, x.amt = h.q.pop(v, nil)
+	}
+	if x.amt.IsZero() {
+		return nil
+	}
+	h.sent.Add(&h.sent, &x.amt)
+	return &x
+}
+
+// emit sends taint x along transfer seq from address `from` (hop hops from
+// a seed): across a conversion if one starts there, else to the receiver.
+func (e *engine) emit(c int32, hop int, seq uint32, tr graph.Transfer, x *tval) error {
+	if err := e.addFlow(c, seq, &x.amt); err != nil {
+		e.add(e.dropped, akey{c: c, asset: tr.Asset}, &x.amt)
+		return err
+	}
+	recv := tr.Dst
+	if e.back {
+		recv = tr.Src
+	}
+	if e.eng.Conversions != nil {
+		ch := e.chains[c]
+		num, _, _, _ := ch.g.BlockAt(e.blockIndex(c, seq))
+		leg := Leg{Chain: ch.name, Block: num, Position: ch.g.Position(seq)}
+		var conv *Conversion
+		var ok bool
+		if e.back {
+			conv, ok = e.eng.Conversions.ByOut(leg)
+		} else {
+			conv, ok = e.eng.Conversions.ByIn(leg)
+		}
+		if ok && !(conv.Kind == Swap && e.req.NoSwaps) && !(conv.Kind == Bridge && e.req.NoBridges) {
+			done, err := e.convert(c, recv, hop, seq, x, conv)
+			if done || err != nil {
+				return err
+			}
+		}
+	}
+	return e.deliver(c, seq, recv, tr.Asset, x, hop+1, via{c: c, seq: seq, ok: true})
+}
+
+func (e *engine) blockIndex(c int32, seq uint32) int {
+	ch := e.chains[c]
+	if bi := ch.lastBi; bi >= 0 {
+		_, _, first, end := ch.g.BlockAt(bi)
+		if seq >= first && seq < end {
+			return bi
+		}
+	}
+	bi := ch.g.BlockIndex(seq)
+	ch.lastBi = bi
+	return bi
+}
+
+func (e *engine) addFlow(c int32, seq uint32, amt *uint256.Int) error {
+	k := flowKey{c, seq}
+	if f := e.flows[k]; f != nil {
+		f.Add(f, amt)
+		return nil
+	}
+	if len(e.flows) >= e.req.MaxEdges {
+		return e.truncate(fmt.Sprintf("max edges: %d tainted transfers", len(e.flows)))
+	}
+	e.flows[k] = new(uint256.Int).Set(amt)
+	return nil
+}
+
+// convert carries taint x across a conversion whose leg seq was reached.
+// It reports false when the other leg is not indexed (the conversion's
+// address then becomes an ordinary receiver).
+func (e *engine) convert(c int32, recv uint32, hop int, seq uint32, x *tval, conv *Conversion) (bool, error) {
+	other, num, den := conv.Out, &conv.AmountOut, &conv.AmountIn
+	if e.back {
+		other, num, den = conv.In, &conv.AmountIn, &conv.AmountOut
+	}
+	c2, err := e.chain(other.Chain)
+	if err != nil {
+		return false, nil
+	}
+	ch2 := e.chains[c2]
+	seq2, ok := ch2.g.Locate(other.Block, other.Position)
+	if !ok {
+		return false, nil
+	}
+	here := e.chains[c].g.Amount(seq)
+	there := ch2.g.Amount(seq2)
+	if num.IsZero() || den.IsZero() {
+		num, den = &there, &here
+	}
+	var y tval
+	if !den.IsZero() {
+		y.amt = mulDiv(&x.amt, num, den)
+	}
+	if y.amt.Gt(&there) {
+		y.amt = there
+	}
+	if e.req.Policy == FIFO {
+		var rest uint256.Int
+		rest.Sub(&there, &y.amt)
+		y.segs = appendSeg(appendSeg(nil, &y.amt, true), &rest, false)
+	}
+	rec := convRec{conv: conv, in: flowKey{c, seq}, out: flowKey{c2, seq2}, tin: x.amt, tout: y.amt}
+	if e.back {
+		rec.in, rec.out = rec.out, rec.in
+		rec.tin, rec.tout = rec.tout, rec.tin
+	}
+	e.convs = append(e.convs, rec)
+	if y.amt.IsZero() {
+		return true, nil
+	}
+	if err := e.addFlow(c2, seq2, &y.amt); err != nil {
+		e.add(e.dropped, akey{c: c2, asset: ch2.g.Transfer(seq2).Asset}, &y.amt)
+		return true, err
+	}
+	tr2 := ch2.g.Transfer(seq2)
+	r2 := tr2.Dst
+	if e.back {
+		r2 = tr2.Src
+	}
+	return true, e.deliver(c2, seq2, r2, tr2.Asset, &y, hop+1, via{c: c2, seq: seq2, ok: true})
+}
+
+// deliver hands taint x, carried by transfer seq, to address addr.
+func (e *engine) deliver(c int32, seq uint32, addr, asset uint32, x *tval, hop int, v via) error {
+	n := e.nodes[nkey{c, addr}]
+	if n == nil {
+		if len(e.nodes) >= e.req.MaxNodes {
+			e.add(e.dropped, akey{c: c, asset: asset}, &x.amt)
+			return e.truncate(fmt.Sprintf("max nodes: %d addresses", len(e.nodes)))
+		}
+		n = e.newNode(c, addr, hop, v, seq)
+	}
+	if n.seed {
+		e.add(e.returned, akey{c, addr, asset}, &x.amt)
+		return nil
+	}
+	if n.stop != "" {
+		k := akey{c, addr, asset}
+		a := e.arrivals[k]
+		if a == nil {
+			a = &arrival{first: flowKey{c, seq}}
+			e.arrivals[k] = a
+		}
+		a.amt.Add(&a.amt, &x.amt)
+		a.count++
+		a.last = flowKey{c, seq}
+		return nil
+	}
+	h := e.holders[hkey{c, addr, asset}]
+	if h == nil {
+		return e.activate(c, addr, asset, n, seq, x)
+	}
+	inKey := e.key(c, seq, kIn)
+	if h.done || inKey.less(h.key) {
+		e.late(h, x)
+		return nil
+	}
+	i := sort.Search(len(h.pend), func(i int) bool { return !e.key(c, h.pend[i].seq, kIn).less(inKey) })
+	if i < len(h.pend) && h.pend[i].seq == seq {
+		h.pend[i].t.amt.Add(&h.pend[i].t.amt, &x.amt) // cannot happen: one sender per transfer
+		return nil
+	}
+	h.pend = append(h.pend, pending{})
+	copy(h.pend[i+1:], h.pend[i:])
+	h.pend[i] = pending{seq: seq, t: x}
+	return nil
+}
+
+// late credits taint whose transfer the holder has already passed (a
+// conversion whose output leg precedes its input leg).
+func (e *engine) late(h *holder, x *tval) {
+	if h.source {
+		h.returned.Add(&h.returned, &x.amt)
+		return
+	}
+	h.recv.Add(&h.recv, &x.amt)
+	switch e.req.Policy {
+	case Poison:
+		h.poisoned = true
+	case Haircut:
+		h.taint.Add(&h.taint, &x.amt)
+		if h.bal.Lt(&h.taint) {
+			h.bal = h.taint
+		}
+	case FIFO:
+		h.q.replaceFront(&x.amt)
+	}
+}
+
+func (e *engine) newNode(c int32, addr uint32, hop int, v via, seq uint32) *node {
+	n := &node{c: c, addr: addr, hop: hop, via: v}
+	e.nodes[nkey{c, addr}] = n
+	ch := e.chains[c]
+	if e.eng.Attributor != nil {
+		_, t, _, _ := ch.g.BlockAt(e.blockIndex(c, seq))
+		n.attrs = e.eng.Attributor.Lookup(ch.name, ch.g.Address(addr), time.Unix(t, 0).UTC())
+		sortAttrs(n.attrs)
+	}
+	if hop == 0 {
+		return n
+	}
+	for i := range n.attrs {
+		if e.stopCats[n.attrs[i].Category] {
+			n.stop = string(n.attrs[i].Category)
+			n.svc = &n.attrs[i]
+			return n
+		}
+	}
+	switch {
+	case ch.g.Degree(addr) > e.req.MaxDegree:
+		n.stop = "hub"
+	case hop >= e.req.MaxHops:
+		n.stop = "max-hops"
+	}
+	return n
+}
+
+func sortAttrs(a []model.Attribution) {
+	sort.SliceStable(a, func(i, j int) bool {
+		if a[i].Confidence != a[j].Confidence {
+			return a[i].Confidence > a[j].Confidence
+		}
+		if a[i].Source.Name != a[j].Source.Name {
+			return a[i].Source.Name < a[j].Source.Name
+		}
+		if a[i].Category != a[j].Category {
+			return a[i].Category < a[j].Category
+		}
+		return a[i].Label < a[j].Label
+	})
+}
+
+// activate creates the holder of (addr, asset), replays its history before
+// the current sweep position to learn its balance, and queues it.
+func (e *engine) activate(c int32, addr, asset uint32, n *node, seq uint32, x *tval) error {
+	ch := e.chains[c]
+	h := &holder{c: c, addr: addr, asset: asset, g: ch.g, n: n}
+	if e.back {
+		h.ins, h.outs = ch.g.Out(addr, nil), ch.g.In(addr, nil)
+	} else {
+		h.ins, h.outs = ch.g.In(addr, nil), ch.g.Out(addr, nil)
+	}
+	h.pend = []pending{{seq: seq, t: x}}
+	e.holders[hkey{c, addr, asset}] = h
+	e.hlist = append(e.hlist, h)
+	if e.req.Policy == Poison && !e.timeMode {
+		// No balance to learn: jump to the sweep position.
+		h.i = e.skip(h.ins, kIn)
+		h.o = e.skip(h.outs, kOut)
+		if inKey := e.key(c, seq, kIn); inKey.less(e.cur) {
+			h.pend = nil
+			e.late(h, x)
+		}
+	} else {
+		for {
+			e.refresh(h)
+			if h.done || !h.key.less(e.cur) {
+				break
+			}
+			if err := e.step(h); err != nil {
+				return err
+			}
+		}
+		h.done = false
+	}
+	e.refresh(h)
+	if !h.done {
+		e.push(h)
+	}
+	return nil
+}
+
+// skip returns how many of l's events (in view order) come before the sweep position.
+func (e *engine) skip(l []uint32, k uint8) int {
+	return sort.Search(len(l), func(i int) bool {
+		s := l[i]
+		if e.back {
+			s = l[len(l)-1-i]
+		}
+		return !e.key(e.cur.c, s, k).less(e.cur)
+	})
+}
+
+// Heap of holders by next event key.
+
+func (e *engine) push(h *holder) {
+	h.hi = len(e.heap)
+	e.heap = append(e.heap, h)
+	e.up(h.hi)
+}
+
+func (e *engine) pop() {
+	n := len(e.heap) - 1
+	e.swap(0, n)
+	e.heap = e.heap[:n]
+	if n > 0 {
+		e.down(0)
+	}
+}
+
+func (e *engine) swap(i, j int) {
+	e.heap[i], e.heap[j] = e.heap[j], e.heap[i]
+	e.heap[i].hi, e.heap[j].hi = i, j
+}
+
+func (e *engine) up(i int) {
+	for i > 0 {
+		p := (i - 1) / 2
+		if !e.heap[i].key.less(e.heap[p].key) {
+			return
+		}
+		e.swap(i, p)
+		i = p
+	}
+}
+
+func (e *engine) down(i int) {
+	n := len(e.heap)
+	for {
+		l := 2*i + 1
+		if l >= n {
+			return
+		}
+		m := l
+		if r := l + 1; r < n && e.heap[r].key.less(e.heap[l].key) {
+			m = r
+		}
+		if !e.heap[m].key.less(e.heap[i].key) {
+			return
+		}
+		e.swap(i, m)
+		i = m
+	}
+}

@@ -1,0 +1,587 @@
+package trace
+
+import (
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/holiman/uint256"
+
+	"github.com/redthread/redthread/internal/model"
+)
+
+// SchemaVersion names the JSON schema of Result (docs/trace.md).
+const SchemaVersion = "redthread.trace/v1"
+
+// Result is the outcome of a trace; its JSON form is documented in docs/trace.md.
+// Amounts are decimal strings in the asset's smallest unit; times are RFC 3339 UTC.
+type Result struct {
+	Schema      string       `json:"schema"`
+	Request     RequestEcho  `json:"request"`
+	Truncated   bool         `json:"truncated"`
+	Reason      string       `json:"truncated_reason,omitempty"`
+	Stats       Stats        `json:"stats"`
+	Totals      []Total      `json:"totals"`
+	Nodes       []Node       `json:"nodes"`
+	Edges       []Edge       `json:"edges"`
+	Conversions []ConvOut    `json:"conversions"`
+	Endpoints   []Endpoint   `json:"endpoints"`
+}
+
+// RequestEcho is the request as the engine understood it, defaults filled in.
+type RequestEcho struct {
+	Chain          string   `json:"chain"`
+	From           []string `json:"from"`
+	Tx             string   `json:"tx,omitempty"`
+	Asset          string   `json:"asset,omitempty"`
+	Policy         string   `json:"policy"`
+	Direction      string   `json:"direction"`
+	Since          string   `json:"since,omitempty"`
+	MaxHops        int      `json:"max_hops"`
+	MaxNodes       int      `json:"max_nodes"`
+	MaxEdges       int      `json:"max_edges"`
+	MaxTouched     int      `json:"max_touched"`
+	MaxDegree      uint64   `json:"max_degree"`
+	StopCategories []string `json:"stop_categories"`
+	FollowSwaps    bool     `json:"follow_swaps"`
+	FollowBridges  bool     `json:"follow_bridges"`
+}
+
+// Stats count the work done.
+type Stats struct {
+	TransfersRead int64 `json:"transfers_read"`
+	Nodes         int   `json:"nodes"`
+	Edges         int   `json:"tainted_transfers"`
+	Endpoints     int   `json:"endpoints"`
+}
+
+// Total is the taint account of one asset: what the seeds put in and where
+// it is now. Under haircut and FIFO, seeded + converted_in = endpoints +
+// held + pending + returned + converted_out + dropped, exactly.
+type Total struct {
+	Chain        string `json:"chain"`
+	Asset        string `json:"asset"`
+	Seeded       string `json:"seeded"`
+	ConvertedIn  string `json:"converted_in"`
+	ConvertedOut string `json:"converted_out"`
+	Endpoints    string `json:"endpoints"`
+	Held         string `json:"held"`
+	Pending      string `json:"pending"`
+	Returned     string `json:"returned"`
+	Dropped      string `json:"dropped"`
+}
+
+// Attr is an attribution as shown in results.
+type Attr struct {
+	Label      string `json:"label,omitempty"`
+	Category   string `json:"category"`
+	Entity     string `json:"entity,omitempty"`
+	Source     string `json:"source,omitempty"`
+	Confidence int    `json:"confidence"`
+}
+
+// AssetAmount is an amount of one asset.
+type AssetAmount struct {
+	Asset  string `json:"asset"`
+	Amount string `json:"amount"`
+}
+
+// Node is one address the taint reached.
+type Node struct {
+	Chain        string        `json:"chain"`
+	Address      string        `json:"address"`
+	Role         string        `json:"role"` // seed, intermediate, endpoint
+	Hop          int           `json:"hop"`
+	Stop         string        `json:"stop,omitempty"` // endpoints: a category, "hub" or "max-hops"
+	Attributions []Attr        `json:"attributions,omitempty"`
+	Received     []AssetAmount `json:"received,omitempty"`
+	Sent         []AssetAmount `json:"sent,omitempty"`
+	Held         []AssetAmount `json:"held,omitempty"`
+	Via          *Via          `json:"via,omitempty"`
+}
+
+// Via is the transfer that first brought taint to a node: the link of its
+// explanation path. Upstream is the node the taint came from (across a
+// conversion, the address that paid into it).
+type Via struct {
+	Chain      string `json:"chain"`
+	Upstream   string `json:"upstream"`
+	UpChain    string `json:"upstream_chain"`
+	Tx         string `json:"tx"`
+	Block      uint64 `json:"block"`
+	Position   uint64 `json:"position"`
+	Time       string `json:"time"`
+	Conversion int    `json:"conversion"` // index into conversions, or -1
+}
+
+// Edge is the tainted flow from one address to another in one asset.
+type Edge struct {
+	Chain     string        `json:"chain"`
+	From      string        `json:"from"`
+	To        string        `json:"to"`
+	Asset     string        `json:"asset"`
+	Tainted   string        `json:"tainted"`
+	Value     string        `json:"value"`
+	First     string        `json:"first"`
+	Last      string        `json:"last"`
+	Transfers []EdgeTransfer `json:"transfers"`
+}
+
+// EdgeTransfer is one tainted transfer.
+type EdgeTransfer struct {
+	Tx       string `json:"tx"`
+	Block    uint64 `json:"block"`
+	Position uint64 `json:"position"`
+	Time     string `json:"time"`
+	Value    string `json:"value"`
+	Tainted  string `json:"tainted"`
+}
+
+// ConvLeg is one leg of a conversion.
+type ConvLeg struct {
+	Chain    string `json:"chain"`
+	Tx       string `json:"tx"`
+	Block    uint64 `json:"block"`
+	Position uint64 `json:"position"`
+	From     string `json:"from"`
+	To       string `json:"to"`
+	Asset    string `json:"asset"`
+	Value    string `json:"value"`
+	Tainted  string `json:"tainted"`
+}
+
+// ConvOut is a conversion the taint crossed.
+type ConvOut struct {
+	Kind string  `json:"kind"`
+	Ref  string  `json:"ref,omitempty"`
+	In   ConvLeg `json:"in"`
+	Out  ConvLeg `json:"out"`
+}
+
+// Endpoint is taint that reached an address that was not expanded.
+type Endpoint struct {
+	Chain     string `json:"chain"`
+	Address   string `json:"address"`
+	Service   string `json:"service,omitempty"`
+	Category  string `json:"category,omitempty"`
+	Reason    string `json:"reason"`
+	Asset     string `json:"asset"`
+	Amount    string `json:"amount"`
+	Transfers int    `json:"transfers"`
+	First     string `json:"first"`
+	Last      string `json:"last"`
+	FirstTx   string `json:"first_tx"`
+	LastTx    string `json:"last_tx"`
+}
+
+func fmtTime(t int64) string { return time.Unix(t, 0).UTC().Format(time.RFC3339) }
+
+// facts resolves seqs to hashes, times and blocks, per chain, in one pass.
+type facts struct {
+	e      *engine
+	want   map[flowKey]bool
+	hash   map[flowKey]string
+}
+
+func (f *facts) need(k flowKey) { f.want[k] = true }
+
+func (f *facts) resolve() error {
+	per := map[int32][]uint32{}
+	for k := range f.want {
+		per[k.c] = append(per[k.c], k.seq)
+	}
+	for c, seqs := range per {
+		sort.Slice(seqs, func(i, j int) bool { return seqs[i] < seqs[j] })
+		hs, err := f.e.chains[c].g.TxHashes(f.e.ctx, seqs)
+		if err != nil {
+			return err
+		}
+		for i, s := range seqs {
+			f.hash[flowKey{c, s}] = hs[i]
+		}
+	}
+	return nil
+}
+
+func (f *facts) block(k flowKey) (uint64, int64) {
+	num, t, _, _ := f.e.chains[k.c].g.BlockAt(f.e.blockIndex(k.c, k.seq))
+	return num, t
+}
+
+func (e *engine) result() (*Result, error) {
+	req := e.req
+	r := &Result{Schema: SchemaVersion, Truncated: e.truncated != "", Reason: e.truncated}
+	r.Request = RequestEcho{Chain: string(req.Chain), From: req.From, Tx: req.Tx, Asset: req.Asset,
+		Policy: req.Policy.String(), Direction: req.Direction.String(), MaxHops: req.MaxHops, MaxNodes: req.MaxNodes,
+		MaxEdges: req.MaxEdges, MaxTouched: req.MaxTouched, MaxDegree: req.MaxDegree,
+		StopCategories: []string{}, FollowSwaps: !req.NoSwaps, FollowBridges: !req.NoBridges}
+	if !req.Since.IsZero() {
+		r.Request.Since = req.Since.UTC().Format(time.RFC3339)
+	}
+	for _, c := range req.Categories {
+		r.Request.StopCategories = append(r.Request.StopCategories, string(c))
+	}
+	f := &facts{e: e, want: map[flowKey]bool{}, hash: map[flowKey]string{}}
+	for k := range e.flows {
+		f.need(k)
+	}
+	for _, n := range e.nodes {
+		if n.via.ok {
+			f.need(flowKey{n.via.c, n.via.seq})
+		}
+	}
+	for _, a := range e.arrivals {
+		f.need(a.first)
+		f.need(a.last)
+	}
+	for _, cv := range e.convs {
+		f.need(cv.in)
+		f.need(cv.out)
+	}
+	if err := f.resolve(); err != nil {
+		return nil, err
+	}
+	addr := func(c int32, id uint32) string { return e.chains[c].g.Address(id) }
+	asset := func(c int32, id uint32) string { return e.chains[c].g.Asset(id) }
+
+	// Totals.
+	type tk struct {
+		c     int32
+		asset uint32
+	}
+	type acct struct{ seeded, cin, cout, end, held, pend, ret, drop uint256.Int }
+	totals := map[tk]*acct{}
+	acc := func(c int32, a uint32) *acct {
+		t := totals[tk{c, a}]
+		if t == nil {
+			t = &acct{}
+			totals[tk{c, a}] = t
+		}
+		return t
+	}
+	for k, v := range e.injected {
+		acc(k.c, k.asset).seeded.Add(&acc(k.c, k.asset).seeded, v)
+	}
+	for k, v := range e.returned {
+		acc(k.c, k.asset).ret.Add(&acc(k.c, k.asset).ret, v)
+	}
+	for k, v := range e.dropped {
+		acc(k.c, k.asset).drop.Add(&acc(k.c, k.asset).drop, v)
+	}
+	for k, a := range e.arrivals {
+		acc(k.c, k.asset).end.Add(&acc(k.c, k.asset).end, &a.amt)
+	}
+	for _, cv := range e.convs {
+		ci := e.chains[cv.in.c].g.Transfer(cv.in.seq).Asset
+		co := e.chains[cv.out.c].g.Transfer(cv.out.seq).Asset
+		acc(cv.in.c, ci).cout.Add(&acc(cv.in.c, ci).cout, &cv.tin)
+		acc(cv.out.c, co).cin.Add(&acc(cv.out.c, co).cin, &cv.tout)
+		if e.back {
+			// Backward, taint enters a conversion at its out-leg and leaves at its in-leg.
+			acc(cv.in.c, ci).cout.Sub(&acc(cv.in.c, ci).cout, &cv.tin)
+			acc(cv.out.c, co).cin.Sub(&acc(cv.out.c, co).cin, &cv.tout)
+			acc(cv.out.c, co).cout.Add(&acc(cv.out.c, co).cout, &cv.tout)
+			acc(cv.in.c, ci).cin.Add(&acc(cv.in.c, ci).cin, &cv.tin)
+		}
+	}
+
+	// Nodes.
+	type nodeAmts struct{ recv, sent, held map[uint32]*uint256.Int }
+	amts := map[nkey]*nodeAmts{}
+	get := func(k nkey) *nodeAmts {
+		a := amts[k]
+		if a == nil {
+			a = &nodeAmts{map[uint32]*uint256.Int{}, map[uint32]*uint256.Int{}, map[uint32]*uint256.Int{}}
+			amts[k] = a
+		}
+		return a
+	}
+	addTo := func(m map[uint32]*uint256.Int, a uint32, v *uint256.Int) {
+		if v.IsZero() {
+			return
+		}
+		if m[a] == nil {
+			m[a] = new(uint256.Int)
+		}
+		m[a].Add(m[a], v)
+	}
+	for _, h := range e.hlist {
+		na := get(nkey{h.c, h.addr})
+		if h.source {
+			addTo(na.sent, h.asset, e.injectedBy(h))
+			addTo(na.recv, h.asset, &h.returned)
+			continue
+		}
+		addTo(na.recv, h.asset, &h.recv)
+		addTo(na.sent, h.asset, &h.sent)
+		var held uint256.Int
+		switch req.Policy {
+		case Haircut:
+			held = h.taint
+		case FIFO:
+			held = h.q.tainted()
+		}
+		addTo(na.held, h.asset, &held)
+		t := acc(h.c, h.asset)
+		t.held.Add(&t.held, &held)
+		for _, p := range h.pend {
+			t.pend.Add(&t.pend, &p.t.amt)
+			addTo(na.recv, h.asset, &p.t.amt)
+			addTo(na.held, h.asset, &p.t.amt)
+		}
+	}
+	for k, v := range e.returned {
+		if e.holders[hkey{k.c, k.a, k.asset}] == nil || !e.holders[hkey{k.c, k.a, k.asset}].source {
+			addTo(get(nkey{k.c, k.a}).recv, k.asset, v)
+		}
+	}
+	for k, a := range e.arrivals {
+		addTo(get(nkey{k.c, k.a}).recv, k.asset, &a.amt)
+	}
+	amtList := func(c int32, m map[uint32]*uint256.Int) []AssetAmount {
+		var out []AssetAmount
+		for a, v := range m {
+			out = append(out, AssetAmount{Asset: asset(c, a), Amount: v.Dec()})
+		}
+		sort.Slice(out, func(i, j int) bool { return out[i].Asset < out[j].Asset })
+		return out
+	}
+	convOf := map[flowKey]int{} // target leg (in trace direction) → conversion index
+	for _, n := range e.nodes {
+		rn := Node{Chain: string(e.chains[n.c].name), Address: addr(n.c, n.addr), Hop: n.hop, Stop: n.stop, Role: "intermediate"}
+		switch {
+		case n.seed:
+			rn.Role = "seed"
+		case n.stop != "":
+			rn.Role = "endpoint"
+		}
+		for _, a := range n.attrs {
+			rn.Attributions = append(rn.Attributions, Attr{Label: a.Label, Category: string(a.Category), Entity: a.Entity, Source: a.Source.Name, Confidence: int(a.Confidence)})
+		}
+		if na := amts[nkey{n.c, n.addr}]; na != nil {
+			rn.Received, rn.Sent, rn.Held = amtList(n.c, na.recv), amtList(n.c, na.sent), amtList(n.c, na.held)
+		}
+		r.Nodes = append(r.Nodes, rn)
+	}
+	sort.Slice(r.Nodes, func(i, j int) bool {
+		if r.Nodes[i].Chain != r.Nodes[j].Chain {
+			return r.Nodes[i].Chain < r.Nodes[j].Chain
+		}
+		return r.Nodes[i].Address < r.Nodes[j].Address
+	})
+
+	// Conversions, ordered by their in-leg.
+	sort.SliceStable(e.convs, func(i, j int) bool {
+		a, b := e.convs[i], e.convs[j]
+		if a.in.c != b.in.c {
+			return e.chains[a.in.c].name < e.chains[b.in.c].name
+		}
+		return a.in.seq < b.in.seq
+	})
+	leg := func(k flowKey, tainted *uint256.Int) ConvLeg {
+		g := e.chains[k.c].g
+		tr := g.Transfer(k.seq)
+		v := g.Amount(k.seq)
+		num, t := f.block(k)
+		_ = t
+		return ConvLeg{Chain: string(e.chains[k.c].name), Tx: f.hash[k], Block: num, Position: uint64(g.Position(k.seq)),
+			From: g.Address(tr.Src), To: g.Address(tr.Dst), Asset: g.Asset(tr.Asset), Value: v.Dec(), Tainted: tainted.Dec()}
+	}
+	for i, cv := range e.convs {
+		r.Conversions = append(r.Conversions, ConvOut{Kind: string(cv.conv.Kind), Ref: cv.conv.Ref, In: leg(cv.in, &cv.tin), Out: leg(cv.out, &cv.tout)})
+		if e.back {
+			convOf[cv.in] = i
+		} else {
+			convOf[cv.out] = i
+		}
+	}
+	// Vias (need conversions indexed).
+	byAddr := map[string]int{}
+	for i := range r.Nodes {
+		byAddr[r.Nodes[i].Chain+"/"+r.Nodes[i].Address] = i
+	}
+	for _, n := range e.nodes {
+		if !n.via.ok {
+			continue
+		}
+		k := flowKey{n.via.c, n.via.seq}
+		g := e.chains[k.c].g
+		tr := g.Transfer(k.seq)
+		num, t := f.block(k)
+		v := &Via{Chain: string(e.chains[k.c].name), Tx: f.hash[k], Block: num, Position: uint64(g.Position(k.seq)), Time: fmtTime(t), Conversion: -1}
+		up, upc := tr.Src, k.c
+		if e.back {
+			up = tr.Dst
+		}
+		if ci, ok := convOf[k]; ok {
+			v.Conversion = ci
+			src := e.convs[ci].in
+			if e.back {
+				src = e.convs[ci].out
+			}
+			tr2 := e.chains[src.c].g.Transfer(src.seq)
+			up, upc = tr2.Src, src.c
+			if e.back {
+				up = tr2.Dst
+			}
+		}
+		v.Upstream, v.UpChain = addr(upc, up), string(e.chains[upc].name)
+		r.Nodes[byAddr[string(e.chains[n.c].name)+"/"+addr(n.c, n.addr)]].Via = v
+	}
+
+	// Edges: tainted transfers grouped by (chain, from, to, asset), in order of first transfer.
+	type ek struct {
+		c             int32
+		from, to, ast uint32
+	}
+	groups := map[ek][]uint32{}
+	for k := range e.flows {
+		tr := e.chains[k.c].g.Transfer(k.seq)
+		g := ek{k.c, tr.Src, tr.Dst, tr.Asset}
+		groups[g] = append(groups[g], k.seq)
+	}
+	for g, seqs := range groups {
+		sort.Slice(seqs, func(i, j int) bool { return seqs[i] < seqs[j] })
+		ch := e.chains[g.c]
+		ed := Edge{Chain: string(ch.name), From: addr(g.c, g.from), To: addr(g.c, g.to), Asset: asset(g.c, g.ast)}
+		var tt, tv uint256.Int
+		for _, s := range seqs {
+			k := flowKey{g.c, s}
+			v := ch.g.Amount(s)
+			num, t := f.block(k)
+			ed.Transfers = append(ed.Transfers, EdgeTransfer{Tx: f.hash[k], Block: num, Position: uint64(ch.g.Position(s)), Time: fmtTime(t), Value: v.Dec(), Tainted: e.flows[k].Dec()})
+			tt.Add(&tt, e.flows[k])
+			tv.Add(&tv, &v)
+		}
+		ed.Tainted, ed.Value = tt.Dec(), tv.Dec()
+		ed.First, ed.Last = ed.Transfers[0].Time, ed.Transfers[len(ed.Transfers)-1].Time
+		r.Edges = append(r.Edges, ed)
+	}
+	sort.Slice(r.Edges, func(i, j int) bool {
+		a, b := &r.Edges[i], &r.Edges[j]
+		if a.Chain != b.Chain {
+			return a.Chain < b.Chain
+		}
+		if a.Transfers[0].Block != b.Transfers[0].Block {
+			return a.Transfers[0].Block < b.Transfers[0].Block
+		}
+		if a.Transfers[0].Position != b.Transfers[0].Position {
+			return a.Transfers[0].Position < b.Transfers[0].Position
+		}
+		return a.To < b.To
+	})
+
+	// Endpoints, largest first.
+	type epx struct {
+		Endpoint
+		amt uint256.Int
+	}
+	var eps []epx
+	for k, a := range e.arrivals {
+		n := e.nodes[nkey{k.c, k.a}]
+		ep := Endpoint{Chain: string(e.chains[k.c].name), Address: addr(k.c, k.a), Reason: n.stop, Asset: asset(k.c, k.asset),
+			Amount: a.amt.Dec(), Transfers: a.count, FirstTx: f.hash[a.first], LastTx: f.hash[a.last]}
+		if n.svc != nil {
+			ep.Service, ep.Category = n.svc.Label, string(n.svc.Category)
+		}
+		_, t1 := f.block(a.first)
+		_, t2 := f.block(a.last)
+		ep.First, ep.Last = fmtTime(t1), fmtTime(t2)
+		eps = append(eps, epx{ep, a.amt})
+	}
+	sort.Slice(eps, func(i, j int) bool {
+		a, b := &eps[i], &eps[j]
+		if a.Chain != b.Chain {
+			return a.Chain < b.Chain
+		}
+		if a.Asset != b.Asset {
+			return a.Asset < b.Asset
+		}
+		if !a.amt.Eq(&b.amt) {
+			return a.amt.Gt(&b.amt)
+		}
+		return a.Address < b.Address
+	})
+	for _, ep := range eps {
+		r.Endpoints = append(r.Endpoints, ep.Endpoint)
+	}
+
+	for k, t := range totals {
+		r.Totals = append(r.Totals, Total{Chain: string(e.chains[k.c].name), Asset: asset(k.c, k.asset), Seeded: t.seeded.Dec(),
+			ConvertedIn: t.cin.Dec(), ConvertedOut: t.cout.Dec(), Endpoints: t.end.Dec(), Held: t.held.Dec(),
+			Pending: t.pend.Dec(), Returned: t.ret.Dec(), Dropped: t.drop.Dec()})
+	}
+	sort.Slice(r.Totals, func(i, j int) bool {
+		if r.Totals[i].Chain != r.Totals[j].Chain {
+			return r.Totals[i].Chain < r.Totals[j].Chain
+		}
+		return r.Totals[i].Asset < r.Totals[j].Asset
+	})
+	if r.Nodes == nil {
+		r.Nodes = []Node{}
+	}
+	if r.Edges == nil {
+		r.Edges = []Edge{}
+	}
+	if r.Conversions == nil {
+		r.Conversions = []ConvOut{}
+	}
+	if r.Endpoints == nil {
+		r.Endpoints = []Endpoint{}
+	}
+	r.Stats = Stats{TransfersRead: e.touched, Nodes: len(r.Nodes), Edges: len(e.flows), Endpoints: len(r.Endpoints)}
+	return r, nil
+}
+
+// injectedBy returns what a seed source put in: the taint it sent.
+func (e *engine) injectedBy(h *holder) *uint256.Int { return &h.sent }
+
+// Step is one transfer of an explanation path.
+type Step struct {
+	Chain      string `json:"chain"`
+	From       string `json:"from"`
+	To         string `json:"to"`
+	Tx         string `json:"tx"`
+	Block      uint64 `json:"block"`
+	Position   uint64 `json:"position"`
+	Time       string `json:"time"`
+	Conversion string `json:"conversion,omitempty"` // kind, when the step crossed a swap or bridge
+}
+
+// Explain returns the path by which taint first reached an address, from a
+// seed, one step per hop.
+func (r *Result) Explain(chain model.Chain, addr string) ([]Step, error) {
+	idx := map[string]int{}
+	for i := range r.Nodes {
+		idx[r.Nodes[i].Chain+"/"+r.Nodes[i].Address] = i
+	}
+	k := string(chain) + "/" + addr
+	i, ok := idx[k]
+	if !ok {
+		return nil, fmt.Errorf("%w: %s is not in the trace result", ErrUnknownAddress, addr)
+	}
+	var path []Step
+	for steps := 0; ; steps++ {
+		n := &r.Nodes[i]
+		if n.Via == nil || steps > len(r.Nodes) {
+			break
+		}
+		s := Step{Chain: n.Via.Chain, From: n.Via.Upstream, To: n.Address, Tx: n.Via.Tx, Block: n.Via.Block, Position: n.Via.Position, Time: n.Via.Time}
+		if n.Via.Conversion >= 0 {
+			s.Conversion = r.Conversions[n.Via.Conversion].Kind
+		}
+		if r.Request.Direction == "backward" {
+			s.From, s.To = s.To, s.From
+		}
+		path = append(path, s)
+		j, ok := idx[n.Via.UpChain+"/"+n.Via.Upstream]
+		if !ok {
+			break
+		}
+		i = j
+	}
+	for a, b := 0, len(path)-1; a < b; a, b = a+1, b-1 {
+		path[a], path[b] = path[b], path[a]
+	}
+	return path, nil
+}
