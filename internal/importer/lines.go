@@ -143,7 +143,15 @@ func (rr *recordReader) next() ([][]byte, error) {
 func (rr *recordReader) quotedRecord(first []byte) ([][]byte, error) {
 	recLine, recOffset := rr.recLine, rr.recOffset
 	rec := append([]byte(nil), first...)
-	for bytes.Count(rec, []byte{'"'})%2 == 1 {
+	var q quoteState
+	for {
+		if err := q.scan(rec[q.pos:]); err != nil {
+			return nil, &RowError{File: rr.file, Line: recLine, Err: fmt.Errorf("malformed CSV: %w", err)}
+		}
+		q.pos = len(rec)
+		if !q.inQuote {
+			break
+		}
 		ln, err := rr.rawLineKeepEmpty()
 		if errors.Is(err, io.EOF) {
 			return nil, &RowError{File: rr.file, Line: recLine, Err: errors.New("unterminated quoted field")}
@@ -207,4 +215,47 @@ func (rr *recordReader) rawLineKeepEmpty() ([]byte, error) {
 		}
 		return ln, nil
 	}
+}
+
+// quoteState follows RFC 4180 quoting across the lines of one record, to
+// find where a record with quoted newlines ends.
+type quoteState struct {
+	inQuote    bool
+	afterQuote bool // just closed a quoted field (or saw the first of a doubled quote)
+	midField   bool // inside an unquoted field
+	pos        int  // bytes of the record already scanned
+}
+
+func (q *quoteState) scan(b []byte) error {
+	for _, c := range b {
+		switch {
+		case q.inQuote:
+			if c == '"' {
+				q.inQuote, q.afterQuote = false, true
+			}
+		case q.afterQuote:
+			q.afterQuote = false
+			switch c {
+			case '"': // doubled quote inside a quoted field
+				q.inQuote = true
+			case ',':
+				q.midField = false
+			default:
+				return errors.New(`extraneous or missing " in quoted-field`)
+			}
+		case c == '"':
+			if q.midField {
+				return errors.New(`bare " in non-quoted-field`)
+			}
+			q.inQuote = true
+		case c == ',':
+			q.midField = false
+		default:
+			q.midField = true
+		}
+	}
+	if !q.inQuote {
+		q.afterQuote = false
+	}
+	return nil
 }

@@ -61,11 +61,14 @@ func parseAmount(b []byte, z *uint256.Int) error {
 		z.SetUint64(n)
 		return nil
 	}
-	v, err := model.ParseAmount(string(b))
-	if err != nil {
-		return errors.New(strings.TrimPrefix(err.Error(), "amount "))
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return errors.New("not a non-negative decimal integer")
+		}
 	}
-	*z = v
+	if len(b) > 78 || z.SetFromDecimal(string(b)) != nil {
+		return errors.New("does not fit 256 bits")
+	}
 	return nil
 }
 
