@@ -222,11 +222,11 @@ const (
 )
 
 // ksylSim compares two canonical syllables.
-func ksylSim(a, b ksyl) (float64, string) {
+func ksylSim(a, b ksyl) (float64, rule) {
 	if a.f != b.f {
-		return 0, ""
+		return 0, rule{}
 	}
-	sim, rule := 1.0, ""
+	sim, r := 1.0, rule{code: rVariant}
 	if a.i != b.i {
 		ai, bi := a.i, b.i
 		if ai > bi {
@@ -234,26 +234,29 @@ func ksylSim(a, b ksyl) (float64, string) {
 		}
 		switch {
 		case ai == iN && bi == iR:
-			sim, rule = simInitialRule, "initial-sound rule (r/n)"
 		case ai == iNone && (bi == iR || bi == iN) && (iotized(a.v) || iotized(b.v)):
-			sim, rule = simInitialRule, "initial-sound rule ("+initialNames[bi]+"/∅)"
 		default:
-			return 0, ""
+			return 0, rule{}
 		}
+		sim, r = simInitialRule, rule{code: rInitial, x: ai, y: bi}
 	}
 	if a.v != b.v {
-		s, r := vowelSim(a.v, b.v)
+		s, loose := vowelSim(a.v, b.v)
 		if s == 0 {
-			return 0, ""
+			return 0, rule{}
 		}
 		sim *= s
-		if rule == "" {
-			rule = r
+		r.v1, r.v2 = a.v, b.v
+		if loose {
+			r.vowel = 2
 		} else {
-			rule += ", " + r
+			r.vowel = 1
+		}
+		if r.code == rVariant {
+			r.code = rVowel
 		}
 	}
-	return sim, rule
+	return sim, r
 }
 
 func vowelGroup(v uint8) uint8 {
@@ -276,21 +279,22 @@ func vowelGroup(v uint8) uint8 {
 	return 0
 }
 
-func vowelSim(a, b uint8) (float64, string) {
+// vowelSim compares two different vowels; loose marks the passport
+// confusions (o/u, yo/yu, i/ui).
+func vowelSim(a, b uint8) (sim float64, loose bool) {
 	ga, gb := vowelGroup(a), vowelGroup(b)
 	if ga > gb {
 		ga, gb = gb, ga
 	}
-	name := "vowel variant (" + vowelNames[a] + "/" + vowelNames[b] + ")"
 	switch {
 	case ga == 0:
-		return 0, ""
+		return 0, false
 	case ga == gb && ga != 7:
-		return simVowelNear, name
+		return simVowelNear, false
 	case ga == 1 && gb == 2, ga == 3 && gb == 4, ga == 7 && gb == 7:
-		return simVowelLoose, "passport " + name
+		return simVowelLoose, true
 	}
-	return 0, ""
+	return 0, false
 }
 
 // coarseKey is the blocking key of a syllable: near and loose vowel variants

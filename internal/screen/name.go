@@ -36,7 +36,16 @@ type Name struct {
 	tokens   []token
 	readings []reading // Latin/Korean readings (alternative segmentations)
 	chinese  *reading  // Chinese reading, if every word reads as Chinese
+	korean   bool      // every word reads as romanized Korean (or Hangul)
 }
+
+// maxKoreanNameSyllables is the most syllables a Korean name has (family
+// name and a given name of up to three syllables).
+const maxKoreanNameSyllables = 4
+
+// maxChineseSyllables is the most syllables one word of a Chinese name has
+// (a joined given name such as Tiesan).
+const maxChineseSyllables = 2
 
 // Weights of units (docs/screening.md).
 const (
@@ -68,12 +77,32 @@ func PrepareName(s string, kind string) (*Name, error) {
 	}
 	n.Norm = strings.Join(words, " ")
 
-	// Per word: its Korean segmentations, or the word itself.
+	// Per word: its Korean segmentations, or the word itself. A word is cut
+	// into several syllables only in a name that reads as Korean throughout.
+	parsed := make([][][]ksyl, len(nz.tokens))
+	n.korean = true
+	syl := 0
+	for i, t := range nz.tokens {
+		if !t.han {
+			parsed[i] = parseKorean(t.text)
+		}
+		switch {
+		case len(parsed[i]) == 0:
+			n.korean = false
+		case len(parsed[i][0]) > 2 && len(nz.tokens) > 1:
+			n.korean = false // only a fully joined name has three syllables in a word
+		default:
+			syl += len(parsed[i][0])
+		}
+	}
+	if syl > maxKoreanNameSyllables || syl < 2 || (len(nz.tokens) < 2 && !nz.tokens[0].hangul) {
+		n.korean = false
+	}
 	alts := make([][][]unit, len(nz.tokens))
 	for i, t := range nz.tokens {
-		var parses [][]ksyl
-		if !t.han {
-			parses = parseKorean(t.text)
+		parses := parsed[i]
+		if len(parses) > 0 && len(parses[0]) > 1 && !n.korean {
+			parses = nil
 		}
 		if len(parses) == 0 {
 			alts[i] = [][]unit{{{text: t.text, tok: i, kind: uRaw, w: weightUnit}}}
@@ -82,7 +111,10 @@ func PrepareName(s string, kind string) (*Name, error) {
 		for _, p := range parses {
 			us := make([]unit, len(p))
 			for j, k := range p {
-				_, ids := hanjaFor(k)
+				var ids []pyID
+				if n.korean {
+					_, ids = hanjaFor(k)
+				}
 				text := k.String()
 				if len(p) == 1 {
 					text = t.text
@@ -129,7 +161,7 @@ func PrepareName(s string, kind string) (*Name, error) {
 			break
 		}
 		cu := parseChinese(t.text)
-		if cu == nil {
+		if cu == nil || len(cu) > maxChineseSyllables {
 			ch.units = nil
 			break
 		}

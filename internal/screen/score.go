@@ -38,14 +38,20 @@ type NameScore struct {
 }
 
 // CompareNames scores two prepared names: the best of the Korean/Latin,
-// Chinese and hanja-reading comparisons.
-func CompareNames(a, b *Name) NameScore {
-	var best NameScore
-	best.Score = -1
+// Chinese and hanja-reading comparisons, with its explanation.
+func CompareNames(a, b *Name) NameScore { return compareNames(a, b, true) }
+
+// nameScoreOnly is CompareNames without the explanation.
+func nameScoreOnly(a, b *Name) float64 { return compareNames(a, b, false).Score }
+
+func compareNames(a, b *Name, explain bool) NameScore {
+	best := -1.0
+	var bra, brb *reading
+	var bmode string
+	var bsim simFunc
 	try := func(ra, rb *reading, mode string, sim simFunc) {
-		s, parts := alignScore(ra, rb, sim, best.Score)
-		if s > best.Score {
-			best = NameScore{Score: s, Mode: mode, Parts: parts}
+		if s, _ := alignScore(ra, rb, sim, false); s > best {
+			best, bra, brb, bmode, bsim = s, ra, rb, mode, sim
 		}
 	}
 	for i := range a.readings {
@@ -56,96 +62,155 @@ func CompareNames(a, b *Name) NameScore {
 	if a.chinese != nil && b.chinese != nil {
 		try(a.chinese, b.chinese, ModeChinese, simChinese)
 	}
-	if b.chinese != nil {
+	if b.chinese != nil && a.korean {
 		for i := range a.readings {
 			try(&a.readings[i], b.chinese, ModeHanja, simHanja)
 		}
 	}
-	if a.chinese != nil {
+	if a.chinese != nil && b.korean {
 		for j := range b.readings {
-			try(a.chinese, &b.readings[j], ModeHanja, func(x, y *unit) (float64, string) { return simHanja(y, x) })
+			try(a.chinese, &b.readings[j], ModeHanja, simHanjaRev)
 		}
 	}
-	if best.Score < 0 {
-		best.Score = 0
+	if best <= 0 || bra == nil {
+		return NameScore{Score: 0, Mode: ModeLatin, Parts: []Part{}}
 	}
-	if best.Parts == nil {
-		best.Parts = []Part{}
+	ns := NameScore{Score: best, Mode: bmode}
+	if explain {
+		_, ns.Parts = alignScore(bra, brb, bsim, true)
 	}
-	return best
+	return ns
 }
 
-type simFunc func(a, b *unit) (float64, string)
+func simHanjaRev(c, k *unit) (float64, rule) { return simHanja(k, c) }
 
-func simLatin(a, b *unit) (float64, string) {
+type simFunc func(a, b *unit) (float64, rule)
+
+// Rule codes of a matched pair.
+const (
+	rNone uint8 = iota
+	rExact
+	rVariant  // same canonical syllable, other spelling
+	rInitial  // initial-sound rule (maybe with a vowel variant)
+	rVowel    // vowel variant
+	rSpelling // Jaro–Winkler
+	rPinyin   // same pinyin reading
+	rHanja    // Mandarin reading of a hanja
+)
+
+// rule says which rule matched a pair; String renders it for explanations.
+type rule struct {
+	code   uint8
+	x, y   uint8 // initials (rInitial)
+	vowel  uint8 // 1 near, 2 loose (passport)
+	v1, v2 uint8
+	id     pyID // rPinyin, rHanja
+}
+
+func (r rule) text(a, b *unit) string {
+	var s string
+	switch r.code {
+	case rExact:
+		return "exact"
+	case rVariant:
+		return "romanization variant"
+	case rSpelling:
+		return "spelling similarity"
+	case rPinyin:
+		return "pinyin/Wade–Giles (" + pinyinNames[r.id] + ")"
+	case rHanja:
+		k := a
+		if k.kind != uKorean {
+			k = b
+		}
+		es, _ := hanjaFor(k.k)
+		var hs []string
+		for _, e := range es {
+			if e.py == r.id {
+				hs = append(hs, string(e.han))
+			}
+		}
+		return fmt.Sprintf("hanja reading (%s %s → %s)", k.text, strings.Join(hs, ""), pinyinNames[r.id])
+	case rInitial:
+		y := initialNames[r.y]
+		x := initialNames[r.x]
+		if x == "" {
+			x = "∅"
+		}
+		s = "initial-sound rule (" + y + "/" + x + ")"
+	}
+	if r.vowel > 0 {
+		v := "vowel variant (" + vowelNames[r.v1] + "/" + vowelNames[r.v2] + ")"
+		if r.vowel == 2 {
+			v = "passport " + v
+		}
+		if s != "" {
+			s += ", "
+		}
+		s += v
+	}
+	return s
+}
+
+func simLatin(a, b *unit) (float64, rule) {
 	if a.text == b.text {
-		return 1, "exact"
+		return 1, rule{code: rExact}
 	}
 	if a.kind == uKorean && b.kind == uKorean {
 		if a.k == b.k {
-			return 1, "romanization variant"
+			return 1, rule{code: rVariant}
 		}
-		if s, r := ksylSim(a.k, b.k); s > 0 {
-			return s, r
-		}
-		return 0, ""
+		return ksylSim(a.k, b.k)
 	}
 	return spellingSim(a.text, b.text)
 }
 
-func spellingSim(a, b string) (float64, string) {
+func spellingSim(a, b string) (float64, rule) {
 	if len(a) < 4 || len(b) < 4 {
-		return 0, ""
+		return 0, rule{}
 	}
 	if j := jaroWinkler(a, b); j >= minSpelling {
-		return j, "spelling similarity"
+		return j, rule{code: rSpelling}
 	}
-	return 0, ""
+	return 0, rule{}
 }
 
-func simChinese(a, b *unit) (float64, string) {
+func simChinese(a, b *unit) (float64, rule) {
 	if a.text == b.text {
-		return 1, "exact"
+		return 1, rule{code: rExact}
 	}
 	if id, ok := intersects(a.py, b.py); ok {
-		return 1, "pinyin/Wade–Giles (" + pinyinNames[id] + ")"
+		return 1, rule{code: rPinyin, id: id}
 	}
-	return 0, ""
+	return 0, rule{}
 }
 
 // simHanja compares a unit of a Korean/Latin reading with a Chinese unit.
-func simHanja(k, c *unit) (float64, string) {
+func simHanja(k, c *unit) (float64, rule) {
 	if k.text == c.text {
-		return 1, "exact"
+		return 1, rule{code: rExact}
 	}
 	if k.kind != uKorean {
-		return 0, ""
+		return 0, rule{}
 	}
 	if id, ok := intersects(k.hanja, c.py); ok {
-		es, _ := hanjaFor(k.k)
-		var hs []string
-		for _, e := range es {
-			if e.py == id {
-				hs = append(hs, string(e.han))
-			}
-		}
-		return simHanjaReading, fmt.Sprintf("hanja reading (%s %s → %s)", k.text, strings.Join(hs, ""), pinyinNames[id])
+		return simHanjaReading, rule{code: rHanja, id: id}
 	}
-	return 0, ""
+	return 0, rule{}
 }
 
 // alignScore pairs units of two readings greedily by similarity and returns
-// the weighted Dice score: Σ sim·(wa+wb) / (Wa+Wb). floor lets it skip the
-// explanation when the result cannot beat an earlier reading.
-func alignScore(a, b *reading, sim simFunc, floor float64) (float64, []Part) {
+// the weighted Dice score: Σ sim·(wa+wb) / (Wa+Wb), and the explanation
+// if asked for.
+func alignScore(a, b *reading, sim simFunc, explain bool) (float64, []Part) {
 	na, nb := len(a.units), len(b.units)
 	total := a.w + b.w
 	if na == 0 || nb == 0 || total == 0 {
 		return 0, nil
 	}
 	type cell struct {
-		s    float64
-		rule string
+		s float64
+		r rule
 	}
 	var small [64]cell
 	m := small[:0]
@@ -164,7 +229,8 @@ func alignScore(a, b *reading, sim simFunc, floor float64) (float64, []Part) {
 		ua, ub = make([]bool, na), make([]bool, nb)
 	}
 	type pair struct{ i, j int }
-	var pairs []pair
+	var pairBuf [32]pair
+	pairs := pairBuf[:0]
 	score := 0.0
 	for {
 		bi, bj, bs := -1, -1, 0.0
@@ -194,14 +260,14 @@ func alignScore(a, b *reading, sim simFunc, floor float64) (float64, []Part) {
 	if score > 1 {
 		score = 1
 	}
-	if score <= floor {
+	if !explain {
 		return score, nil
 	}
 	parts := make([]Part, 0, na+nb)
 	for _, p := range pairs {
 		ua, ub := &a.units[p.i], &b.units[p.j]
 		c := m[p.i*nb+p.j]
-		parts = append(parts, Part{A: ua.text, B: ub.text, Rule: c.rule, Similarity: round3(c.s), Weight: round3((ua.w + ub.w) / total)})
+		parts = append(parts, Part{A: ua.text, B: ub.text, Rule: c.r.text(ua, ub), Similarity: round3(c.s), Weight: round3((ua.w + ub.w) / total)})
 	}
 	for i := 0; i < na; i++ {
 		if !ua[i] {
