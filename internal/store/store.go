@@ -9,7 +9,9 @@ import (
 	"log/slog"
 	"math/big"
 	"sort"
+	"strings"
 	"sync"
+	"syscall"
 
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/cockroachdb/pebble/v2/bloom"
@@ -68,6 +70,9 @@ type Checkpoint struct {
 	Value []byte
 }
 
+// ErrLocked reports a store held open by another process or handle.
+var ErrLocked = errors.New("the ledger store is in use by another redthread process (an import, ingest or serve); stop it first or query that process")
+
 // ErrConflict reports a transfer already stored with different content.
 var ErrConflict = errors.New("conflicting transfer")
 
@@ -106,6 +111,9 @@ func Open(dir string, o Options) (*Store, error) {
 	}
 	db, err := pebble.Open(dir, po)
 	if err != nil {
+		if errors.Is(err, syscall.EAGAIN) || errors.Is(err, syscall.EWOULDBLOCK) || strings.Contains(err.Error(), "lock held") {
+			return nil, fmt.Errorf("open ledger store %s: %w (%v)", dir, ErrLocked, err)
+		}
 		return nil, fmt.Errorf("open ledger store %s: %w", dir, err)
 	}
 	fs := o.FS

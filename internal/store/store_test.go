@@ -258,3 +258,12 @@ func TestNeighborsPaging(t *testing.T) {
 		t.Fatalf("hub totals: %+v", sm.Assets[0])
 	}
 }
+
+func TestSecondOpenIsRefusedClearly(t *testing.T) {
+	dir := t.TempDir()
+	open(t, dir)
+	_, err := Open(dir, Options{ReadOnly: true})
+	if !errors.Is(err, ErrLocked) {
+		t.Fatalf("second open: %v, want ErrLocked", err)
+	}
+}
