@@ -78,3 +78,5 @@ func shippedDB(t testing.TB) *DB {
 func cmpIgnoreAttr(names ...string) cmp.Option {
 	return cmpopts.IgnoreFields(model.Attribution{}, names...)
 }
+
+var cmpEmptyNil = cmpopts.EquateEmpty()
