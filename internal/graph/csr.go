@@ -78,10 +78,14 @@ func (c *Chain) Asset(id uint32) string { return string(c.assets.key(id)) }
 // Out returns the seqs of the address's outgoing transfers in chain order.
 // The result may alias the index (do not modify it); buf is used when the
 // address has tail transfers.
-func (c *Chain) Out(id uint32, buf []uint32) []uint32 { return c.edges(id, c.outOff, c.outAdj, c.tailOut, buf) }
+func (c *Chain) Out(id uint32, buf []uint32) []uint32 {
+	return c.edges(id, c.outOff, c.outAdj, c.tailOut, buf)
+}
 
 // In returns the seqs of the address's incoming transfers in chain order.
-func (c *Chain) In(id uint32, buf []uint32) []uint32 { return c.edges(id, c.inOff, c.inAdj, c.tailIn, buf) }
+func (c *Chain) In(id uint32, buf []uint32) []uint32 {
+	return c.edges(id, c.inOff, c.inAdj, c.tailIn, buf)
+}
 
 func (c *Chain) edges(id uint32, off, adj []uint32, tail map[uint32][]uint32, buf []uint32) []uint32 {
 	var base []uint32

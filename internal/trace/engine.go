@@ -127,8 +127,8 @@ type akey struct {
 }
 
 type convRec struct {
-	conv     *Conversion
-	in, out  flowKey
+	conv      *Conversion
+	in, out   flowKey
 	tin, tout uint256.Int
 }
 
@@ -152,6 +152,7 @@ type engine struct {
 	convs     []convRec
 	injected  map[akey]*uint256.Int // per chain and asset (a unused)
 	returned  map[akey]*uint256.Int // taint that came back to a seed
+	seedSent  map[akey]*uint256.Int // taint a --tx seed sent
 	dropped   map[akey]*uint256.Int // taint in flight when a limit stopped the trace (a unused)
 	cur       evKey
 	touched   int64
@@ -168,7 +169,7 @@ func (E *Engine) Run(ctx context.Context, req Request) (*Result, error) {
 		chainIdx: map[model.Chain]int32{}, stopCats: map[model.Category]bool{},
 		holders: map[hkey]*holder{}, nodes: map[nkey]*node{}, flows: map[flowKey]*uint256.Int{},
 		arrivals: map[akey]*arrival{}, injected: map[akey]*uint256.Int{},
-		returned: map[akey]*uint256.Int{}, dropped: map[akey]*uint256.Int{}}
+		returned: map[akey]*uint256.Int{}, seedSent: map[akey]*uint256.Int{}, dropped: map[akey]*uint256.Int{}}
 	for _, c := range req.Categories {
 		e.stopCats[c] = true
 	}
@@ -322,6 +323,11 @@ func (e *engine) seedTx(c int32, ids []uint32, assets []uint32) error {
 			x.segs = []seg{{n: amt, t: true}}
 		}
 		e.inject(c, tr.Asset, &amt)
+		seed := tr.Src
+		if e.back {
+			seed = tr.Dst
+		}
+		e.add(e.seedSent, akey{c, seed, tr.Asset}, &amt)
 		if err := e.emit(c, 0, s, tr, x); err != nil {
 			return err
 		}
@@ -420,7 +426,7 @@ func (e *engine) sweep() error {
 			}
 		}
 		if e.touched >= int64(e.req.MaxTouched) {
-			return e.truncate(fmt.Sprintf("max touched: read %d transfers", e.touched))
+			return e.truncate(fmt.Sprintf("max touched: read %d transfers, limit %d", e.touched, e.req.MaxTouched))
 		}
 	}
 	return nil
@@ -594,7 +600,7 @@ func (e *engine) addFlow(c int32, seq uint32, amt *uint256.Int) error {
 		return nil
 	}
 	if len(e.flows) >= e.req.MaxEdges {
-		return e.truncate(fmt.Sprintf("max edges: %d tainted transfers", len(e.flows)))
+		return e.truncate(fmt.Sprintf("max edges: limit of %d tainted transfers reached", len(e.flows)))
 	}
 	e.flows[k] = new(uint256.Int).Set(amt)
 	return nil
@@ -661,7 +667,7 @@ func (e *engine) deliver(c int32, seq uint32, addr, asset uint32, x *tval, hop i
 	if n == nil {
 		if len(e.nodes) >= e.req.MaxNodes {
 			e.add(e.dropped, akey{c: c, asset: asset}, &x.amt)
-			return e.truncate(fmt.Sprintf("max nodes: %d addresses", len(e.nodes)))
+			return e.truncate(fmt.Sprintf("max nodes: limit of %d addresses reached", len(e.nodes)))
 		}
 		n = e.newNode(c, addr, hop, v, seq)
 	}
@@ -787,6 +793,9 @@ func (e *engine) activate(c int32, addr, asset uint32, n *node, seq uint32, x *t
 			e.late(h, x)
 		}
 	} else {
+		if e.back {
+			e.finalBalance(h)
+		}
 		for {
 			e.refresh(h)
 			if h.done || !h.key.less(e.cur) {
@@ -803,6 +812,42 @@ func (e *engine) activate(c int32, addr, asset uint32, n *node, seq uint32, x *t
 		e.push(h)
 	}
 	return nil
+}
+
+// finalBalance starts a backward holder with the address's balance at the
+// end of the index (received minus sent, at least zero): in reversed time
+// those units arrive first. With it, the reversed balance at any point is
+// the address's true balance, and backward FIFO is the exact inverse of
+// forward FIFO.
+func (e *engine) finalBalance(h *holder) {
+	var in, out uint256.Int
+	sum := func(l []uint32, z *uint256.Int) {
+		for _, s := range l {
+			e.touched++
+			tr := h.g.Transfer(s)
+			if tr.Asset != h.asset {
+				continue
+			}
+			if tr.Big {
+				v := h.g.Amount(s)
+				z.Add(z, &v)
+			} else {
+				z.Add(z, uint256.NewInt(tr.Amount))
+			}
+		}
+	}
+	sum(h.outs, &in) // backward view: outputs are the transfers received
+	sum(h.ins, &out)
+	if !in.Gt(&out) {
+		return
+	}
+	in.Sub(&in, &out)
+	switch e.req.Policy {
+	case Haircut:
+		h.bal = in
+	case FIFO:
+		h.q.push(&in, false)
+	}
 }
 
 // skip returns how many of l's events (in view order) come before the sweep position.

@@ -16,16 +16,16 @@ const SchemaVersion = "redthread.trace/v1"
 // Result is the outcome of a trace; its JSON form is documented in docs/trace.md.
 // Amounts are decimal strings in the asset's smallest unit; times are RFC 3339 UTC.
 type Result struct {
-	Schema      string       `json:"schema"`
-	Request     RequestEcho  `json:"request"`
-	Truncated   bool         `json:"truncated"`
-	Reason      string       `json:"truncated_reason,omitempty"`
-	Stats       Stats        `json:"stats"`
-	Totals      []Total      `json:"totals"`
-	Nodes       []Node       `json:"nodes"`
-	Edges       []Edge       `json:"edges"`
-	Conversions []ConvOut    `json:"conversions"`
-	Endpoints   []Endpoint   `json:"endpoints"`
+	Schema      string      `json:"schema"`
+	Request     RequestEcho `json:"request"`
+	Truncated   bool        `json:"truncated"`
+	Reason      string      `json:"truncated_reason,omitempty"`
+	Stats       Stats       `json:"stats"`
+	Totals      []Total     `json:"totals"`
+	Nodes       []Node      `json:"nodes"`
+	Edges       []Edge      `json:"edges"`
+	Conversions []ConvOut   `json:"conversions"`
+	Endpoints   []Endpoint  `json:"endpoints"`
 }
 
 // RequestEcho is the request as the engine understood it, defaults filled in.
@@ -116,14 +116,14 @@ type Via struct {
 
 // Edge is the tainted flow from one address to another in one asset.
 type Edge struct {
-	Chain     string        `json:"chain"`
-	From      string        `json:"from"`
-	To        string        `json:"to"`
-	Asset     string        `json:"asset"`
-	Tainted   string        `json:"tainted"`
-	Value     string        `json:"value"`
-	First     string        `json:"first"`
-	Last      string        `json:"last"`
+	Chain     string         `json:"chain"`
+	From      string         `json:"from"`
+	To        string         `json:"to"`
+	Asset     string         `json:"asset"`
+	Tainted   string         `json:"tainted"`
+	Value     string         `json:"value"`
+	First     string         `json:"first"`
+	Last      string         `json:"last"`
 	Transfers []EdgeTransfer `json:"transfers"`
 }
 
@@ -178,9 +178,9 @@ func fmtTime(t int64) string { return time.Unix(t, 0).UTC().Format(time.RFC3339)
 
 // facts resolves seqs to hashes, times and blocks, per chain, in one pass.
 type facts struct {
-	e      *engine
-	want   map[flowKey]bool
-	hash   map[flowKey]string
+	e    *engine
+	want map[flowKey]bool
+	hash map[flowKey]string
 }
 
 func (f *facts) need(k flowKey) { f.want[k] = true }
@@ -337,6 +337,9 @@ func (e *engine) result() (*Result, error) {
 	}
 	for k, a := range e.arrivals {
 		addTo(get(nkey{k.c, k.a}).recv, k.asset, &a.amt)
+	}
+	for k, v := range e.seedSent {
+		addTo(get(nkey{k.c, k.a}).sent, k.asset, v)
 	}
 	amtList := func(c int32, m map[uint32]*uint256.Int) []AssetAmount {
 		var out []AssetAmount

@@ -261,7 +261,11 @@ func runTrace(t testing.TB, w *world, g *graph.Index, args []string) string {
 	var buf bytes.Buffer
 	switch {
 	case explain != "":
-		path, err := res.Explain(req.Chain, explain)
+		chain, addr := req.Chain, explain
+		if c, a, ok := strings.Cut(explain, ":"); ok {
+			chain, addr = model.Chain(c), a
+		}
+		path, err := res.Explain(chain, addr)
 		if err != nil {
 			return "error: " + err.Error() + "\n"
 		}
