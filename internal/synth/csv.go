@@ -162,11 +162,11 @@ func NewDirSink(dir string) (*DirSink, error) {
 		name   string
 		header string
 	}{
-		{&d.swaps, FileSwaps, "chain,tx_hash,block_number,block_timestamp,pool,trader,asset_in,amount_in,asset_out,amount_out"},
-		{&d.bridges, FileBridges, "in_chain,in_tx_hash,in_block,in_timestamp,in_from,in_vault,in_asset,in_amount,memo,out_chain,out_tx_hash,out_block,out_timestamp,out_vault,out_to,out_asset,out_amount,out_memo"},
-		{&d.flows, FileFlows, "scenario,step,chain,tx_hash,block_number,block_timestamp,position,from_address,to_address,asset,amount,stolen"},
-		{&d.endpoints, FileEndpoints, "scenario,chain,address,entity,category,asset,stolen,tx_hash,block_number,block_timestamp"},
-		{&d.mixes, FileMixes, "scenario,chain,pool,amount,deposit_tx,depositor,deposit_timestamp,withdraw_tx,recipient,withdraw_timestamp"},
+		{&d.swaps, FileSwaps, SwapsHeader},
+		{&d.bridges, FileBridges, BridgesHeader},
+		{&d.flows, FileFlows, FlowsHeader},
+		{&d.endpoints, FileEndpoints, EndpointsHeader},
+		{&d.mixes, FileMixes, MixesHeader},
 	} {
 		if *x.w, err = open(x.name, x.header); err != nil {
 			d.Close()

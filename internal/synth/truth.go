@@ -57,7 +57,7 @@ func (w *World) finish(g *gen) {
 // laundering address.
 func (w *World) writeAddresses(out io.Writer) error {
 	bw := bufio.NewWriterSize(out, 1<<16)
-	fmt.Fprintln(bw, "chain,address,owner,category,role,scenario")
+	fmt.Fprintln(bw, AddressesHeader)
 	for ci, s := range w.specs {
 		for _, sv := range s.services {
 			fmt.Fprintf(bw, "%s,%s,%s,%s,%s,\n", s.chain, w.Address(ci, sv.ID), sv.Entity, sv.Category, sv.Role)
@@ -100,7 +100,9 @@ func (w *World) writeLaundering(out io.Writer) error {
 	return bw.Flush()
 }
 
-type jsonAssetSum struct {
+// AssetAccount is one line of a scenario's stolen-value account in
+// truth/summary.json (decimal strings, smallest units).
+type AssetAccount struct {
 	Chain      model.Chain `json:"chain"`
 	Asset      string      `json:"asset"`
 	Symbol     string      `json:"symbol"`
@@ -116,43 +118,46 @@ type jsonAssetSum struct {
 	Held       string      `json:"held"`
 }
 
-type jsonScenario struct {
+// ScenarioSummary is one scenario of truth/summary.json.
+type ScenarioSummary struct {
 	Name      string         `json:"name"`
 	Victim    string         `json:"victim_kind"`
 	VictimAdr string         `json:"victim_address"`
 	Start     time.Time      `json:"theft_after"`
 	Params    Scenario       `json:"params"`
-	Assets    []jsonAssetSum `json:"assets"`
+	Assets    []AssetAccount `json:"assets"`
 }
 
-type jsonAsset struct {
+// AssetMeta describes an asset in truth/summary.json.
+type AssetMeta struct {
 	Chain    model.Chain `json:"chain"`
 	ID       string      `json:"asset"`
 	Symbol   string      `json:"symbol"`
 	Decimals int         `json:"decimals"`
 }
 
-type jsonSummary struct {
-	Seed      uint64           `json:"seed"`
-	Scale     int64            `json:"scale"`
-	Start     time.Time        `json:"start"`
-	Days      int              `json:"days"`
-	Transfers map[string]int64 `json:"transfers"`
-	Assets    []jsonAsset      `json:"assets"`
-	Scenarios []jsonScenario   `json:"scenarios"`
+// Summary is truth/summary.json.
+type Summary struct {
+	Seed      uint64            `json:"seed"`
+	Scale     int64             `json:"scale"`
+	Start     time.Time         `json:"start"`
+	Days      int               `json:"days"`
+	Transfers map[string]int64  `json:"transfers"`
+	Assets    []AssetMeta       `json:"assets"`
+	Scenarios []ScenarioSummary `json:"scenarios"`
 }
 
 func (w *World) writeSummary(out io.Writer, st *Stats) error {
-	s := jsonSummary{Seed: w.Params.Seed, Scale: w.Params.Scale, Start: w.Params.Start, Days: w.Params.Days,
+	s := Summary{Seed: w.Params.Seed, Scale: w.Params.Scale, Start: w.Params.Start, Days: w.Params.Days,
 		Transfers: map[string]int64{string(Chain1): st.Transfers[0], string(Chain2): st.Transfers[1]}}
 	for ci, sp := range w.specs {
 		for _, a := range sp.assets {
-			s.Assets = append(s.Assets, jsonAsset{Chain: sp.chain, ID: a.ID, Symbol: a.Symbol, Decimals: a.Decimals})
+			s.Assets = append(s.Assets, AssetMeta{Chain: sp.chain, ID: a.ID, Symbol: a.Symbol, Decimals: a.Decimals})
 		}
 		_ = ci
 	}
 	for _, r := range w.Results {
-		js := jsonScenario{Name: r.Scenario.Name, Victim: r.Scenario.Victim, VictimAdr: r.Victim, Params: r.Scenario,
+		js := ScenarioSummary{Name: r.Scenario.Name, Victim: r.Scenario.Victim, VictimAdr: r.Victim, Params: r.Scenario,
 			Start: w.Params.Start.Add(time.Duration(r.Scenario.StartHours) * time.Hour)}
 		for ci, sums := range r.Sums {
 			for a, x := range sums {
@@ -160,7 +165,7 @@ func (w *World) writeSummary(out io.Writer, st *Stats) error {
 					continue
 				}
 				d := func(v uint64) string { z := w.amountOf(ci, uint8(a), v); return z.Dec() }
-				js.Assets = append(js.Assets, jsonAssetSum{Chain: w.specs[ci].chain, Asset: w.specs[ci].assets[a].ID,
+				js.Assets = append(js.Assets, AssetAccount{Chain: w.specs[ci].chain, Asset: w.specs[ci].assets[a].ID,
 					Symbol: w.specs[ci].assets[a].Symbol, Stolen: d(x.Stolen), SwappedIn: d(x.SwappedIn), BridgedIn: d(x.BridgedIn),
 					MixedOut: d(x.MixedOut), CashedOut: d(x.CashedOut), Fees: d(x.Fees), SwappedOut: d(x.SwappedOut),
 					BridgedOut: d(x.BridgedOut), MixedIn: d(x.MixedIn), Held: d(x.Held)})
