@@ -82,7 +82,7 @@ type Index struct {
 	ents     []model.Entity
 	names    []indexedName
 	post     map[string][]uint32 // blocking key → name id<<5 | word index
-	ids      map[string][]int32 // normalized identifier or e-mail → entity ids
+	ids      map[string][]int32  // normalized identifier or e-mail → entity ids
 	wallets  map[string][]walletRef
 	attrs    []model.Attribution
 	Skipped  []string // names and wallets left out of the index, with the reason
@@ -424,7 +424,6 @@ func (ix *Index) Screen(q Query) ([]Match, error) {
 		if !typeOK(e, kind) {
 			continue
 		}
-		debugCompared++
 		s := nameScoreOnly(qn, in.name)
 		if in.quality == model.AliasWeak {
 			s *= weakAliasFactor
@@ -559,5 +558,3 @@ func (ix *Index) Wallet(chain model.Chain, addr string) ([]WalletMatch, error) {
 	}
 	return out, nil
 }
-
-var debugCompared int
