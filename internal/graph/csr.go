@@ -162,6 +162,16 @@ func (c *Chain) Locate(blockNum uint64, p model.Position) (uint32, bool) {
 	return first + uint32(j), true
 }
 
+// BlockRange returns the seqs [first, end) of a block's transfers.
+func (c *Chain) BlockRange(blockNum uint64) (first, end uint32, ok bool) {
+	bi := sort.Search(len(c.blocks), func(i int) bool { return c.blocks[i].Number >= blockNum })
+	if bi == len(c.blocks) || c.blocks[bi].Number != blockNum {
+		return 0, 0, false
+	}
+	_, _, first, end = c.BlockAt(bi)
+	return first, end, true
+}
+
 // FirstAtOrAfter returns the first seq whose block time is ≥ t.
 func (c *Chain) FirstAtOrAfter(t int64) uint32 {
 	bi := sort.Search(len(c.blocks), func(i int) bool { return c.blocks[i].Time >= t })

@@ -34,6 +34,7 @@ type ChainGraph interface {
 	BlockIndex(seq uint32) int
 	BlockAt(bi int) (number uint64, time int64, first, end uint32)
 	Locate(block uint64, p model.Position) (uint32, bool)
+	BlockRange(block uint64) (first, end uint32, ok bool)
 	FirstAtOrAfter(t int64) uint32
 	TxHashes(ctx context.Context, seqs []uint32) ([]string, error)
 	Len() int
