@@ -57,17 +57,19 @@ type Scenario struct {
 // OTC desks).
 func DefaultScenarios(scale int64) []Scenario {
 	fan := int(clamp64(scale/4000, 40, 4000))
+	mix1 := int(clamp64(scale/100_000, 3, 30)) // mixer deposits per address grow with the world
+	mix2 := int(clamp64(scale/50_000, 4, 60))
 	return []Scenario{
 		{
 			Name: "exchange-hot-wallet", Victim: "exchange", StartHours: 72,
 			Native: 401_000, Lots: 40, LotSize: 10_000, FanOut: fan, PeelHops: 4,
-			MixPercent: 15, BridgePercent: 35, MinglePercent: 10, OTCPercent: 15, MixDeposits: 3,
+			MixPercent: 15, BridgePercent: 35, MinglePercent: 10, OTCPercent: 15, MixDeposits: mix1,
 			CashoutDays: 20,
 		},
 		{
 			Name: "bridge-drain", Victim: "bridge", StartHours: 24 * 8,
 			Native: 173_600, Token: 25_500_000, Lots: 10, LotSize: 18_000, FanOut: fan / 2, PeelHops: 3,
-			MixPercent: 40, BridgePercent: 20, MinglePercent: 5, OTCPercent: 20, MixDeposits: 4,
+			MixPercent: 40, BridgePercent: 20, MinglePercent: 5, OTCPercent: 20, MixDeposits: mix2,
 			CashoutDays: 18,
 		},
 	}
