@@ -84,6 +84,17 @@ func TestSynthUsage(t *testing.T) {
 			t.Errorf("%v: exit %d, stderr %q; want exit %d mentioning %q", tc.args, code, se.String(), tc.code, tc.want)
 		}
 	}
+	// bad parameters create nothing
+	if _, err := os.Stat(filepath.Join(tmp, "x")); err == nil {
+		t.Error("unexpected")
+	}
+	var so0, se0 bytes.Buffer
+	if code := Main(context.Background(), []string{"synth", "-q", "--scale", "5000", "--days", "1", "--out", filepath.Join(tmp, "x")}, &so0, &se0); code != ExitError {
+		t.Errorf("--days 1: exit %d", code)
+	}
+	if _, err := os.Stat(filepath.Join(tmp, "x")); err == nil {
+		t.Error("--days 1 created the output directory")
+	}
 	// a non-empty output directory is refused and left alone
 	full := filepath.Join(tmp, "full")
 	os.MkdirAll(full, 0o755)

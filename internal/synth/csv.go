@@ -368,6 +368,9 @@ func (t Tee) Mix(x *Mix) error           { return t.each(func(s Sink) error { re
 // WriteDir generates the world into dir (ledger CSVs, events, ground truth,
 // intel pack), also feeding extra sinks (for example a store loader).
 func WriteDir(ctx context.Context, p Params, dir string, extra ...Sink) (*World, *Stats, error) {
+	if _, err := p.withDefaults(); err != nil {
+		return nil, nil, err // before anything is created
+	}
 	d, err := NewDirSink(dir)
 	if err != nil {
 		return nil, nil, err
