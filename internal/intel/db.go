@@ -227,6 +227,8 @@ func Build(datasets []*Dataset) *DB {
 	}
 	db.starts = append(db.starts, uint32(len(db.recs)))
 	db.recs = db.recs[:len(db.recs):len(db.recs)]
+	db.starts = append([]uint32(nil), db.starts...)
+	db.strs = append([]string(nil), db.strs...)
 	db.stats.Addresses = len(db.starts) - 1
 	db.stats.Records = len(db.recs)
 	for _, r := range db.recs {
@@ -364,26 +366,48 @@ func delistings(datasets []*Dataset) map[delKey]delInfo {
 }
 
 func (db *DB) group(c model.Chain, addr string) ([]rec, string, bool) {
+	if IsEVM(c) {
+		// Fast path: parse the 20 bytes straight from the input, whatever
+		// its case; build the canonical text only if it is not already.
+		a := strings.TrimSpace(addr)
+		if len(a) != 42 || a[0] != '0' || (a[1] != 'x' && a[1] != 'X') {
+			return nil, "", false
+		}
+		k, ok := evmKey(a)
+		ci := db.chainIndex(c)
+		if !ok || ci < 0 {
+			return nil, "", false
+		}
+		g, ok := db.evm[evmAddrKey{uint8(ci), k}]
+		if !ok {
+			return nil, "", false
+		}
+		if !isCanonicalHex(a) {
+			a = evmString(k)
+		}
+		return db.recs[db.starts[g]:db.starts[g+1]], a, true
+	}
 	a, err := NormalizeAddress(c, addr)
 	if err != nil {
 		return nil, "", false
 	}
-	var g uint32
-	var ok bool
-	if IsEVM(c) {
-		k, kok := evmKey(a)
-		ci := db.chainIndex(c)
-		if !kok || ci < 0 {
-			return nil, a, false
-		}
-		g, ok = db.evm[evmAddrKey{uint8(ci), k}]
-	} else {
-		g, ok = db.other[string(c)+"\x00"+a]
-	}
+	g, ok := db.other[string(c)+"\x00"+a]
 	if !ok {
 		return nil, a, false
 	}
 	return db.recs[db.starts[g]:db.starts[g+1]], a, true
+}
+
+func isCanonicalHex(a string) bool {
+	if a[1] != 'x' {
+		return false
+	}
+	for i := 2; i < len(a); i++ {
+		if c := a[i]; 'A' <= c && c <= 'F' {
+			return false
+		}
+	}
+	return true
 }
 
 func (db *DB) chainIndex(c model.Chain) int {
@@ -409,7 +433,16 @@ func (db *DB) Lookup(c model.Chain, addr string, asOf time.Time) []model.Attribu
 		return nil
 	}
 	d := dayOf(asOf)
-	var out []model.Attribution
+	n := 0
+	for i := range rs {
+		if rs[i].from <= d && d < rs[i].to {
+			n++
+		}
+	}
+	if n == 0 {
+		return nil
+	}
+	out := make([]model.Attribution, 0, n)
 	for i := range rs {
 		if rs[i].from <= d && d < rs[i].to {
 			out = append(out, db.attribution(&rs[i], a))

@@ -213,3 +213,23 @@ func TestShippedPacks(t *testing.T) {
 		t.Errorf("%d UN entries, want 1093", un)
 	}
 }
+
+func FuzzLoadEtherscanLabels(f *testing.F) {
+	f.Add(readInput(f, "testdata/labels/etherscan_combinedAllLabels.json").Data)
+	f.Add(readInput(f, "testdata/labels/bscscan_combinedAllLabels.json").Data)
+	f.Fuzz(func(t *testing.T, b []byte) {
+		ds, err := LoadEtherscanLabels([]Input{{Name: "etherscan_combinedAllLabels.json", Data: b}}, Options{})
+		if err != nil {
+			var pe *ParseError
+			if !errors.As(err, &pe) {
+				t.Fatalf("error is not a ParseError: %v", err)
+			}
+			return
+		}
+		for _, a := range ds.Attributions {
+			if _, ok := evmKey(a.Address); !ok || a.Chain != model.ChainETH {
+				t.Fatalf("bad attribution %+v", a)
+			}
+		}
+	})
+}

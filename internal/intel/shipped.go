@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io/fs"
+	"runtime"
+	"sync"
 	"time"
 
 	"github.com/redthread/redthread/packs"
@@ -34,15 +36,36 @@ func loadManifest(fsys fs.FS, prefix string) ([]*Dataset, []PackEntry, error) {
 	if err := json.Unmarshal(b, &m); err != nil {
 		return nil, nil, fmt.Errorf("parse pack manifest %smanifest.json: %w", prefix, err)
 	}
-	var out []*Dataset
-	for _, p := range m.Packs {
-		ds, err := loadPack(fsys, prefix, p)
-		if err != nil {
-			return nil, nil, err
-		}
-		out = append(out, ds)
+	out, err := loadPacks(fsys, prefix, m.Packs)
+	if err != nil {
+		return nil, nil, err
 	}
 	return out, m.Packs, nil
+}
+
+// loadPacks parses packs concurrently (they are independent) and returns
+// them in manifest order; the first error in that order wins.
+func loadPacks(fsys fs.FS, prefix string, entries []PackEntry) ([]*Dataset, error) {
+	out := make([]*Dataset, len(entries))
+	errs := make([]error, len(entries))
+	sem := make(chan struct{}, max(1, runtime.GOMAXPROCS(0)))
+	var wg sync.WaitGroup
+	for i, p := range entries {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			out[i], errs[i] = loadPack(fsys, prefix, p)
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
 func loadPack(fsys fs.FS, prefix string, p PackEntry) (*Dataset, error) {

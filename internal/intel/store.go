@@ -161,16 +161,17 @@ func (s *Store) Datasets() ([]*Dataset, error) {
 		if err != nil {
 			return nil, err
 		}
+		var keep []PackEntry
 		for _, p := range entries {
-			if slots[p.Slot] {
-				continue
+			if !slots[p.Slot] {
+				keep = append(keep, p)
 			}
-			ds, err := loadPack(packsFS(), "packs/", p)
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, ds)
 		}
+		ds, err := loadPacks(packsFS(), "packs/", keep)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, ds...)
 	}
 	out = append(out, official...)
 	loaded, err := s.Loaded()
