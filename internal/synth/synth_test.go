@@ -627,3 +627,53 @@ func TestCancel(t *testing.T) {
 		t.Errorf("err = %v, want context.Canceled", err)
 	}
 }
+
+// TestDepositPattern: a deposit address sends only to hot wallets of its own
+// exchange, and receives from its one customer (plus cash-outs of mules).
+func TestDepositPattern(t *testing.T) {
+	s := smallWorld(t)
+	w := s.w
+	type dep struct {
+		exchange string
+		customer string
+	}
+	deps := map[string]dep{}
+	hot := map[string]string{}
+	for ci, sp := range w.specs {
+		for u := sp.userBase; u < sp.userBase+sp.users; u++ {
+			if sp.isCustomer(u) {
+				d := sp.depositOf(u)
+				deps[w.Address(ci, d)] = dep{"exchange:" + sp.exchanges[sp.depositExchange(d)].name, w.Address(ci, u)}
+			}
+		}
+		for _, sv := range sp.services {
+			if sv.Role == "hot" {
+				hot[w.Address(ci, sv.ID)] = sv.Entity
+			}
+		}
+	}
+	launder := map[string]bool{}
+	for _, la := range w.Launder {
+		launder[w.Address(la.ChainIdx, la.ID)] = true
+	}
+	swept, fromCustomer := 0, 0
+	for _, b := range s.c.blocks {
+		for _, tr := range b.Transfers {
+			if d, ok := deps[tr.From]; ok && tr.Kind != model.KindFee {
+				if hot[tr.To] != d.exchange {
+					t.Fatalf("deposit address %s (%s) sent to %s (%q)", tr.From, d.exchange, tr.To, hot[tr.To])
+				}
+				swept++
+			}
+			if d, ok := deps[tr.To]; ok {
+				if tr.From != d.customer && !launder[tr.From] {
+					t.Fatalf("deposit address %s received from %s, not its customer %s", tr.To, tr.From, d.customer)
+				}
+				fromCustomer++
+			}
+		}
+	}
+	if swept == 0 || fromCustomer == 0 {
+		t.Errorf("%d sweeps, %d deposits", swept, fromCustomer)
+	}
+}
