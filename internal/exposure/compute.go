@@ -82,18 +82,18 @@ type catAmt struct {
 }
 
 type run struct {
-	ctx    context.Context
-	e      *Engine
-	c      *graph.Chain
-	attr   Attributor
-	req    *Request
-	cutoff uint32 // transfers with seq < cutoff count
-	nodes  map[nkey]*node
-	whos   map[uint32]*who
-	hubs   map[uint32]bool
-	work   int64
-	trunc  string
-	target uint32
+	ctx     context.Context
+	e       *Engine
+	c       *graph.Chain
+	attr    Attributor
+	req     *Request
+	cutoff  uint32 // transfers with seq < cutoff count
+	nodes   map[nkey]*node
+	whos    map[uint32]*who
+	hubs    map[uint32]bool
+	work    int64
+	trunc   string
+	target  uint32
 	buf     []uint32
 	err     error // context error, sticky
 	steps   int

@@ -64,7 +64,7 @@ type Side struct {
 type CategoryExposure struct {
 	Category      string  `json:"category"`
 	Risky         bool    `json:"risky"`
-	Direct        string  `json:"direct"`   // from (to) attributed counterparties, 1 hop
+	Direct        string  `json:"direct"` // from (to) attributed counterparties, 1 hop
 	DirectShare   float64 `json:"direct_share"`
 	Indirect      string  `json:"indirect"` // within hops, direct included
 	IndirectShare float64 `json:"indirect_share"`
