@@ -122,43 +122,65 @@ type chineseUnit struct {
 }
 
 // parseChinese reads a lower-case Latin token as pinyin or Wade–Giles
-// syllables (fewest syllables first). It returns nil if the token reads as
-// neither.
-func parseChinese(s string) []chineseUnit {
+// syllables. It returns the segmentations with the fewest syllables (at most
+// maxParses; "zhengen" is zheng-en or zhen-gen), or nil if the token reads
+// as neither.
+func parseChinese(s string) [][]chineseUnit {
 	if len(s) == 0 || len(s) > 24 {
 		return nil
 	}
-	p := segment(s, func(t string) []string {
-		if pinyinSyllables[t] {
-			return []string{t}
-		}
-		return nil
-	})
-	w := segment(s, wadeGiles)
-	switch {
-	case p == nil && w == nil:
-		return nil
-	case p == nil:
-		return w
-	case w == nil || len(w) != len(p):
-		return p
+	p := segmentAll(s, pinyinRead)
+	w := segmentAll(s, wadeGiles)
+	best := 1 << 20
+	for _, x := range append(append([][]chineseUnit(nil), p...), w...) {
+		best = min(best, len(x))
 	}
-	for i := range p {
-		if p[i].text != w[i].text {
-			return p
+	var out [][]chineseUnit
+	add := func(x []chineseUnit) {
+		if len(x) != best {
+			return
 		}
-		p[i].py = unionIDs(p[i].py, w[i].py)
+		for _, y := range out {
+			same := true
+			for i := range x {
+				if x[i].text != y[i].text {
+					same = false
+					break
+				}
+			}
+			if same {
+				for i := range x {
+					y[i].py = unionIDs(y[i].py, x[i].py)
+				}
+				return
+			}
+		}
+		if len(out) < maxParses {
+			out = append(out, x)
+		}
 	}
-	return p
+	for _, x := range p {
+		add(x)
+	}
+	for _, x := range w {
+		add(x)
+	}
+	return out
 }
 
-// segment splits s into the fewest syllables that read returns readings
-// for; nil if there is no split.
-func segment(s string, read func(string) []string) []chineseUnit {
+func pinyinRead(t string) []string {
+	if pinyinSyllables[t] {
+		return []string{t}
+	}
+	return nil
+}
+
+// segmentAll returns up to maxParses splits of s into the fewest syllables
+// that read returns readings for; nil if there is none.
+func segmentAll(s string, read func(string) []string) [][]chineseUnit {
 	const maxSyl = 6
 	n := len(s)
 	best := make([]int, n+1) // syllables needed for s[i:]
-	next := make([]int, n+1)
 	for i := range best {
 		best[i] = 1 << 20
 	}
@@ -166,22 +188,43 @@ func segment(s string, read func(string) []string) []chineseUnit {
 	for i := n - 1; i >= 0; i-- {
 		for l := 1; l <= 6 && i+l <= n; l++ {
 			if best[i+l]+1 < best[i] && read(s[i:i+l]) != nil {
-				best[i], next[i] = best[i+l]+1, i+l
+				best[i] = best[i+l] + 1
 			}
 		}
 	}
 	if best[0] > maxSyl {
 		return nil
 	}
-	var out []chineseUnit
-	for i := 0; i < n; i = next[i] {
-		t := s[i:next[i]]
-		var ids []pyID
-		for _, r := range read(t) {
-			ids = append(ids, internPinyin(r))
+	var out [][]chineseUnit
+	var path []chineseUnit
+	var walk func(i int)
+	walk = func(i int) {
+		if len(out) >= maxParses {
+			return
 		}
-		out = append(out, chineseUnit{text: t, py: sortIDs(ids)})
+		if i == n {
+			out = append(out, append([]chineseUnit(nil), path...))
+			return
+		}
+		for l := 1; l <= 6 && i+l <= n; l++ {
+			if best[i+l]+1 != best[i] {
+				continue
+			}
+			t := s[i : i+l]
+			rs := read(t)
+			if rs == nil {
+				continue
+			}
+			ids := make([]pyID, 0, len(rs))
+			for _, r := range rs {
+				ids = append(ids, internPinyin(r))
+			}
+			path = append(path, chineseUnit{text: t, py: sortIDs(ids)})
+			walk(i + l)
+			path = path[:len(path)-1]
+		}
 	}
+	walk(0)
 	return out
 }
 

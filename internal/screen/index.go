@@ -226,8 +226,8 @@ func blockingKeys(n *Name, keys []string, tok *[]int, query bool) []string {
 			}
 		}
 	}
-	if n.chinese != nil {
-		for _, u := range n.chinese.units {
+	for _, r := range n.chinese {
+		for _, u := range r.units {
 			for _, id := range u.py {
 				add("p"+pinyinNames[id], u.tok)
 				if query {

@@ -35,7 +35,7 @@ type Name struct {
 	Notes    []string // what normalization did
 	tokens   []token
 	readings []reading // Latin/Korean readings (alternative segmentations)
-	chinese  *reading  // Chinese reading, if every word reads as Chinese
+	chinese  []reading // Chinese readings, if every word reads as Chinese
 	korean   bool      // every word reads as romanized Korean (or Hangul)
 }
 
@@ -98,6 +98,18 @@ func PrepareName(s string, kind string) (*Name, error) {
 	if syl > maxKoreanNameSyllables || syl < 2 || (len(nz.tokens) < 2 && !nz.tokens[0].hangul) {
 		n.korean = false
 	}
+	if n.korean && len(nz.tokens) > 1 {
+		// A Korean name written in several words has a one-syllable word
+		// (the family name, or each syllable written apart): "Kim Jongun"
+		// but not "Abu Rida".
+		one := false
+		for i := range nz.tokens {
+			if len(parsed[i][0]) == 1 {
+				one = true
+			}
+		}
+		n.korean = one
+	}
 	alts := make([][][]unit, len(nz.tokens))
 	for i, t := range nz.tokens {
 		parses := parsed[i]
@@ -153,29 +165,39 @@ func PrepareName(s string, kind string) (*Name, error) {
 		}
 	}
 
-	// Chinese reading.
-	var ch reading
+	// Chinese readings: every word must read as pinyin or Wade–Giles.
+	n.chinese = []reading{{}}
 	for i, t := range nz.tokens {
-		if t.han {
-			ch.units = nil
+		var segs [][]chineseUnit
+		if !t.han {
+			segs = parseChinese(t.text)
+		}
+		if len(segs) == 0 || len(segs[0]) > maxChineseSyllables {
+			n.chinese = nil
 			break
 		}
-		cu := parseChinese(t.text)
-		if cu == nil || len(cu) > maxChineseSyllables {
-			ch.units = nil
-			break
-		}
-		for _, c := range cu {
-			w := weightUnit
-			if i == fam && len(cu) == 1 {
-				w = weightFamily
+		var next []reading
+		for _, r := range n.chinese {
+			for j, seg := range segs {
+				if len(next) >= maxReadings && j > 0 {
+					break
+				}
+				nr := reading{units: append([]unit(nil), r.units...), w: r.w}
+				for _, c := range seg {
+					w := weightUnit
+					if i == fam && len(seg) == 1 {
+						w = weightFamily
+					}
+					nr.units = append(nr.units, unit{text: c.text, tok: i, kind: uChinese, py: c.py, w: w})
+					nr.w += w
+				}
+				next = append(next, nr)
 			}
-			ch.units = append(ch.units, unit{text: c.text, tok: i, kind: uChinese, py: c.py, w: w})
-			ch.w += w
 		}
-	}
-	if len(ch.units) > 0 {
-		n.chinese = &ch
+		if len(next) > maxReadings {
+			next = next[:maxReadings]
+		}
+		n.chinese = next
 	}
 	return n, nil
 }

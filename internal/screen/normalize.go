@@ -171,6 +171,9 @@ var legalPhrases = [][]string{
 	{"public", "joint", "stock", "company"}, {"closed", "joint", "stock", "company"},
 	{"open", "joint", "stock", "company"}, {"limited", "liability", "partnership"},
 	{"private", "limited"}, {"public", "limited", "company"},
+	{"s", "a", "de", "c", "v"}, {"sa", "de", "cv"}, {"s", "de", "r", "l", "de", "c", "v"}, {"s", "de", "rl", "de", "cv"},
+	{"s", "a"}, {"s", "l"}, {"s", "r", "l"}, {"s", "p", "a"}, {"b", "v"}, {"n", "v"}, {"c", "a"}, {"l", "l", "c"},
+	{"co", "ltd"}, {"pte", "ltd"}, {"pvt", "ltd"}, {"sdn", "bhd"},
 }
 
 func allLegalForms(ts []token) bool {

@@ -59,17 +59,23 @@ func compareNames(a, b *Name, explain bool) NameScore {
 			try(&a.readings[i], &b.readings[j], ModeLatin, simLatin)
 		}
 	}
-	if a.chinese != nil && b.chinese != nil {
-		try(a.chinese, b.chinese, ModeChinese, simChinese)
-	}
-	if b.chinese != nil && a.korean {
-		for i := range a.readings {
-			try(&a.readings[i], b.chinese, ModeHanja, simHanja)
+	for i := range a.chinese {
+		for j := range b.chinese {
+			try(&a.chinese[i], &b.chinese[j], ModeChinese, simChinese)
 		}
 	}
-	if a.chinese != nil && b.korean {
-		for j := range b.readings {
-			try(a.chinese, &b.readings[j], ModeHanja, simHanjaRev)
+	if a.korean {
+		for i := range a.readings {
+			for j := range b.chinese {
+				try(&a.readings[i], &b.chinese[j], ModeHanja, simHanja)
+			}
+		}
+	}
+	if b.korean {
+		for i := range a.chinese {
+			for j := range b.readings {
+				try(&a.chinese[i], &b.readings[j], ModeHanja, simHanjaRev)
+			}
 		}
 	}
 	if best <= 0 || bra == nil {
@@ -223,38 +229,43 @@ func alignScore(a, b *reading, sim simFunc, explain bool) (float64, []Part) {
 			m = append(m, cell{s, r})
 		}
 	}
-	var usedA, usedB [MaxTokens * maxKoreanSyllables * 2]bool
-	ua, ub := usedA[:na], usedB[:nb]
-	if na > len(usedA) || nb > len(usedB) {
-		ua, ub = make([]bool, na), make([]bool, nb)
-	}
-	type pair struct{ i, j int }
 	var pairBuf [32]pair
 	pairs := pairBuf[:0]
 	score := 0.0
-	for {
-		bi, bj, bs := -1, -1, 0.0
-		for i := 0; i < na; i++ {
-			if ua[i] {
-				continue
-			}
-			for j := 0; j < nb; j++ {
-				if ub[j] {
+	if min(na, nb) <= maxExactAssign && max(na, nb) <= 2*maxExactAssign {
+		// Best assignment by dynamic programming over the used units of
+		// the smaller side.
+		score, pairs = bestAssignment(a, b, func(i, j int) float64 { return m[i*nb+j].s }, pairs)
+	} else {
+		var usedA, usedB [MaxTokens * maxKoreanSyllables * 2]bool
+		ua, ub := usedA[:na], usedB[:nb]
+		if na > len(usedA) || nb > len(usedB) {
+			ua, ub = make([]bool, na), make([]bool, nb)
+		}
+		for {
+			bi, bj, bs := -1, -1, 0.0
+			for i := 0; i < na; i++ {
+				if ua[i] {
 					continue
 				}
-				// Prefer the higher similarity, then the same position.
-				s := m[i*nb+j].s
-				if s > bs || (s == bs && s > 0 && i == j) {
-					bi, bj, bs = i, j, s
+				for j := 0; j < nb; j++ {
+					if ub[j] {
+						continue
+					}
+					// Prefer the higher similarity, then the same position.
+					s := m[i*nb+j].s
+					if s > bs || (s == bs && s > 0 && i == j) {
+						bi, bj, bs = i, j, s
+					}
 				}
 			}
+			if bi < 0 {
+				break
+			}
+			ua[bi], ub[bj] = true, true
+			pairs = append(pairs, pair{bi, bj})
+			score += bs * (a.units[bi].w + b.units[bj].w)
 		}
-		if bi < 0 {
-			break
-		}
-		ua[bi], ub[bj] = true, true
-		pairs = append(pairs, pair{bi, bj})
-		score += bs * (a.units[bi].w + b.units[bj].w)
 	}
 	score /= total
 	if score > 1 {
@@ -269,17 +280,110 @@ func alignScore(a, b *reading, sim simFunc, explain bool) (float64, []Part) {
 		c := m[p.i*nb+p.j]
 		parts = append(parts, Part{A: ua.text, B: ub.text, Rule: c.r.text(ua, ub), Similarity: round3(c.s), Weight: round3((ua.w + ub.w) / total)})
 	}
+	var matchedA, matchedB uint64
+	for _, p := range pairs {
+		matchedA |= 1 << uint(p.i%64)
+		matchedB |= 1 << uint(p.j%64)
+	}
 	for i := 0; i < na; i++ {
-		if !ua[i] {
+		if matchedA&(1<<uint(i%64)) == 0 {
 			parts = append(parts, Part{A: a.units[i].text, Rule: "unmatched", Weight: round3(a.units[i].w / total)})
 		}
 	}
 	for j := 0; j < nb; j++ {
-		if !ub[j] {
+		if matchedB&(1<<uint(j%64)) == 0 {
 			parts = append(parts, Part{B: b.units[j].text, Rule: "unmatched", Weight: round3(b.units[j].w / total)})
 		}
 	}
 	return score, parts
+}
+
+// maxExactAssign is the largest smaller side for which the best assignment
+// is computed exactly; larger names are paired greedily.
+const maxExactAssign = 6
+
+type pair struct{ i, j int }
+
+// bestAssignment pairs units of a and b to maximize Σ sim·(wa+wb), by
+// dynamic programming over subsets of the smaller side.
+func bestAssignment(a, b *reading, sim func(i, j int) float64, pairs []pair) (float64, []pair) {
+	na, nb := len(a.units), len(b.units)
+	swap := na < nb // iterate over the larger side, mask the smaller
+	rows, cols := na, nb
+	if swap {
+		rows, cols = nb, na
+	}
+	val := func(r, c int) float64 {
+		i, j := r, c
+		if swap {
+			i, j = c, r
+		}
+		s := sim(i, j)
+		if s == 0 {
+			return 0
+		}
+		return s * (a.units[i].w + b.units[j].w)
+	}
+	states := 1 << uint(cols)
+	var buf [2 * (1 << maxExactAssign)]float64
+	var choice [2 * maxExactAssign * (1 << maxExactAssign)]int8
+	// dp over rows; dp[mask] = best value using columns in mask.
+	cur, next := buf[:states], buf[states:2*states]
+	for k := range cur {
+		cur[k] = -1
+	}
+	cur[0] = 0
+	for r := 0; r < rows; r++ {
+		for k := range next {
+			next[k] = -1
+		}
+		for mask := 0; mask < states; mask++ {
+			v := cur[mask]
+			if v < 0 {
+				continue
+			}
+			if v > next[mask] { // leave row r unmatched
+				next[mask] = v
+				choice[r*states+mask] = -1
+			}
+			for c := 0; c < cols; c++ {
+				if mask&(1<<uint(c)) != 0 {
+					continue
+				}
+				w := val(r, c)
+				if w == 0 {
+					continue
+				}
+				nm := mask | 1<<uint(c)
+				if v+w > next[nm] {
+					next[nm] = v + w
+					choice[r*states+nm] = int8(c)
+				}
+			}
+		}
+		cur, next = next, cur
+	}
+	bestMask, best := 0, -1.0
+	for mask, v := range cur {
+		if v > best {
+			best, bestMask = v, mask
+		}
+	}
+	// Walk back through the choices.
+	mask := bestMask
+	for r := rows - 1; r >= 0; r-- {
+		c := choice[r*states+mask]
+		if c < 0 {
+			continue
+		}
+		i, j := r, int(c)
+		if swap {
+			i, j = j, i
+		}
+		pairs = append(pairs, pair{i, j})
+		mask &^= 1 << uint(c)
+	}
+	return best, pairs
 }
 
 func round3(x float64) float64 { return math.Round(x*1000) / 1000 }

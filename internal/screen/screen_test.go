@@ -90,6 +90,8 @@ func TestNormalize(t *testing.T) {
 		{"이수용", "", "i su yong"},
 		{"Yanbian Silverstar Network Technology Co., Ltd.", "", "yanbian silverstar network technology"},
 		{"OOO Sovfracht", "company", "sovfracht"},
+		{"GEOFARMA S.A. DE C.V.", "", "geofarma"},
+		{"OPERADORA PARQUE ALAMEDAS, S. DE R.L. DE C.V.", "company", "operadora parque alamedas"},
 		{"Limited Liability Company Additive Technology", "company", "limited liability company additive technology"},
 		{"Additive Technology Joint Stock Company", "company", "additive technology"},
 		{"Co", "company", "co"},
@@ -186,7 +188,12 @@ func TestSegmentation(t *testing.T) {
 func TestWadeGiles(t *testing.T) {
 	tests := map[string]string{"tsetung": "ze dong", "hsiaoping": "xiao ping", "chou": "zhou", "yen": "yan", "chih": "zhi", "ho": "he"}
 	for wg, want := range tests {
-		cu := parseChinese(wg)
+		segs := parseChinese(wg)
+		if len(segs) == 0 {
+			t.Errorf("%q does not read as Chinese", wg)
+			continue
+		}
+		cu := segs[0]
 		ws := strings.Fields(want)
 		if len(cu) != len(ws) {
 			t.Errorf("%q: %d syllables, want %d", wg, len(cu), len(ws))
