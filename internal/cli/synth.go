@@ -180,8 +180,8 @@ number of transfers over both chains (met within a few percent).`,
 				stats.Swaps, stats.Bridges, stats.Mixes, stats.Flows, stats.Endpoints, len(w.Launder))
 			for _, r := range w.Results {
 				s := r.Sums[0][0]
-				fmt.Fprintf(e.stdout, "scenario %s: stole %s SYN from %s; cashed out %s SYN on synth and %s SYX on synth2\n",
-					r.Scenario.Name, coins(s.Stolen), r.Victim, coins(s.CashedOut), coins(r.Sums[1][0].CashedOut))
+				fmt.Fprintf(e.stdout, "scenario %s: stole %s SYN from %s to %s (tx %s); cashed out %s SYN on synth and %s SYX on synth2\n",
+					r.Scenario.Name, coins(s.Stolen), r.Victim, r.Thief, r.TheftTx, coins(s.CashedOut), coins(r.Sums[1][0].CashedOut))
 			}
 			if load {
 				fmt.Fprintf(e.stdout, "loaded into %s\n", filepath.Join(e.dataDir, "ledger"))

@@ -22,6 +22,10 @@ type scenarioState struct {
 	mules []uint32
 	cons2 uint32 // consolidation address on the second chain (0 until used)
 	sum   [2][]AssetSum
+
+	theftTx    string
+	theftBlock uint64
+	theftTime  int64
 }
 
 func newScenarioState(g *gen, i int, s *Scenario) *scenarioState {
@@ -106,6 +110,8 @@ func (st *scenarioState) theft() {
 	amt := min(uint64(s.Native)*coin, c.balance(victim, 0)/100*95)
 	g.carry = amt
 	c.pay(victim, st.a0, 0, amt)
+	st.theftTx = g.w.TxHash(c.idx, c.block.Number, g.tx)
+	st.theftBlock, st.theftTime = c.block.Number, c.block.Time
 	tok := uint8(0)
 	if s.Token > 0 {
 		tok = 2 // sUSDC

@@ -25,9 +25,13 @@ type LaunderAddr struct {
 
 // ScenarioResult is the stolen-value account of one scenario.
 type ScenarioResult struct {
-	Scenario Scenario
-	Victim   string        // victim address on synth
-	Sums     [2][]AssetSum // per chain index and asset
+	Scenario   Scenario
+	Victim     string        // victim address on synth
+	Thief      string        // the address that received the theft ("" if the theft came after the world's end)
+	TheftTx    string        // the native theft transaction
+	TheftBlock uint64        // its block on synth
+	TheftTime  int64         // and time
+	Sums       [2][]AssetSum // per chain index and asset
 }
 
 // finish captures the end state the ground-truth writers need.
@@ -49,7 +53,12 @@ func (w *World) finish(g *gen) {
 		if st.s.Victim == "bridge" {
 			victim = st.c.vault
 		}
-		w.Results = append(w.Results, ScenarioResult{Scenario: *st.s, Victim: w.Address(0, victim), Sums: st.sum})
+		r := ScenarioResult{Scenario: *st.s, Victim: w.Address(0, victim), Sums: st.sum,
+			TheftTx: st.theftTx, TheftBlock: st.theftBlock, TheftTime: st.theftTime}
+		if st.theftTx != "" {
+			r.Thief = w.Address(0, st.a0)
+		}
+		w.Results = append(w.Results, r)
 	}
 }
 
@@ -123,6 +132,10 @@ type ScenarioSummary struct {
 	Name      string         `json:"name"`
 	Victim    string         `json:"victim_kind"`
 	VictimAdr string         `json:"victim_address"`
+	Thief     string         `json:"theft_address"`
+	TheftTx   string         `json:"theft_tx"`
+	TheftBlk  uint64         `json:"theft_block"`
+	TheftTime int64          `json:"theft_timestamp"`
 	Start     time.Time      `json:"theft_after"`
 	Params    Scenario       `json:"params"`
 	Assets    []AssetAccount `json:"assets"`
@@ -158,6 +171,7 @@ func (w *World) writeSummary(out io.Writer, st *Stats) error {
 	}
 	for _, r := range w.Results {
 		js := ScenarioSummary{Name: r.Scenario.Name, Victim: r.Scenario.Victim, VictimAdr: r.Victim, Params: r.Scenario,
+			Thief: r.Thief, TheftTx: r.TheftTx, TheftBlk: r.TheftBlock, TheftTime: r.TheftTime,
 			Start: w.Params.Start.Add(time.Duration(r.Scenario.StartHours) * time.Hour)}
 		for ci, sums := range r.Sums {
 			for a, x := range sums {
