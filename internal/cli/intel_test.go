@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -121,5 +123,45 @@ func TestIntelLoadStatsExport(t *testing.T) {
 	}
 	if _, _, code := runIntel(t, data, "intel", "load", "nonsense", tp); code != ExitUsage {
 		t.Errorf("unknown kind: exit %d", code)
+	}
+}
+
+func TestIntelUpdateCLI(t *testing.T) {
+	td := filepath.Join("..", "intel", "testdata")
+	files := map[string]string{
+		"/sdn.csv": filepath.Join(td, "ofac", "sdn.csv"), "/SDN_ADVANCED.XML": filepath.Join(td, "ofac", "SDN_ADVANCED.XML"),
+		"/consolidated.xml": filepath.Join(td, "un_consolidated_small.xml"),
+	}
+	broken := false
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, ok := files[r.URL.Path]
+		if !ok {
+			http.NotFound(w, r)
+			return
+		}
+		b, _ := os.ReadFile(p)
+		if broken && r.URL.Path == "/consolidated.xml" {
+			b = b[:len(b)/3]
+		}
+		w.Write(b)
+	}))
+	defer srv.Close()
+	data := t.TempDir()
+	out, errs, code := runIntel(t, data, "intel", "update", "--base-url", srv.URL)
+	if code != 0 || !strings.Contains(out, "official lists updated") {
+		t.Fatalf("update: %d %s %s", code, out, errs)
+	}
+	cur, _ := os.ReadFile(filepath.Join(data, "intel", "official", "CURRENT"))
+	broken = true
+	_, errs, code = runIntel(t, data, "intel", "update", "--base-url", srv.URL)
+	if code != ExitError || !strings.Contains(errs, "current lists kept") || !strings.Contains(errs, "consolidated.xml") {
+		t.Errorf("broken update: %d %s", code, errs)
+	}
+	if now, _ := os.ReadFile(filepath.Join(data, "intel", "official", "CURRENT")); string(now) != string(cur) {
+		t.Errorf("CURRENT changed by a failed update: %q → %q", cur, now)
+	}
+	out, _, _ = runIntel(t, data, "intel", "stats")
+	if !strings.Contains(out, "ofac-advanced") {
+		t.Errorf("stats after update:\n%s", out)
 	}
 }

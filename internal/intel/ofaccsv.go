@@ -192,18 +192,26 @@ func LoadOFACCSV(ins []Input, o Options) (*Dataset, error) {
 	return ds, nil
 }
 
-// walletAttributions turns the wallets of a listed entity into attributions:
-// sanctioned, and DPRK-attributed as well when a DPRK program lists it.
+// walletAttributions turns the wallets of a listed entity into attributions
+// of category sanctioned. An entity listed under DPRK programs only (LAZARUS
+// GROUP, DPRK IT-worker facilitators) also gets a dprk claim; one listed
+// jointly under other programs (Tornado Cash and Sinbad under DPRK3 and
+// CYBER2) is a service DPRK used, not a DPRK actor, and gets none.
 func walletAttributions(e *model.Entity, src model.Source) []model.Attribution {
-	dprk := false
+	dprk := len(e.Programs) > 0
 	for _, p := range e.Programs {
-		if strings.HasPrefix(strings.ToUpper(p), "DPRK") || strings.Contains(strings.ToUpper(p), "NKSPEA") {
-			dprk = true
+		u := strings.ToUpper(p)
+		if !strings.HasPrefix(u, "DPRK") && !strings.Contains(u, "NKSPEA") {
+			dprk = false
 		}
 	}
 	name := ""
 	if len(e.Names) > 0 {
 		name = e.Names[0].Full
+	}
+	programs := ""
+	if len(e.Programs) > 0 {
+		programs = " (" + strings.Join(e.Programs, ", ") + ")"
 	}
 	var out []model.Attribution
 	seen := map[model.Wallet]bool{}
@@ -214,8 +222,8 @@ func walletAttributions(e *model.Entity, src model.Source) []model.Attribution {
 		}
 		seen[k] = true
 		a := model.Attribution{Chain: w.Chain, Address: w.Address, Entity: e.ID, Label: name,
-			Category: model.CatSanctioned, Role: "listed " + w.Ticker + " address", Source: src,
-			Confidence: 100, ValidTo: e.DelistedOn}
+			Category: model.CatSanctioned, Role: "listed " + w.Ticker + " address" + programs, Source: src,
+			Confidence: ConfAuthority, ValidFrom: e.ListedOn, ValidTo: e.DelistedOn}
 		out = append(out, a)
 		if dprk {
 			a.Category = model.CatDPRK

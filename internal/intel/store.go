@@ -73,6 +73,11 @@ func (s *Store) Load(kind string, ins []Input, o Options) (LoadResult, error) {
 		return LoadResult{}, err
 	}
 	id := datasetID(kind, ins, o)
+	unlock, err := s.lock()
+	if err != nil {
+		return LoadResult{}, err
+	}
+	defer unlock()
 	m, err := s.manifest()
 	if err != nil {
 		return LoadResult{}, err

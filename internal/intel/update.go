@@ -82,6 +82,11 @@ func (s *Store) Update(ctx context.Context, o UpdateOptions) (UpdateResult, erro
 	if o.Log == nil {
 		o.Log = func(string, ...any) {}
 	}
+	unlock, err := s.lock()
+	if err != nil {
+		return UpdateResult{}, err
+	}
+	defer unlock()
 	offDir := filepath.Join(s.dir, "official")
 	if err := os.MkdirAll(offDir, 0o755); err != nil {
 		return UpdateResult{}, fmt.Errorf("create %s: %w", offDir, err)
