@@ -358,9 +358,12 @@ shared machine's other load does not inflate), and queries per second.`,
 			}
 			ents, attrs := screen.FromDatasets(ds)
 			runtime.GC()
+			c0 := screen.ProcessCPUTime()
 			ix := screen.NewIndex(ents, attrs, screen.Options{})
+			buildCPU := screen.ProcessCPUTime() - c0
 			st := ix.Stats()
-			fmt.Fprintf(e.stdout, "index: %d entities, %d names, %d keys; build %v\n", st.Entities, st.Names, st.Keys, ix.BuildDur.Round(time.Millisecond))
+			fmt.Fprintf(e.stdout, "index: %d entities, %d names, %d keys, %d wallet addresses\n", st.Entities, st.Names, st.Keys, st.Wallets)
+			fmt.Fprintf(e.stdout, "build: wall %v, process CPU %v (GOMAXPROCS %d)\n", ix.BuildDur.Round(time.Millisecond), buildCPU.Round(time.Millisecond), runtime.GOMAXPROCS(0))
 			qs := benchQueries(ents, n)
 			return runBench(cmd.Context(), e.stdout, ix, qs)
 		},

@@ -17,3 +17,13 @@ func ThreadCPUTime() time.Duration {
 	}
 	return time.Duration(ts.Nano())
 }
+
+// ProcessCPUTime returns the CPU time (user and system) the whole process
+// has used; 0 if unavailable.
+func ProcessCPUTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}

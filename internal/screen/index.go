@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/bits"
+	"runtime"
 	"sort"
 	"strings"
 	"sync"
@@ -88,6 +89,7 @@ type Index struct {
 	Skipped  []string // names and wallets left out of the index, with the reason
 	BuildDur time.Duration
 	pool     sync.Pool
+	cache    *parseCache // word readings of the indexed names, read-only after NewIndex
 }
 
 // Stats describe what an index holds.
@@ -104,21 +106,18 @@ func (ix *Index) Stats() Stats {
 // screening) for screening.
 func NewIndex(ents []model.Entity, attrs []model.Attribution, o Options) *Index {
 	t0 := time.Now()
-	ix := &Index{opts: o.withDefaults(), ents: ents, attrs: attrs,
+	ix := &Index{opts: o.withDefaults(), ents: ents, attrs: attrs, cache: &parseCache{m: map[string]*wordParses{}},
 		post: map[string][]uint32{}, ids: map[string][]int32{}, wallets: map[string][]walletRef{}}
+	prepared := prepareAll(ents, ix.cache)
 	var keys []string
 	var keyToks []int
+	job := 0
 	for ei := range ents {
 		e := &ents[ei]
-		kind := ""
-		switch e.Type {
-		case model.EntityPerson:
-			kind = "person"
-		case model.EntityCompany:
-			kind = "company"
-		}
 		for _, nm := range e.Names {
-			n, err := PrepareName(nm.Full, kind)
+			pr := prepared[job]
+			job++
+			n, err := pr.n, pr.err
 			if err != nil {
 				ix.Skipped = append(ix.Skipped, fmt.Sprintf("%s: name %q: %v", e.ID, nm.Full, err))
 				continue
@@ -155,8 +154,58 @@ func NewIndex(ents []model.Entity, attrs []model.Attribution, o Options) *Index 
 		k := string(a.Chain) + ":" + n
 		ix.wallets[k] = append(ix.wallets[k], walletRef{-1, int32(ai)})
 	}
+	ix.cache.frozen = true
 	ix.BuildDur = time.Since(t0)
 	return ix
+}
+
+type preparedName struct {
+	n   *Name
+	err error
+}
+
+// prepareAll prepares every name of ents, in entity and name order, on all
+// processors; the word readings end up in cache.
+func prepareAll(ents []model.Entity, cache *parseCache) []preparedName {
+	type job struct {
+		name, kind string
+	}
+	var jobs []job
+	for i := range ents {
+		kind := ""
+		switch ents[i].Type {
+		case model.EntityPerson:
+			kind = "person"
+		case model.EntityCompany:
+			kind = "company"
+		}
+		for _, nm := range ents[i].Names {
+			jobs = append(jobs, job{nm.Full, kind})
+		}
+	}
+	out := make([]preparedName, len(jobs))
+	workers := min(runtime.GOMAXPROCS(0), max(1, len(jobs)/1000))
+	caches := make([]*parseCache, workers)
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		caches[w] = &parseCache{m: map[string]*wordParses{}}
+		lo, hi := len(jobs)*w/workers, len(jobs)*(w+1)/workers
+		wg.Add(1)
+		go func(c *parseCache, lo, hi int) {
+			defer wg.Done()
+			for i := lo; i < hi; i++ {
+				n, err := prepareName(jobs[i].name, jobs[i].kind, c)
+				out[i] = preparedName{n, err}
+			}
+		}(caches[w], lo, hi)
+	}
+	wg.Wait()
+	for _, c := range caches {
+		for k, v := range c.m {
+			cache.m[k] = v
+		}
+	}
+	return out
 }
 
 func appendUnique(s []int32, v int32) []int32 {
@@ -346,7 +395,7 @@ func (ix *Index) Screen(q Query) ([]Match, error) {
 	if strings.Contains(q.Name, "@") && len(byEnt) > 0 {
 		return ix.finish(byEnt), nil
 	}
-	qn, err := PrepareName(q.Name, kind)
+	qn, err := prepareName(q.Name, kind, ix.cache)
 	if err != nil {
 		if len(byEnt) > 0 && strings.TrimSpace(q.Name) == "" {
 			return ix.finish(byEnt), nil

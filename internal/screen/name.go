@@ -58,7 +58,36 @@ const maxReadings = 4
 
 // PrepareName normalizes and prepares a name. kind is "person", "company"
 // or "" when unknown.
-func PrepareName(s string, kind string) (*Name, error) {
+func PrepareName(s string, kind string) (*Name, error) { return prepareName(s, kind, nil) }
+
+// wordParses are the Korean and Chinese readings of one word.
+type wordParses struct {
+	korean  [][]ksyl
+	chinese [][]chineseUnit
+}
+
+// parseCache memoizes word readings. An Index fills one while it is built
+// (names repeat words: Kim, Trading, Company) and then only reads it, so
+// queries share it safely.
+type parseCache struct {
+	m      map[string]*wordParses
+	frozen bool
+}
+
+func (c *parseCache) get(w string) *wordParses {
+	if c != nil {
+		if p, ok := c.m[w]; ok {
+			return p
+		}
+	}
+	p := &wordParses{korean: parseKorean(w), chinese: parseChinese(w)}
+	if c != nil && !c.frozen {
+		c.m[w] = p
+	}
+	return p
+}
+
+func prepareName(s string, kind string, cache *parseCache) (*Name, error) {
 	nk := kindAny
 	switch kind {
 	case "person":
@@ -80,11 +109,13 @@ func PrepareName(s string, kind string) (*Name, error) {
 	// Per word: its Korean segmentations, or the word itself. A word is cut
 	// into several syllables only in a name that reads as Korean throughout.
 	parsed := make([][][]ksyl, len(nz.tokens))
+	wps := make([]*wordParses, len(nz.tokens))
 	n.korean = true
 	syl := 0
 	for i, t := range nz.tokens {
 		if !t.han {
-			parsed[i] = parseKorean(t.text)
+			wps[i] = cache.get(t.text)
+			parsed[i] = wps[i].korean
 		}
 		switch {
 		case len(parsed[i]) == 0:
@@ -170,7 +201,7 @@ func PrepareName(s string, kind string) (*Name, error) {
 	for i, t := range nz.tokens {
 		var segs [][]chineseUnit
 		if !t.han {
-			segs = parseChinese(t.text)
+			segs = wps[i].chinese
 		}
 		if len(segs) == 0 || len(segs[0]) > maxChineseSyllables {
 			n.chinese = nil
