@@ -59,6 +59,9 @@ func chainForTicker(ticker, addr string) (model.Chain, error) {
 		return model.ChainETH, nil
 	case strings.HasPrefix(addr, "T") && len(addr) == 34:
 		return ChainTRON, nil
+	case (strings.HasPrefix(addr, "1") || strings.HasPrefix(addr, "3")) && len(addr) >= 26 && len(addr) <= 35,
+		strings.HasPrefix(strings.ToLower(addr), "bc1"):
+		return model.ChainBTC, nil // Omni-layer tokens (USDT) live on Bitcoin addresses
 	}
 	if t == "" {
 		return "", fmt.Errorf("empty ticker")
