@@ -112,6 +112,23 @@ func LoadShipped() ([]*Dataset, error) {
 	return ds, err
 }
 
+// shippedCache keeps the parsed embedded packs for the life of the process:
+// they never change, datasets are not modified after loading, and a server
+// or test that opens the store again need not parse them again.
+var shippedCache struct {
+	once    sync.Once
+	entries []PackEntry
+	ds      []*Dataset
+	err     error
+}
+
+func shippedDatasets() ([]PackEntry, []*Dataset, error) {
+	shippedCache.once.Do(func() {
+		shippedCache.ds, shippedCache.entries, shippedCache.err = loadManifest(packsFS(), "packs/")
+	})
+	return shippedCache.entries, shippedCache.ds, shippedCache.err
+}
+
 func packsFS() fs.FS { return packs.FS }
 
 // LoadKind runs the loader of a dataset kind over its input files.

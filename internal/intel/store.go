@@ -162,21 +162,15 @@ func (s *Store) Datasets() ([]*Dataset, error) {
 		return nil, err
 	}
 	if !s.NoShipped {
-		entries, err := ShippedPacks()
+		entries, ds, err := shippedDatasets()
 		if err != nil {
 			return nil, err
 		}
-		var keep []PackEntry
-		for _, p := range entries {
+		for i, p := range entries {
 			if !slots[p.Slot] {
-				keep = append(keep, p)
+				out = append(out, ds[i])
 			}
 		}
-		ds, err := loadPacks(packsFS(), "packs/", keep)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, ds...)
 	}
 	out = append(out, official...)
 	loaded, err := s.Loaded()
