@@ -98,7 +98,10 @@ type run struct {
 	err     error // context error, sticky
 	steps   int
 	pending []pendingPath
+	bits    []uint64 // attributed address ids; nil: look every address up
 }
+
+var nobody = &who{}
 
 func (r *run) truncate(reason string) {
 	if r.trunc == "" {
@@ -107,6 +110,9 @@ func (r *run) truncate(reason string) {
 }
 
 func (r *run) who(id uint32) *who {
+	if r.bits != nil && (int(id/64) >= len(r.bits) || r.bits[id/64]&(1<<(id%64)) == 0) {
+		return nobody
+	}
 	if w, ok := r.whos[id]; ok {
 		return w
 	}
@@ -254,7 +260,7 @@ func (r *run) extend(n *node, asset uint32, upto int) {
 }
 
 // compute scores one normalized request over a read view of the graph.
-func (e *Engine) compute(ctx context.Context, gr *graph.Reader, attr Attributor, req *Request) (*Result, error) {
+func (e *Engine) compute(ctx context.Context, gr *graph.Reader, attr Attributor, gen uint64, req *Request) (*Result, error) {
 	res := &Result{Schema: SchemaVersion, Chain: string(req.Chain), Address: req.Address,
 		AsOf: req.AsOf.Format("2006-01-02"), Hops: req.Hops, Attributions: []Attr{}, Assets: []AssetExposure{}}
 	if attr != nil {
@@ -277,6 +283,9 @@ func (e *Engine) compute(ctx context.Context, gr *graph.Reader, attr Attributor,
 	}
 	r := &run{ctx: ctx, e: e, c: c, attr: attr, req: req, cutoff: cutoff, nodes: map[nkey]*node{},
 		whos: map[uint32]*who{}, hubs: map[uint32]bool{}, target: id}
+	if attr != nil {
+		r.bits = e.sets.bitmap(attr, gen, c)
+	}
 	// The assets the address moved up to the cutoff, in asset id order.
 	var assets []uint32
 	seen := map[uint32]bool{}

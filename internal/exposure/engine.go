@@ -23,6 +23,7 @@ type Engine struct {
 	attr Attributor
 	gen  uint64 // bumped when the attributions change
 
+	sets   attrSets
 	cache  *cache
 	hits   atomic.Uint64
 	misses atomic.Uint64
@@ -71,11 +72,11 @@ func (e *Engine) Compute(ctx context.Context, req Request) (*Result, error) {
 		return nil, err
 	}
 	e.mu.RLock()
-	attr := e.attr
+	attr, gen := e.attr, e.gen
 	e.mu.RUnlock()
 	gr := e.ix.Reader()
 	defer gr.Close()
-	return e.compute(ctx, gr, attr, &req)
+	return e.compute(ctx, gr, attr, gen, &req)
 }
 
 // Exposure scores one address, from the cache when the graph and the
@@ -119,7 +120,7 @@ func (e *Engine) entry(ctx context.Context, req Request) (*centry, error) {
 		}
 	}
 	e.misses.Add(1)
-	res, err := e.compute(ctx, gr, attr, &req)
+	res, err := e.compute(ctx, gr, attr, gen, &req)
 	if err != nil {
 		return nil, err
 	}

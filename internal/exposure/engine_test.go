@@ -135,7 +135,7 @@ func TestAgainstReference(t *testing.T) {
 			r.flat = append(r.flat, b.Transfers...)
 		}
 		r.cutoff = len(r.flat)
-		e := New(g, w.labels, Options{MaxDegree: 1 << 40, CacheEntries: -1})
+		e := New(g, lookupOnly{w.labels}, Options{MaxDegree: 1 << 40, CacheEntries: -1})
 		for _, addr := range []string{"a", "d", "e", "h"} {
 			for hops := 1; hops <= 4; hops++ {
 				res, err := e.Compute(context.Background(), Request{Chain: "test", Address: addr, Hops: hops,
@@ -247,7 +247,7 @@ func TestMonotoneInHops(t *testing.T) {
 }
 
 func TestCacheInvalidation(t *testing.T) {
-	w, err := parseLedger([]string{"1 hacker mid 30", "2 carol mid 70", "3 mid alice 50", "label hacker hack"})
+	w, err := parseLedger([]string{"1 hacker mid 30", "2 carol mid 70", "3 mid alice 50", "label hacker hack", "label newhack hack"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -282,20 +282,22 @@ func TestCacheInvalidation(t *testing.T) {
 	if h, m := e.CacheStats(); h != 1 || m != 1 {
 		t.Fatalf("hits %d misses %d, want 1 and 1", h, m)
 	}
-	// The graph grows: a new hack transfer straight to alice.
-	more := model.Block{Chain: "test", Number: 4, Time: scriptEpoch + 4*3600, Transfers: []model.Transfer{{Chain: "test", Block: 4,
-		Time: scriptEpoch + 4*3600, TxHash: "t4.0", From: "hacker", To: "alice", Asset: model.NativeAsset, Kind: model.KindNative}}}
-	more.Transfers[0].Amount.SetUint64(50)
-	if err := g.Append([]model.Block{more}); err != nil {
+	// The graph grows: hack transfers straight to alice, one from an
+	// attributed address new to the graph.
+	more, err := parseLedger([]string{"4 hacker alice 50", "4 newhack alice 10"})
+	if err != nil {
 		t.Fatal(err)
 	}
-	if got := hack(); got != "65/100" {
-		t.Fatalf("after the graph grew: %s, want 65/100", got)
+	if err := g.Append(more.blocks); err != nil {
+		t.Fatal(err)
 	}
-	// The attributions change: the hacker is no longer attributed.
+	if got := hack(); got != "75/110" {
+		t.Fatalf("after the graph grew: %s, want 75/110", got)
+	}
+	// The attributions change: no one is attributed any more.
 	e.SetAttributor(labels{})
-	if got := hack(); got != "0/100" {
-		t.Fatalf("after new attributions: %s, want 0/100", got)
+	if got := hack(); got != "0/110" {
+		t.Fatalf("after new attributions: %s, want 0/110", got)
 	}
 	if _, m := e.CacheStats(); m != 3 {
 		t.Fatalf("misses %d, want 3", m)

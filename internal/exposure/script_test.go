@@ -344,3 +344,21 @@ func runScript(t *testing.T, file string) {
 		}
 	}
 }
+
+// Each lists every label, so the engine uses its attributed-id bitmap.
+func (l labels) Each(fn func(model.Attribution) bool) {
+	for _, as := range l {
+		for _, a := range as {
+			if !fn(a) {
+				return
+			}
+		}
+	}
+}
+
+// lookupOnly hides Each, so the engine looks every counterparty up.
+type lookupOnly struct{ l labels }
+
+func (l lookupOnly) Lookup(chain model.Chain, addr string, asOf time.Time) []model.Attribution {
+	return l.l.Lookup(chain, addr, asOf)
+}
