@@ -115,6 +115,13 @@ of its own; it matters for listing and delisting (docs/intel.md).`,
 				fmt.Fprintf(e.stdout, ", %d non-address records skipped", ds.Skipped)
 			}
 			fmt.Fprintf(e.stdout, " (id %s)\n", res.ID)
+			for i, w := range ds.Warnings {
+				if i == 5 {
+					fmt.Fprintf(e.stdout, "warning: … and %d more\n", len(ds.Warnings)-5)
+					break
+				}
+				fmt.Fprintf(e.stdout, "warning: %s (kept as text)\n", w)
+			}
 			if ds.List != "" && ds.Source.Published.IsZero() {
 				fmt.Fprintf(e.stdout, "note: %s carries no publication date, so it takes no part in listing and delisting; load it again with --published\n", kind)
 			}

@@ -76,6 +76,9 @@ type Dataset struct {
 	// Skipped counts source records that are not addresses at all (scraper
 	// artefacts such as "genesis"); they are dropped, not loaded.
 	Skipped int
+	// Warnings name items that were kept only as text because redthread
+	// could not read them as what they claim to be (file:line: field: …).
+	Warnings []string
 }
 
 // Input is one file handed to a loader.

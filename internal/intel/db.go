@@ -530,6 +530,7 @@ type DatasetStats struct {
 	Incidents    int          `json:"incidents"`
 	Delistings   int          `json:"delistings"`
 	Skipped      int          `json:"skipped,omitempty"`
+	Warnings     int          `json:"warnings,omitempty"`
 }
 
 func (s *Stats) add(ds *Dataset) {
@@ -538,7 +539,7 @@ func (s *Stats) add(ds *Dataset) {
 		s.ByChain = map[model.Chain]int{}
 	}
 	s.Datasets = append(s.Datasets, DatasetStats{Kind: ds.Kind, Source: ds.Source, Attributions: len(ds.Attributions),
-		Entities: len(ds.Entities), Incidents: len(ds.Incidents), Delistings: len(ds.Delistings), Skipped: ds.Skipped})
+		Entities: len(ds.Entities), Incidents: len(ds.Incidents), Delistings: len(ds.Delistings), Skipped: ds.Skipped, Warnings: len(ds.Warnings)})
 	s.Entities += len(ds.Entities)
 	s.Incidents += len(ds.Incidents)
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/csv"
 	"errors"
+	"fmt"
 	"io"
 	"path"
 	"path/filepath"
@@ -148,10 +149,11 @@ func LoadOFACCSV(ins []Input, o Options) (*Dataset, error) {
 	ds.Source = o.source(ofacSourceName, ofacCSVURL, ofacLicense, strings.Join(names, ","))
 	index := map[string]int{}
 	for i, rec := range sdn.recs {
-		ent, err := sdnEntity(rec, comments[rec[0]], sdn.in.Name, sdn.lines[i])
+		ent, warns, err := sdnEntity(rec, comments[rec[0]], sdn.in.Name, sdn.lines[i])
 		if err != nil {
 			return nil, err
 		}
+		ds.Warnings = append(ds.Warnings, warns...)
 		if _, dup := index[ent.ID]; dup {
 			return nil, perr(sdn.in.Name, sdn.lines[i], "ent_num", "duplicate entry %s", rec[0])
 		}
@@ -234,12 +236,12 @@ func walletAttributions(e *model.Entity, src model.Source) []model.Attribution {
 	return out
 }
 
-func sdnEntity(rec []string, extra, file string, line int) (model.Entity, error) {
+func sdnEntity(rec []string, extra, file string, line int) (model.Entity, []string, error) {
 	var e model.Entity
 	e.ID = "ofac:" + rec[0]
 	name := clean(rec[1])
 	if name == "" {
-		return e, perr(file, line, "SDN_Name", "empty")
+		return e, nil, perr(file, line, "SDN_Name", "empty")
 	}
 	e.Names = []model.Name{{Full: name, Script: scriptOf(name)}}
 	switch strings.ToLower(rec[2]) {
@@ -252,7 +254,7 @@ func sdnEntity(rec []string, extra, file string, line int) (model.Entity, error)
 	case "":
 		e.Type = model.EntityCompany
 	default:
-		return e, perr(file, line, "SDN_Type", "unknown type %q", rec[2])
+		return e, nil, perr(file, line, "SDN_Type", "unknown type %q", rec[2])
 	}
 	for _, p := range strings.Split(strings.Trim(rec[3], "[] "), "] [") {
 		if p = strings.TrimSpace(p); p != "" {
@@ -267,8 +269,13 @@ func sdnEntity(rec []string, extra, file string, line int) (model.Entity, error)
 		remarks = strings.TrimSpace(remarks + extra)
 	}
 	e.Remarks = remarks
-	if err := parseRemarks(&e, remarks); err != nil {
-		return e, perr(file, line, "Remarks", "%v", err)
+	warns, err := parseRemarks(&e, remarks)
+	if err != nil {
+		return e, nil, perr(file, line, "Remarks", "%v", err)
 	}
-	return e, nil
+	var out []string
+	for _, w := range warns {
+		out = append(out, fmt.Sprintf("%s:%d: field Remarks: %s", file, line, w))
+	}
+	return e, out, nil
 }

@@ -112,7 +112,6 @@ func TestLoadOFACCSVErrors(t *testing.T) {
 		{"columns", []Input{{Name: "sdn.csv", Data: []byte("1,\"A\",-0- ,\"X\"\r\n")}}, "sdn.csv:1: 4 columns, want 12"},
 		{"ent_num", []Input{{Name: "sdn.csv", Data: []byte("1,\"A\",-0-,\"X\",,,,,,,,\r\nx2,\"B\",-0-,\"X\",,,,,,,,\r\n")}}, "sdn.csv:2: field ent_num"},
 		{"quote", []Input{{Name: "sdn.csv", Data: []byte("1,\"A\",-0-,\"X\",,,,,,,,\r\n2,\"B\"x,-0-,\"X\",,,,,,,,\r\n")}}, "sdn.csv:2: field column"},
-		{"dob", []Input{{Name: "sdn.csv", Data: []byte("\n\n3,\"A\",\"individual\",\"X\",,,,,,,,\"DOB 31 Foo 1960.\"\r\n")}}, "sdn.csv:3: field Remarks"},
 		{"address", []Input{{Name: "sdn.csv", Data: []byte("3,\"A\",\"individual\",\"X\",,,,,,,,\"Digital Currency Address - ETH 0x12zz.\"\r\n")}}, "field Remarks"},
 		{"type", []Input{{Name: "sdn.csv", Data: []byte("3,\"A\",\"robot\",\"X\",,,,,,,,\r\n")}}, "field SDN_Type"},
 		{"orphan alias", []Input{{Name: "sdn.csv", Data: good}, {Name: "alt.csv", Data: []byte("1,2,\"a.k.a.\",\"X\",-0-\r\n")}}, "alt.csv:1: field ent_num"},
@@ -125,6 +124,19 @@ func TestLoadOFACCSVErrors(t *testing.T) {
 				t.Fatalf("error %v, want a ParseError containing %q", err, tc.want)
 			}
 		})
+	}
+}
+
+func TestOFACRemarksWarning(t *testing.T) {
+	ds, err := LoadOFACCSV([]Input{{Name: "sdn.csv", Data: []byte("\n\n3,\"A\",\"individual\",\"X\",,,,,,,,\"DOB 31 Foo 1960; nationality Iran.\"\r\n")}}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ds.Warnings) != 1 || !strings.HasPrefix(ds.Warnings[0], "sdn.csv:3: field Remarks: \"DOB 31 Foo 1960\"") {
+		t.Errorf("warnings: %q", ds.Warnings)
+	}
+	if e := ds.Entities[0]; len(e.DOBs) != 0 || len(e.Nationalities) != 1 || !strings.Contains(e.Remarks, "DOB 31 Foo 1960") {
+		t.Errorf("entity: %+v", e)
 	}
 }
 

@@ -82,10 +82,14 @@ var identifierOrder = func() []string {
 // parseRemarks reads OFAC's semicolon-separated Remarks into e. A Remarks
 // field that does not end with a full stop was cut off by the CSV format;
 // its last item is then dropped as incomplete.
-func parseRemarks(e *model.Entity, s string) error {
+//
+// An item redthread cannot read as what it says it is (a date of birth in
+// an unknown form) is reported as a warning and kept in Remarks only; a
+// digital currency address that is not an address is an error.
+func parseRemarks(e *model.Entity, s string) (warnings []string, err error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
-		return nil
+		return nil, nil
 	}
 	items := strings.Split(s, ";")
 	if strings.HasSuffix(s, ".") {
@@ -100,14 +104,18 @@ func parseRemarks(e *model.Entity, s string) error {
 		if it == "" {
 			continue
 		}
-		if err := remarkItem(e, it); err != nil {
-			return fmt.Errorf("%q: %w", it, err)
+		warn, err := remarkItem(e, it)
+		if err != nil {
+			return warnings, fmt.Errorf("%q: %w", it, err)
+		}
+		if warn != nil {
+			warnings = append(warnings, fmt.Sprintf("%q: %v", it, warn))
 		}
 	}
-	return nil
+	return warnings, nil
 }
 
-func remarkItem(e *model.Entity, it string) error {
+func remarkItem(e *model.Entity, it string) (warning, err error) {
 	switch {
 	case hasPrefixFold(it, "a.k.a. "), hasPrefixFold(it, "f.k.a. "), hasPrefixFold(it, "n.k.a. "):
 		n := strings.Trim(strings.TrimSpace(it[7:]), "'\"")
@@ -117,7 +125,7 @@ func remarkItem(e *model.Entity, it string) error {
 	case strings.HasPrefix(it, "DOB "):
 		d, err := parseOFACDOB(strings.TrimSpace(it[4:]))
 		if err != nil {
-			return err
+			return err, nil
 		}
 		e.DOBs = append(e.DOBs, d)
 	case strings.HasPrefix(it, "nationality "):
@@ -127,16 +135,16 @@ func remarkItem(e *model.Entity, it string) error {
 	case strings.HasPrefix(it, "Digital Currency Address - "):
 		rest := strings.Fields(it[len("Digital Currency Address - "):])
 		if len(rest) < 2 {
-			return fmt.Errorf("digital currency address without ticker and address")
+			return nil, fmt.Errorf("digital currency address without ticker and address")
 		}
 		ticker, addr := rest[0], rest[1]
 		c, err := chainForTicker(ticker, addr)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		a, err := NormalizeAddress(c, addr)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		e.Wallets = append(e.Wallets, model.Wallet{Chain: c, Ticker: ticker, Address: a})
 	case strings.HasPrefix(it, "Email Address "):
@@ -151,12 +159,12 @@ func remarkItem(e *model.Entity, it string) error {
 				if id, ok := parseIdentifier(identifierLabels[label], strings.TrimSpace(it[len(label):])); ok {
 					e.Identifiers = append(e.Identifiers, id)
 				}
-				return nil
+				return nil, nil
 			}
 		}
 		// Anything else (POB, Gender, program notes, …) is kept in Remarks only.
 	}
-	return nil
+	return nil, nil
 }
 
 // parseIdentifier reads "NUMBER (COUNTRY) issued … expires …".
