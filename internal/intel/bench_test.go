@@ -72,6 +72,26 @@ func BenchmarkLookup(b *testing.B) {
 	b.ReportMetric(float64(lat[len(lat)*99/100].Nanoseconds()), "p99-ns")
 }
 
+// BenchmarkLookupMiss measures Lookup of addresses no source attributes,
+// the common case in a trace or a KYT check.
+func BenchmarkLookupMiss(b *testing.B) {
+	db := shippedDB(b)
+	r := rand.New(rand.NewSource(2))
+	keys := make([]string, 4096)
+	for i := range keys {
+		var k [20]byte
+		r.Read(k[:])
+		keys[i] = evmString(k)
+	}
+	asOf := time.Now()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if db.Lookup(model.ChainETH, keys[i&4095], asOf) != nil {
+			b.Fatal("hit")
+		}
+	}
+}
+
 // BenchmarkBytesPerAddress reports the heap the index takes per attributed
 // address (target: at most 200 bytes), measured as the live heap after
 // Build minus the live heap of the parsed datasets alone.

@@ -20,6 +20,7 @@ type DB struct {
 	strs     []string
 	sources  []model.Source
 	chains   []model.Chain
+	chainIdx map[model.Chain]uint8
 	evm      map[evmAddrKey]uint32
 	other    map[string]uint32
 	starts   []uint32 // record run of address group g: recs[starts[g]:starts[g+1]]
@@ -229,6 +230,7 @@ func Build(datasets []*Dataset) *DB {
 	db.recs = db.recs[:len(db.recs):len(db.recs)]
 	db.starts = append([]uint32(nil), db.starts...)
 	db.strs = append([]string(nil), db.strs...)
+	db.chainIdx = b.chIdx
 	db.stats.Addresses = len(db.starts) - 1
 	db.stats.Records = len(db.recs)
 	for _, r := range db.recs {
@@ -411,10 +413,8 @@ func isCanonicalHex(a string) bool {
 }
 
 func (db *DB) chainIndex(c model.Chain) int {
-	for i, x := range db.chains {
-		if x == c {
-			return i
-		}
+	if i, ok := db.chainIdx[c]; ok {
+		return int(i)
 	}
 	return -1
 }
