@@ -133,6 +133,13 @@ func TestDelistingRules(t *testing.T) {
 			t.Errorf("%s from %v: valid to %v, want %v", tc.addr, tc.pub.Format(time.DateOnly), got, tc.want)
 		}
 	}
+	// KIM Sang Man's address is in the 2026 list and not in the 2024 one,
+	// which is complete for eth: known listed from 2026-05-26 only.
+	for _, c := range db.Explain(model.ChainETH, "0x97b1043abd9e6fc31681635166d430a458d14f9c", date("2025-01-01")) {
+		if c.Source.Published.Equal(date("2026-05-26")) && (c.Status != StatusNotYet || !c.ValidFrom.Equal(date("2026-05-26"))) {
+			t.Errorf("newly listed claim: %s from %v", c.Status, c.ValidFrom)
+		}
+	}
 	// The newer list covers eth only: BTC and TRON entries of the older one stay.
 	for _, a := range old.Attributions {
 		if a.Chain == model.ChainETH {

@@ -15,6 +15,9 @@ import (
 func formatClaim(c Claim) string {
 	s := fmt.Sprintf("  %s %s %q entity=%s incident=%s conf=%d source=%q published=%s", c.Category, c.Status, c.Label,
 		dashIfEmpty(c.Entity), dashIfEmpty(c.Incident), c.Confidence, c.Source.Name, dayText(c.Source.Published))
+	if !c.ValidFrom.IsZero() {
+		s += " valid_from=" + dayText(c.ValidFrom)
+	}
 	if !c.ValidTo.IsZero() {
 		s += " valid_to=" + dayText(c.ValidTo)
 	}

@@ -183,7 +183,12 @@ func Build(datasets []*Dataset) *DB {
 			if a.Category != "" && r.cat == 0 {
 				r.cat = catIndex[model.CatOther]
 			}
-			if d, ok := del[delKey{ds, a.Chain, a.Address}]; ok {
+			if d, ok := del[delKey{ds, a.Chain, a.Address}]; ok && !d.listed.IsZero() {
+				if f := toDays(d.listed, noFrom); f > r.from {
+					r.from = f
+				}
+			}
+			if d, ok := del[delKey{ds, a.Chain, a.Address}]; ok && !d.on.IsZero() {
 				if r.to == noTo || toDays(d.on, noTo) < r.to {
 					r.to = toDays(d.on, noTo)
 				}
@@ -298,6 +303,10 @@ type delInfo struct {
 	on   time.Time
 	by   model.Source
 	note *model.Source
+	// listed is set (on a claim without a delisting) when an earlier
+	// snapshot complete for the chain did not carry the address: the claim
+	// is then known to hold from this snapshot's date only.
+	listed time.Time
 }
 
 // delistings finds, for every attribution of a list snapshot, the first
@@ -344,6 +353,18 @@ func delistings(datasets []*Dataset) map[delKey]delInfo {
 		for i, s := range snaps {
 			for _, a := range s.Attributions {
 				k := ak{a.Chain, a.Address}
+				for j := i - 1; j >= 0; j-- {
+					earlier := snaps[j]
+					if !earlier.Source.Published.Before(s.Source.Published) || !covers(earlier, a.Chain) {
+						continue
+					}
+					if !members[j][k] {
+						info := out[delKey{s, a.Chain, a.Address}]
+						info.listed = s.Source.Published
+						out[delKey{s, a.Chain, a.Address}] = info
+					}
+					break
+				}
 				for j := i + 1; j < len(snaps); j++ {
 					later := snaps[j]
 					if !later.Source.Published.After(s.Source.Published) || !covers(later, a.Chain) {
@@ -352,7 +373,8 @@ func delistings(datasets []*Dataset) map[delKey]delInfo {
 					if members[j][k] {
 						continue
 					}
-					info := delInfo{on: later.Source.Published, by: later.Source}
+					info := out[delKey{s, a.Chain, a.Address}]
+					info.on, info.by = later.Source.Published, later.Source
 					if d, ok := known[list][k]; ok && d.On.After(s.Source.Published) && !d.On.After(later.Source.Published) {
 						info.on = d.On
 						note := d.Source
