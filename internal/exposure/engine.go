@@ -149,7 +149,7 @@ type Item struct {
 // call fails only on a batch that is too large or a cancelled context.
 func (e *Engine) Batch(ctx context.Context, reqs []Request) ([]Item, error) {
 	if len(reqs) > MaxBatch {
-		return nil, fmt.Errorf("%w: %d requests in one batch, at most %d", ErrBadRequest, len(reqs), MaxBatch)
+		return nil, fmt.Errorf("%w: %d, at most %d", ErrBatchSize, len(reqs), MaxBatch)
 	}
 	out := make([]Item, len(reqs))
 	var next atomic.Int64

@@ -330,7 +330,7 @@ func TestBatch(t *testing.T) {
 	if string(one) != string(items[2].JSON) {
 		t.Fatalf("batch item differs from a single request")
 	}
-	if _, err := e.Batch(context.Background(), make([]Request, MaxBatch+1)); !errors.Is(err, ErrBadRequest) {
+	if _, err := e.Batch(context.Background(), make([]Request, MaxBatch+1)); !errors.Is(err, ErrBatchSize) {
 		t.Fatalf("oversized batch: %v", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())

@@ -19,6 +19,7 @@ type Attributor interface {
 var (
 	ErrBadRequest   = errors.New("bad exposure request")
 	ErrUnknownChain = errors.New("unknown chain")
+	ErrBatchSize    = errors.New("too many requests in one batch")
 )
 
 // Defaults and limits.

@@ -1,0 +1,400 @@
+package api
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/redthread/redthread/internal/exposure"
+	"github.com/redthread/redthread/internal/model"
+	"github.com/redthread/redthread/internal/screen"
+	"github.com/redthread/redthread/internal/store"
+	"github.com/redthread/redthread/internal/trace"
+)
+
+func (s *Server) health(w http.ResponseWriter, r *http.Request) error {
+	writeRaw(w, http.StatusOK, []byte(`{"status":"ok"}`))
+	return nil
+}
+
+func (s *Server) metricsHandler(w http.ResponseWriter, r *http.Request) error {
+	s.m.handler.ServeHTTP(w, r)
+	return nil
+}
+
+func (s *Server) openAPI(w http.ResponseWriter, r *http.Request) error {
+	writeRaw(w, http.StatusOK, s.openapi)
+	return nil
+}
+
+func (s *Server) root(w http.ResponseWriter, r *http.Request) error {
+	if r.URL.Path != "/" {
+		return &httpError{http.StatusNotFound, fmt.Sprintf("no page %s", r.URL.Path)}
+	}
+	writeRaw(w, http.StatusOK, []byte(`{"name":"redthread","api":"/api/v1/openapi.json","health":"/healthz","metrics":"/metrics"}`))
+	return nil
+}
+
+type chainJSON struct {
+	Chain     string `json:"chain"`
+	Transfers int    `json:"transfers"`
+	Addresses int    `json:"addresses"`
+	Assets    int    `json:"assets"`
+	Blocks    int    `json:"blocks"`
+	Bytes     int64  `json:"index_bytes"`
+}
+
+func (s *Server) chains(w http.ResponseWriter, r *http.Request) error {
+	if s.opts.Graph == nil {
+		return fmt.Errorf("graph index: %w", errNotConfigured)
+	}
+	gr := s.opts.Graph.Reader()
+	st := gr.Stats()
+	gr.Close()
+	out := struct {
+		Chains []chainJSON `json:"chains"`
+	}{Chains: []chainJSON{}}
+	for _, c := range st {
+		out.Chains = append(out.Chains, chainJSON{string(c.Chain), c.Transfers, c.Addresses, c.Assets, c.Blocks, c.Bytes})
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// exposureItem is one exposure request as JSON (batch items).
+type exposureItem struct {
+	Chain   string `json:"chain"`
+	Address string `json:"address"`
+	AsOf    string `json:"as_of,omitempty"`
+	Hops    int    `json:"hops,omitempty"`
+}
+
+func (it exposureItem) request() (exposure.Request, error) {
+	d, err := exposure.ParseAsOf(it.AsOf)
+	if err != nil {
+		return exposure.Request{}, err
+	}
+	return exposure.Request{Chain: model.Chain(it.Chain), Address: it.Address, AsOf: d, Hops: it.Hops}, nil
+}
+
+func (s *Server) exposureOne(w http.ResponseWriter, r *http.Request) error {
+	if s.opts.Exposure == nil {
+		return fmt.Errorf("exposure: %w", errNotConfigured)
+	}
+	q := r.URL.Query()
+	it := exposureItem{Chain: r.PathValue("chain"), Address: r.PathValue("address"), AsOf: q.Get("as_of")}
+	if h := q.Get("hops"); h != "" {
+		n, err := strconv.Atoi(h)
+		if err != nil {
+			return badRequest("hops: %q is not an integer", h)
+		}
+		if n == 0 {
+			return badRequest("hops must be 1..%d, not 0", exposure.MaxHops)
+		}
+		it.Hops = n
+	}
+	req, err := it.request()
+	if err != nil {
+		return err
+	}
+	js, err := s.opts.Exposure.JSON(r.Context(), req)
+	if err != nil {
+		return err
+	}
+	writeRaw(w, http.StatusOK, js)
+	return nil
+}
+
+func (s *Server) exposureBatch(w http.ResponseWriter, r *http.Request) error {
+	if s.opts.Exposure == nil {
+		return fmt.Errorf("exposure: %w", errNotConfigured)
+	}
+	var body struct {
+		Items []exposureItem `json:"items"`
+	}
+	if err := decode(r, &body); err != nil {
+		return err
+	}
+	if len(body.Items) > exposure.MaxBatch {
+		return tooLarge("%d items in one batch, at most %d", len(body.Items), exposure.MaxBatch)
+	}
+	reqs := make([]exposure.Request, len(body.Items))
+	bad := make([]error, len(body.Items))
+	for i, it := range body.Items {
+		reqs[i], bad[i] = it.request()
+		if bad[i] != nil {
+			reqs[i] = exposure.Request{} // fails fast inside the batch; its error is replaced below
+		}
+	}
+	items, err := s.opts.Exposure.Batch(r.Context(), reqs)
+	if err != nil {
+		return err
+	}
+	var b bytes.Buffer
+	b.Grow(len(items) * 512)
+	b.WriteString(`{"results":[`)
+	for i, it := range items {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		err := it.Err
+		if bad[i] != nil {
+			err = bad[i]
+		}
+		if err != nil {
+			status, msg := statusOf(err)
+			m, _ := json.Marshal(msg)
+			fmt.Fprintf(&b, `{"index":%d,"status":%d,"error":%s}`, i, status, m)
+			continue
+		}
+		fmt.Fprintf(&b, `{"index":%d,"status":200,"exposure":`, i)
+		b.Write(it.JSON)
+		b.WriteByte('}')
+	}
+	b.WriteString("]}")
+	writeRaw(w, http.StatusOK, b.Bytes())
+	return nil
+}
+
+// traceBody is a trace request as JSON (docs/api.md).
+type traceBody struct {
+	Chain          string   `json:"chain"`
+	From           []string `json:"from"`
+	Tx             string   `json:"tx,omitempty"`
+	Asset          string   `json:"asset,omitempty"`
+	Policy         string   `json:"policy"`
+	Direction      string   `json:"direction"`
+	Since          string   `json:"since,omitempty"`
+	MaxHops        int      `json:"max_hops,omitempty"`
+	MaxNodes       int      `json:"max_nodes,omitempty"`
+	MaxEdges       int      `json:"max_edges,omitempty"`
+	MaxDegree      uint64   `json:"max_degree,omitempty"`
+	StopCategories []string `json:"stop_categories,omitempty"`
+	NoSwaps        bool     `json:"no_swaps,omitempty"`
+	NoBridges      bool     `json:"no_bridges,omitempty"`
+}
+
+// MaxTraceSeeds bounds the seed addresses of one trace request.
+const MaxTraceSeeds = 1000
+
+func (b *traceBody) request() (trace.Request, error) {
+	var req trace.Request
+	var err error
+	if len(b.From) > MaxTraceSeeds {
+		return req, tooLarge("%d seed addresses, at most %d", len(b.From), MaxTraceSeeds)
+	}
+	if req.Policy, err = trace.ParsePolicy(b.Policy); err != nil {
+		return req, err
+	}
+	if req.Direction, err = trace.ParseDirection(b.Direction); err != nil {
+		return req, err
+	}
+	req.Chain, req.From, req.Tx, req.Asset = model.Chain(strings.ToLower(b.Chain)), b.From, b.Tx, b.Asset
+	if b.Since != "" {
+		t, err := time.Parse(time.RFC3339, b.Since)
+		if err != nil {
+			if t, err = time.Parse(time.DateOnly, b.Since); err != nil {
+				return req, badRequest("since: %q is not an RFC 3339 time or YYYY-MM-DD date", b.Since)
+			}
+		}
+		req.Since = t
+	}
+	// The API keeps every trace within the engine's default bounds.
+	for _, l := range []struct {
+		v    int
+		max  int
+		name string
+	}{{b.MaxHops, 100, "max_hops"}, {b.MaxNodes, trace.DefaultMaxNodes, "max_nodes"}, {b.MaxEdges, trace.DefaultMaxEdges, "max_edges"}} {
+		if l.v < 0 || l.v > l.max {
+			return req, badRequest("%s must be 0 (default) to %d, not %d", l.name, l.max, l.v)
+		}
+	}
+	req.MaxHops, req.MaxNodes, req.MaxEdges, req.MaxDegree = b.MaxHops, b.MaxNodes, b.MaxEdges, b.MaxDegree
+	if b.StopCategories != nil {
+		req.Categories = []model.Category{}
+		for _, c := range b.StopCategories {
+			cat, err := trace.ParseCategory(c)
+			if err != nil {
+				return req, badRequest("stop_categories: %v", err)
+			}
+			req.Categories = append(req.Categories, cat)
+		}
+	}
+	req.NoSwaps, req.NoBridges = b.NoSwaps, b.NoBridges
+	return req, nil
+}
+
+func (s *Server) trace(w http.ResponseWriter, r *http.Request) error {
+	if s.opts.Graph == nil {
+		return fmt.Errorf("trace: %w", errNotConfigured)
+	}
+	var body traceBody
+	if err := decode(r, &body); err != nil {
+		return err
+	}
+	req, err := body.request()
+	if err != nil {
+		return err
+	}
+	gr := s.opts.Graph.Reader()
+	defer gr.Close()
+	eng := &trace.Engine{Graph: trace.Index(gr), Conversions: s.opts.Conversions}
+	if a := s.attributor(); a != nil {
+		eng.Attributor = a
+	}
+	res, err := eng.Run(r.Context(), req)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, res)
+	return nil
+}
+
+func (s *Server) screen(w http.ResponseWriter, r *http.Request) error {
+	if s.opts.Screener == nil {
+		return fmt.Errorf("screening: %w", errNotConfigured)
+	}
+	var body struct {
+		Queries []screen.Query `json:"queries"`
+	}
+	if err := decode(r, &body); err != nil {
+		return err
+	}
+	if len(body.Queries) > screen.MaxBatch {
+		return tooLarge("%d queries in one batch, at most %d", len(body.Queries), screen.MaxBatch)
+	}
+	res, err := s.opts.Screener.ScreenBatch(r.Context(), body.Queries)
+	if err != nil {
+		return err
+	}
+	if res == nil {
+		res = []screen.Result{}
+	}
+	writeJSON(w, http.StatusOK, struct {
+		Results []screen.Result `json:"results"`
+	}{res})
+	return nil
+}
+
+// Address summary JSON; amounts are decimal strings.
+type (
+	blockJSON struct {
+		Block uint64 `json:"block"`
+		Time  string `json:"time"`
+	}
+	assetJSON struct {
+		Asset    string `json:"asset"`
+		CountIn  uint64 `json:"count_in"`
+		CountOut uint64 `json:"count_out"`
+		Received string `json:"received"`
+		Sent     string `json:"sent"`
+	}
+	counterpartyJSON struct {
+		Address  string            `json:"address"`
+		In       uint64            `json:"transfers_in"`
+		Out      uint64            `json:"transfers_out"`
+		Received map[string]string `json:"received"`
+		Sent     map[string]string `json:"sent"`
+	}
+	attrJSON struct {
+		Label      string `json:"label,omitempty"`
+		Category   string `json:"category"`
+		Entity     string `json:"entity,omitempty"`
+		Incident   string `json:"incident,omitempty"`
+		Role       string `json:"role,omitempty"`
+		Source     string `json:"source,omitempty"`
+		URL        string `json:"url,omitempty"`
+		Confidence int    `json:"confidence"`
+		ValidFrom  string `json:"valid_from,omitempty"`
+		ValidTo    string `json:"valid_to,omitempty"`
+	}
+	addressJSON struct {
+		Chain          string             `json:"chain"`
+		Address        string             `json:"address"`
+		AsOf           string             `json:"as_of"`
+		Known          bool               `json:"known"`
+		FirstSeen      *blockJSON         `json:"first_seen,omitempty"`
+		LastSeen       *blockJSON         `json:"last_seen,omitempty"`
+		Assets         []assetJSON        `json:"assets"`
+		Counterparties []counterpartyJSON `json:"counterparties"`
+		Sampled        bool               `json:"counterparties_sampled"`
+		SampleLimit    int                `json:"sample_limit"`
+		Attributions   []attrJSON         `json:"attributions"`
+	}
+)
+
+func dateOrEmpty(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.DateOnly)
+}
+
+func blockOf(b *store.BlockInfo) *blockJSON {
+	if b == nil {
+		return nil
+	}
+	return &blockJSON{Block: b.Number, Time: time.Unix(b.Time, 0).UTC().Format(time.RFC3339)}
+}
+
+// AddressSample is how many recent transfers the address route aggregates
+// counterparties over.
+const AddressSample = 10_000
+
+func (s *Server) address(w http.ResponseWriter, r *http.Request) error {
+	if s.opts.Ledger == nil {
+		return fmt.Errorf("ledger store: %w", errNotConfigured)
+	}
+	chain := model.Chain(strings.ToLower(r.PathValue("chain")))
+	addr, err := model.NormalizeAddress(chain, r.PathValue("address"))
+	if err != nil {
+		return badRequest("address: %v", err)
+	}
+	q := r.URL.Query()
+	top := 10
+	if t := q.Get("top"); t != "" {
+		if top, err = strconv.Atoi(t); err != nil || top < 1 || top > 100 {
+			return badRequest("top must be 1..100, not %q", t)
+		}
+	}
+	asOf, err := exposure.ParseAsOf(q.Get("as_of"))
+	if err != nil {
+		return badRequest("as_of: %q: want YYYY-MM-DD or an RFC 3339 time", q.Get("as_of"))
+	}
+	if asOf.IsZero() {
+		asOf = time.Now().UTC()
+	}
+	sm, err := s.opts.Ledger.Summarize(r.Context(), chain, addr, top, AddressSample)
+	if err != nil {
+		return fmt.Errorf("summarize %s: %w", addr, err)
+	}
+	out := addressJSON{Chain: string(chain), Address: addr, AsOf: asOf.Format(time.DateOnly), Known: sm.Known,
+		FirstSeen: blockOf(sm.FirstSeen), LastSeen: blockOf(sm.LastSeen), Sampled: sm.Sampled, SampleLimit: sm.SampleLimit,
+		Assets: []assetJSON{}, Counterparties: []counterpartyJSON{}, Attributions: []attrJSON{}}
+	for _, a := range sm.Assets {
+		out.Assets = append(out.Assets, assetJSON{a.Asset, a.CountIn, a.CountOut, a.Received.String(), a.Sent.String()})
+	}
+	for _, c := range sm.Counterparties {
+		cp := counterpartyJSON{Address: c.Address, In: c.In, Out: c.Out, Received: map[string]string{}, Sent: map[string]string{}}
+		for k, v := range c.Received {
+			cp.Received[k] = v.String()
+		}
+		for k, v := range c.Sent {
+			cp.Sent[k] = v.String()
+		}
+		out.Counterparties = append(out.Counterparties, cp)
+	}
+	if a := s.attributor(); a != nil {
+		for _, at := range a.Lookup(chain, addr, asOf) {
+			out.Attributions = append(out.Attributions, attrJSON{Label: at.Label, Category: string(at.Category), Entity: at.Entity,
+				Incident: at.Incident, Role: at.Role, Source: at.Source.Name, URL: at.Source.URL, Confidence: int(at.Confidence),
+				ValidFrom: dateOrEmpty(at.ValidFrom), ValidTo: dateOrEmpty(at.ValidTo)})
+		}
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}

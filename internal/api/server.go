@@ -1,0 +1,325 @@
+package api
+
+import (
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/redthread/redthread/internal/exposure"
+	"github.com/redthread/redthread/internal/graph"
+	"github.com/redthread/redthread/internal/model"
+	"github.com/redthread/redthread/internal/screen"
+	"github.com/redthread/redthread/internal/store"
+	"github.com/redthread/redthread/internal/trace"
+)
+
+// Attributor answers who an address belongs to at a date; the intel DB
+// satisfies it.
+type Attributor interface {
+	Lookup(chain model.Chain, addr string, asOf time.Time) []model.Attribution
+}
+
+// Screener screens a batch of names; *screen.Index satisfies it.
+type Screener interface {
+	ScreenBatch(ctx context.Context, qs []screen.Query) ([]screen.Result, error)
+}
+
+// Ledger summarizes an address; *store.Store satisfies it.
+type Ledger interface {
+	Summarize(ctx context.Context, chain model.Chain, addr string, top, sample int) (*store.Summary, error)
+}
+
+// Options configure a Server. Every engine is optional: a route whose
+// engine is missing answers 503.
+type Options struct {
+	Graph       *graph.Index      // trace and chain listing
+	Exposure    *exposure.Engine  // exposure routes
+	Attributor  Attributor        // attributions for trace and address routes
+	Conversions trace.Conversions // swaps and bridges the trace follows
+	Screener    Screener
+	Ledger      Ledger
+	// Token, if set, is required as "Authorization: Bearer TOKEN" on every
+	// route but /healthz. Serving on a non-loopback address requires it.
+	Token string
+	// UI serves the web UI at / (and every path not claimed by the API).
+	UI http.Handler
+	// RequestTimeout bounds each request (default 30 s).
+	RequestTimeout time.Duration
+	// Registry receives the server's metrics (default: a new registry with
+	// the Go and process collectors).
+	Registry *prometheus.Registry
+	Logger   *slog.Logger
+}
+
+// Body limits.
+const (
+	MaxBodyBytes      = 4 << 20 // exposure batch
+	MaxTraceBodyBytes = 64 << 10
+	MaxScreenBody     = 1 << 20
+)
+
+// Server is the HTTP API. Create it with New; serve Handler() or call Serve.
+type Server struct {
+	opts    Options
+	log     *slog.Logger
+	attr    atomic.Pointer[attrBox]
+	mux     *http.ServeMux
+	handler http.Handler
+	routes  []Route
+	m       *metrics
+	openapi []byte
+}
+
+type attrBox struct{ a Attributor }
+
+// Route is one API route: its method and path (Go and OpenAPI path syntax).
+type Route struct {
+	Method, Path string
+	Summary      string
+	Public       bool // reachable without the token
+	handle       func(http.ResponseWriter, *http.Request) error
+	bodyLimit    int64
+}
+
+// New builds a server.
+func New(o Options) (*Server, error) {
+	if o.RequestTimeout <= 0 {
+		o.RequestTimeout = 30 * time.Second
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	s := &Server{opts: o, log: o.Logger, mux: http.NewServeMux(), openapi: openapiJSON}
+	s.attr.Store(&attrBox{o.Attributor})
+	m, err := newMetrics(o.Registry, o.Exposure)
+	if err != nil {
+		return nil, fmt.Errorf("register metrics: %w", err)
+	}
+	s.m = m
+	s.routes = []Route{
+		{Method: "GET", Path: "/healthz", Summary: "Liveness", Public: true, handle: s.health},
+		{Method: "GET", Path: "/metrics", Summary: "Prometheus metrics", handle: s.metricsHandler},
+		{Method: "GET", Path: "/api/v1/openapi.json", Summary: "This API's OpenAPI document", handle: s.openAPI},
+		{Method: "GET", Path: "/api/v1/chains", Summary: "Indexed chains and their sizes", handle: s.chains},
+		{Method: "GET", Path: "/api/v1/exposure/{chain}/{address}", Summary: "Exposure of one address", handle: s.exposureOne},
+		{Method: "POST", Path: "/api/v1/exposure/batch", Summary: "Exposure of up to 10,000 addresses", handle: s.exposureBatch, bodyLimit: MaxBodyBytes},
+		{Method: "POST", Path: "/api/v1/trace", Summary: "Trace funds forward or backward", handle: s.trace, bodyLimit: MaxTraceBodyBytes},
+		{Method: "POST", Path: "/api/v1/screen", Summary: "Screen up to 1,000 names", handle: s.screen, bodyLimit: MaxScreenBody},
+		{Method: "GET", Path: "/api/v1/address/{chain}/{address}", Summary: "Ledger summary and attributions of an address", handle: s.address},
+	}
+	for _, rt := range s.routes {
+		s.mux.Handle(rt.Method+" "+rt.Path, s.wrap(rt))
+	}
+	s.mux.Handle("/api/", s.wrap(Route{Path: "/api/", handle: func(w http.ResponseWriter, r *http.Request) error {
+		return &httpError{http.StatusNotFound, fmt.Sprintf("no route %s %s (see /api/v1/openapi.json)", r.Method, r.URL.Path)}
+	}}))
+	if o.UI != nil {
+		s.mux.Handle("/", s.protect(o.UI))
+	} else {
+		s.mux.Handle("/", s.wrap(Route{Path: "/", handle: s.root}))
+	}
+	s.handler = s.mux
+	return s, nil
+}
+
+// Handler returns the server's HTTP handler.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Routes lists the API routes (the OpenAPI document describes each).
+func (s *Server) Routes() []Route { return append([]Route(nil), s.routes...) }
+
+// SetAttributor replaces the attributions (after an intel load or update);
+// the exposure engine's cache is dropped with them.
+func (s *Server) SetAttributor(a Attributor) {
+	s.attr.Store(&attrBox{a})
+	if s.opts.Exposure != nil {
+		s.opts.Exposure.SetAttributor(a)
+	}
+}
+
+func (s *Server) attributor() Attributor { return s.attr.Load().a }
+
+// authorized checks the bearer token in constant time.
+func (s *Server) authorized(r *http.Request) bool {
+	if s.opts.Token == "" {
+		return true
+	}
+	h := r.Header.Get("Authorization")
+	tok, ok := strings.CutPrefix(h, "Bearer ")
+	return ok && subtle.ConstantTimeCompare([]byte(tok), []byte(s.opts.Token)) == 1
+}
+
+var errUnauthorized = &httpError{http.StatusUnauthorized, "missing or wrong access token (want Authorization: Bearer TOKEN)"}
+
+// protect puts the token check in front of a handler that is not a Route.
+func (s *Server) protect(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !s.authorized(r) {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="redthread"`)
+			s.writeError(w, r, errUnauthorized)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// wrap adds to a route: the token check, the body limit, the deadline,
+// metrics and error writing.
+func (s *Server) wrap(rt Route) http.Handler {
+	obs := s.m.route(rt.Path)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+		defer func() { obs.done(sw.status, time.Since(start)) }()
+		if !rt.Public && !s.authorized(r) {
+			sw.Header().Set("WWW-Authenticate", `Bearer realm="redthread"`)
+			s.writeError(sw, r, errUnauthorized)
+			return
+		}
+		if rt.bodyLimit > 0 {
+			if r.ContentLength > rt.bodyLimit {
+				s.writeError(sw, r, tooLarge("request body of %d bytes is larger than %d bytes", r.ContentLength, rt.bodyLimit))
+				return
+			}
+			r.Body = http.MaxBytesReader(sw, r.Body, rt.bodyLimit)
+		}
+		ctx, cancel := context.WithTimeout(r.Context(), s.opts.RequestTimeout)
+		defer cancel()
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				s.writeError(sw, r, fmt.Errorf("panic: %v", v))
+			}
+		}()
+		if err := rt.handle(sw, r.WithContext(ctx)); err != nil {
+			s.writeError(sw, r, err)
+		}
+	})
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	w.status = code
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		status, b = http.StatusInternalServerError, []byte(`{"error":"internal error"}`)
+	}
+	writeRaw(w, status, b)
+}
+
+func writeRaw(w http.ResponseWriter, status int, b []byte) {
+	h := w.Header()
+	h["Content-Type"] = jsonType
+	w.WriteHeader(status)
+	w.Write(b)
+	if len(b) == 0 || b[len(b)-1] != '\n' {
+		w.Write(newline)
+	}
+}
+
+var (
+	jsonType = []string{"application/json"}
+	newline  = []byte{'\n'}
+)
+
+// decode reads one JSON value from the body into v: unknown fields and
+// trailing data are errors.
+func decode(r *http.Request, v any) error {
+	dec := json.NewDecoder(r.Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return err
+		}
+		if errors.Is(err, io.EOF) {
+			return badRequest("empty request body, want a JSON object")
+		}
+		return badRequest("request body: %v", err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return err
+		}
+		return badRequest("request body: data after the JSON object")
+	}
+	return nil
+}
+
+// IsLoopback reports whether a listen address binds to loopback only.
+func IsLoopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// CheckListen refuses to serve on a non-loopback address without a token.
+func CheckListen(addr, token string) error {
+	if _, _, err := net.SplitHostPort(addr); err != nil {
+		return fmt.Errorf("listen address %q: want HOST:PORT, e.g. 127.0.0.1:8080", addr)
+	}
+	if !IsLoopback(addr) && token == "" {
+		return fmt.Errorf("listen address %s is not loopback: an access token is required (--token)", addr)
+	}
+	return nil
+}
+
+// Serve serves on ln until ctx is cancelled, then shuts down gracefully
+// (waiting up to 10 s for requests in flight).
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	if err := CheckListen(ln.Addr().String(), s.opts.Token); err != nil {
+		return err
+	}
+	hs := &http.Server{
+		Handler:           s.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      s.opts.RequestTimeout + 30*time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := hs.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shut down: %w", err)
+	}
+	return nil
+}
