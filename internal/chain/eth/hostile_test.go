@@ -248,7 +248,10 @@ func TestTransport(t *testing.T) {
 	})
 	t.Run("gives up after retries", func(t *testing.T) {
 		node := newFixtureNode(t, 1)
-		node.intercept = func(w http.ResponseWriter, body []byte) bool { http.Error(w, "down", http.StatusBadGateway); return true }
+		node.intercept = func(w http.ResponseWriter, body []byte) bool {
+			http.Error(w, "down", http.StatusBadGateway)
+			return true
+		}
 		o := fast
 		o.Retries = 2
 		err := NewClient(node.URL(), o).Batch(context.Background(), []*Call{{Method: "eth_blockNumber"}})
@@ -261,7 +264,10 @@ func TestTransport(t *testing.T) {
 	})
 	t.Run("no retry on 400", func(t *testing.T) {
 		node := newFixtureNode(t, 1)
-		node.intercept = func(w http.ResponseWriter, body []byte) bool { http.Error(w, "bad", http.StatusBadRequest); return true }
+		node.intercept = func(w http.ResponseWriter, body []byte) bool {
+			http.Error(w, "bad", http.StatusBadRequest)
+			return true
+		}
 		err := NewClient(node.URL(), fast).Batch(context.Background(), []*Call{{Method: "eth_blockNumber"}})
 		if err == nil || node.posts != 1 {
 			t.Fatalf("err = %v after %d attempts", err, node.posts)
@@ -324,7 +330,10 @@ func TestTransport(t *testing.T) {
 	})
 	t.Run("cancelled", func(t *testing.T) {
 		node := newFixtureNode(t, 1)
-		node.intercept = func(w http.ResponseWriter, body []byte) bool { http.Error(w, "", http.StatusServiceUnavailable); return true }
+		node.intercept = func(w http.ResponseWriter, body []byte) bool {
+			http.Error(w, "", http.StatusServiceUnavailable)
+			return true
+		}
 		ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 		defer cancel()
 		o := ClientOptions{BackoffBase: time.Second, Retries: 100}
