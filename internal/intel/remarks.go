@@ -155,7 +155,7 @@ func remarkItem(e *model.Entity, it string) (warning, err error) {
 		e.Related = appendUniq(e.Related, clean(strings.TrimSuffix(it[len("Linked To: "):], ".")))
 	default:
 		for _, label := range identifierOrder {
-			if strings.HasPrefix(it, label+" ") {
+			if len(it) > len(label) && it[len(label)] == ' ' && strings.HasPrefix(it, label) {
 				if id, ok := parseIdentifier(identifierLabels[label], strings.TrimSpace(it[len(label):])); ok {
 					e.Identifiers = append(e.Identifiers, id)
 				}
