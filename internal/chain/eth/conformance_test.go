@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
@@ -619,5 +620,43 @@ func TestConformanceTraces(t *testing.T) {
 				t.Errorf("tracers disagree (-parity +geth):\n%s", d)
 			}
 		})
+	}
+}
+
+// TestPreByzantiumStatusFromTraces: receipts before Byzantium have no
+// status; with a tracer, a failed top-level trace marks the transaction
+// failed (fee only). The recorded block 1755635 is served with a parity
+// trace_block answer whose first transaction's top call errs.
+func TestPreByzantiumStatusFromTraces(t *testing.T) {
+	dir := filepath.Join(etlDir, "test_stream/blocks_1755634_1755635")
+	node := newFixtureNode(t, 1755635)
+	node.loadDir(dir)
+	hashes := []string{"0x2e3dcd051a91d3a694f6b8de2ac4b5fe7acdba55f58bcf8471ff00d4a430074d", "0x9a5437ec71b74ecf5930b406908ac6999966d38a86d1534b7190ece7599095eb"}
+	top := func(i int, from, to, value, errText string) map[string]any {
+		tr := map[string]any{"type": "call", "action": map[string]any{"callType": "call", "from": from, "to": to, "value": value, "gas": "0x0", "input": "0x"},
+			"subtraces": 0, "traceAddress": []any{}, "transactionHash": hashes[i], "transactionPosition": i, "blockNumber": 1755635}
+		if errText != "" {
+			tr["error"] = errText
+		}
+		return tr
+	}
+	node.add("trace_block", []any{hexNum(1755635)}, []any{
+		top(0, "0xed059bc543141c8c93031d545079b3da0233b27f", "0x8b3b3b624c3c0397d3da8fd861512393d51dcbac", "0x0", "Out of gas"),
+		top(1, "0x3763e6e1228bfeab94191c856412d1bb0a8e6996", "0xec1ebac9da3430213281c80fa6d46378341a96ae", "0x5a176e3bc3ad800", ""),
+	})
+	node.add("trace_block", []any{hexNum(1755634)}, []any{})
+	bs := runAdapter(t, node.URL(), Options{Tracer: TracerParity}, 1755635, 1755635)
+	b := bs[0]
+	if b.Txs[0].Status || !b.Txs[1].Status {
+		t.Fatalf("statuses %v %v, want false true", b.Txs[0].Status, b.Txs[1].Status)
+	}
+	var kinds []string
+	for _, tr := range b.Transfers {
+		kinds = append(kinds, fmt.Sprintf("%d:%s", tr.Position.TxIndex(), tr.Kind))
+	}
+	// Tx 0 failed: its fee only, and its token log is not a transfer.
+	want := []string{"0:fee", "1:fee", "1:native"}
+	if d := cmp.Diff(want, kinds); d != "" {
+		t.Fatalf("transfers (-want +got):\n%s", d)
 	}
 }
