@@ -46,7 +46,7 @@ func (c *chainState) genesis() {
 		}
 	} else {
 		al = []alloc{
-			{20_000_000, 1_000_000, 0, 100_000_000, 1_000_000, 1_000_000},
+			{20_000_000, 1_000_000, 0, 300_000_000, 1_000_000, 1_000_000},
 			{100_000_000, 5_000_000, 100_000_000, 0, 20_000_000, 0},
 		}
 	}
@@ -69,10 +69,18 @@ func (c *chainState) genesis() {
 			}
 		}
 	}
-	for _, p := range c.pools {
-		mint(p.id, 0, poolNative[c.assets[p.token].Symbol])
-		mint(p.id, p.token, al[p.token].pool)
+	c.poolRef = make([]poolRef, len(c.pools))
+	for i, p := range c.pools {
+		n, t := poolNative[c.assets[p.token].Symbol], al[p.token].pool
+		mint(p.id, 0, n)
+		mint(p.id, p.token, t)
+		c.poolRef[i] = poolRef{native: n * c.unitOf(0), token: t * c.unitOf(p.token), bps: 10_000}
+		// the arbitrage bot holds a third of each pool's depth
+		mint(c.arb, 0, n/3)
+		mint(c.arb, p.token, t/3)
 	}
+	// and native coins to keep the bridge vaults balanced
+	mint(c.arb, 0, [2]uint64{300_000, 200_000_000}[c.idx])
 	for a := range c.assets {
 		mint(c.vault, uint8(a), al[a].vault)
 		for _, o := range c.otc {
@@ -215,7 +223,9 @@ func (c *chainState) action() {
 		c.bridgeRandom()
 	case x < 915 && len(c.mixers) > 0:
 		c.mixRandom()
-	case x < 925 && len(c.mules) > 0:
+	case x < 935:
+		c.arbitrage()
+	case x < 945 && len(c.mules) > 0:
 		u := c.zipfUser()
 		if amt := c.spendable(u, 0); amt > 0 {
 			c.pay(u, c.mules[r.IntN(len(c.mules))], 0, c.portion(amt))
@@ -418,16 +428,81 @@ func (c *chainState) swap(u uint32, p pool, in uint8, amt uint64) (uint64, uint6
 	return got, sout
 }
 
+// poolRef is a pool's reference price: the initial reserve ratio times
+// bps/10,000, a bounded random walk.
+type poolRef struct {
+	native, token uint64
+	bps           uint64
+	hour          int64 // the walk takes one step per hour of simulated time
+}
+
+// arbitrage brings the reference price of a random pool up to date (a
+// random walk of ±0.6 % per simulated hour, kept within 0.5× to 2× the
+// initial price, so its spread does not depend on the scale) and has the
+// arbitrage bot trade the pool halfway back to it: prices move but do not
+// drift away.
+func (c *chainState) arbitrage() {
+	r := c.g.r
+	i := r.IntN(len(c.pools))
+	p, ref := c.pools[i], &c.poolRef[i]
+	if ref.hour == 0 {
+		ref.hour = c.g.now / 3600
+	}
+	for ; ref.hour < c.g.now/3600; ref.hour++ {
+		ref.bps = min(max(ref.bps+uint64(r.IntN(121))-60, 5_000), 20_000)
+	}
+	x, y := c.balance(p.id, 0), c.balance(p.id, p.token)
+	// native reserve at the reference price: sqrt(x·y·native·10^4 / (token·bps))
+	var k, num, den, t uint256.Int
+	k.Mul(t.SetUint64(x), uint256.NewInt(y))
+	num.Mul(&k, t.SetUint64(ref.native))
+	num.Mul(&num, uint256.NewInt(10_000))
+	den.Mul(t.SetUint64(ref.token), uint256.NewInt(ref.bps))
+	num.Div(&num, &den)
+	num.Sqrt(&num)
+	xs := num.Uint64()
+	f := c.feeOf(150_000)
+	switch {
+	case xs > x+x/200: // the pool wants native coins
+		amt := min((xs-x)/2, c.balance(c.arb, 0)-min(c.balance(c.arb, 0), f))
+		if amt > 0 {
+			c.swap(c.arb, p, 0, amt)
+		}
+	case xs+x/200 < x: // the pool has too many native coins: sell it tokens
+		k.Div(&k, t.SetUint64(xs))
+		ys := k.Uint64()
+		if ys > y && c.balance(c.arb, 0) >= f {
+			amt := (ys - y) / 2
+			if have := c.balance(c.arb, p.token); have < amt {
+				// the bot buys tokens off-chain; the issuer mints them (an
+				// ERC-20 mint from the zero address), as stablecoins are
+				// issued against fiat deposits
+				c.newTx(0, c.assets[p.token].contract, 0, true)
+				c.xfer(0, c.arb, p.token, amt-have, model.KindToken)
+			}
+			c.swap(c.arb, p, p.token, amt)
+		}
+	}
+}
+
+// swapRandom: a user sells tokens for native coins or native coins for
+// tokens, each half the time (buying at an exchange first when the user
+// holds none), so neither side of a pool is sold down for ever.
 func (c *chainState) swapRandom() {
 	r := c.g.r
 	u := c.zipfUser()
 	p := c.pools[r.IntN(len(c.pools))]
-	if b := c.balance(u, p.token); b > 0 && r.IntN(2) == 0 && c.balance(u, 0) >= c.feeOf(150_000) {
+	f := c.feeOf(150_000)
+	if r.IntN(2) == 0 {
+		b := c.balance(u, p.token)
+		if b == 0 || c.balance(u, 0) < f {
+			c.withdraw(u, p.token)
+			return
+		}
 		c.swap(u, p, p.token, c.portion(b))
 		return
 	}
 	sp := c.balance(u, 0)
-	f := c.feeOf(150_000)
 	if sp <= f {
 		c.withdraw(u, 0)
 		return
@@ -585,7 +660,20 @@ func (c *chainState) bridgeRandom() {
 		c.withdraw(u, 0)
 		return
 	}
-	c.bridgeOut(u, c.portion(sp-f), c.other().zipfUser(), nil)
+	o := c.other()
+	c.bridgeOut(u, c.portion(sp-f), o.zipfUser(), func(out, _ uint64) {
+		o.schedule(600+int64(c.g.r.IntN(6*3600)), func() { o.rebalance(out) })
+	})
+}
+
+// rebalance: after a crossing paid amt native coins out of this chain's
+// vault, the arbitrage bot sends about as much back through the bridge to its
+// twin on the other chain, as arbitrageurs keep bridge pools balanced; user
+// and laundering crossings then do not drain one vault.
+func (c *chainState) rebalance(amt uint64) {
+	if amt = min(amt, c.spendable(c.arb, 0)/2); amt > 0 {
+		c.bridgeOut(c.arb, amt, c.other().arb, nil)
+	}
 }
 
 // mixIn deposits one fixed denomination into mixer pool m and schedules its

@@ -110,6 +110,7 @@ type chainState struct {
 	coldMin [][]uint64
 	mules   []uint32
 	zipfCum []uint64
+	poolRef []poolRef
 }
 
 type gen struct {

@@ -355,6 +355,7 @@ func (st *scenarioState) bridge(f uint32) {
 	st.begin("bridge")
 	c.bridgeOut(f, sp-fee, dest, func(out, stolen uint64) {
 		o.schedule(st.delay(3600, 2*86400), func() { st.consolidate(dest) })
+		o.schedule(st.delay(600, 6*3600), func() { o.rebalance(out) })
 	})
 	st.end()
 }

@@ -60,6 +60,7 @@ type chainSpec struct {
 	services  []Service
 	exchanges []exchange
 	pools     []pool
+	arb       uint32 // arbitrage bot that pulls pool prices toward a slowly moving reference
 	vault     uint32
 	mixers    []mixerPool
 	otc       []uint32
@@ -141,6 +142,7 @@ func (w *World) buildSpec(idx int, chain model.Chain, bt int64, users int, asset
 			s.pools = append(s.pools, pool{id: add("dex:Synswap", name, model.CatDEX, "pool"), token: uint8(i)})
 		}
 	}
+	s.arb = add("mm:Synarb", fmt.Sprintf("Synarb arbitrage bot (%s)", chain), model.CatDeFi, "arbitrage")
 	s.vault = add("bridge:Runeway", "Runeway "+string(chain)+" vault", model.CatBridge, "vault")
 	denoms := []uint64{1e9, 1e10, 1e11} // 1, 10, 100 coins
 	for i := 0; i < nMixer; i++ {
