@@ -1,0 +1,170 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/redthread/redthread/internal/api"
+	"github.com/redthread/redthread/internal/exposure"
+	"github.com/redthread/redthread/internal/graph"
+	"github.com/redthread/redthread/internal/model"
+	"github.com/redthread/redthread/internal/screen"
+	"github.com/redthread/redthread/internal/store"
+)
+
+func init() { register(newServeCmd) }
+
+// serveKnownChains are the chains serve looks for in the ledger store when
+// --chains is not given.
+var serveKnownChains = []model.Chain{"eth", "btc", "synth", "synth2", "bsc", "arb", "op", "base", "polygon", "avax", "ftm", "etc", "tron"}
+
+func newServeCmd(e *env) *cobra.Command {
+	var (
+		listen, token, chainsFlag string
+		timeout                   time.Duration
+		noScreen                  bool
+		cacheEntries              int
+	)
+	cmd := &cobra.Command{
+		Use:   "serve [--listen 127.0.0.1:8080] [--token T]",
+		Short: "Serve the JSON API (exposure, trace, screening, addresses) over HTTP",
+		Long: `Serve redthread's HTTP API: JSON under /api/v1 (exposure of one address or a
+batch of up to 10,000, traces, screening batches of up to 1,000 names, address
+summaries), its OpenAPI document at /api/v1/openapi.json, /healthz and
+Prometheus metrics at /metrics. Routes and examples: docs/api.md.
+
+At start the graph index of every chain in the ledger store (or of --chains) is
+built in memory, and the intel store and the screening index are loaded.
+Exposures are cached until the graph or the attributions change.
+
+The server binds to 127.0.0.1 by default. Binding any other address requires
+an access token (--token, or the REDTHREAD_TOKEN environment variable, which
+keeps it out of the process list); every request but /healthz must then send
+"Authorization: Bearer TOKEN". Request bodies are size-limited and every
+request has a deadline (--timeout). SIGINT or SIGTERM stops the server
+gracefully.`,
+		Example: `  redthread serve
+  curl -s localhost:8080/api/v1/exposure/eth/0x098b716b8aaf21512996dc57eb0615e2383e2f96
+  REDTHREAD_TOKEN=$(openssl rand -hex 16) redthread serve --listen 0.0.0.0:8080
+  redthread serve --chains synth,synth2 --listen 127.0.0.1:9000`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if token == "" {
+				token = os.Getenv("REDTHREAD_TOKEN")
+			}
+			if err := api.CheckListen(listen, token); err != nil {
+				return usagef("%v", err)
+			}
+			if timeout <= 0 {
+				return usagef("--timeout must be positive")
+			}
+			ctx := cmd.Context()
+			log := e.logger()
+			o := api.Options{Token: token, RequestTimeout: timeout, Logger: log}
+
+			// Intel and screening.
+			ds, err := e.intelStore().Datasets()
+			if err != nil {
+				return fmt.Errorf("load intel: %w", err)
+			}
+			db, err := e.intelStore().DB()
+			if err != nil {
+				return fmt.Errorf("open intel store: %w", err)
+			}
+			o.Attributor = db
+			if !noScreen {
+				ents, attrs := screen.FromDatasets(ds)
+				ix := screen.NewIndex(ents, attrs, screen.Options{})
+				o.Screener = ix
+				log.Info("screening index built", "entities", len(ents), "took", ix.BuildDur.Round(time.Millisecond))
+			}
+
+			// Ledger and graph.
+			ledgerDir := filepath.Join(e.dataDir, "ledger")
+			if _, err := os.Stat(ledgerDir); errors.Is(err, fs.ErrNotExist) {
+				log.Warn("no ledger store: exposure, trace and address routes answer 503 until one is ingested", "dir", ledgerDir)
+			} else {
+				st, err := e.openLedger(true)
+				if err != nil {
+					return err
+				}
+				defer st.Close()
+				chains, err := serveChains(st, chainsFlag)
+				if err != nil {
+					return err
+				}
+				gi, err := e.loadGraphChains(cmd, st, chains)
+				if err != nil {
+					return err
+				}
+				o.Graph, o.Ledger = gi, st
+				o.Exposure = exposure.New(gi, db, exposure.Options{CacheEntries: cacheEntries})
+				logGraph(e, gi)
+			}
+			srv, err := api.New(o)
+			if err != nil {
+				return err
+			}
+			ln, err := net.Listen("tcp", listen)
+			if err != nil {
+				return fmt.Errorf("listen: %w", err)
+			}
+			fmt.Fprintf(e.stdout, "serving on http://%s (API: /api/v1/openapi.json)\n", ln.Addr())
+			return srv.Serve(ctx, ln)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&listen, "listen", "127.0.0.1:8080", "address to listen on, HOST:PORT; non-loopback needs --token")
+	f.StringVar(&token, "token", "", "access token required as Authorization: Bearer TOKEN (default $REDTHREAD_TOKEN)")
+	f.StringVar(&chainsFlag, "chains", "", "chains to index, comma-separated (default: every chain with transfers)")
+	f.DurationVar(&timeout, "timeout", 30*time.Second, "deadline of each request")
+	f.BoolVar(&noScreen, "no-screen", false, "do not build the screening index (the screen route answers 503)")
+	f.IntVar(&cacheEntries, "cache", exposure.DefaultCacheEntries, "exposure results to cache (negative: none)")
+	return cmd
+}
+
+// serveChains returns the chains to index: --chains, or every known chain
+// with transfers in the store.
+func serveChains(st *store.Store, flag string) ([]model.Chain, error) {
+	var out []model.Chain
+	if flag != "" {
+		for _, c := range strings.Split(flag, ",") {
+			c = strings.ToLower(strings.TrimSpace(c))
+			n, err := st.ChainStats(model.Chain(c))
+			if err != nil {
+				return nil, err
+			}
+			if n == 0 {
+				return nil, usagef("--chains: %s has no transfers in the ledger store", c)
+			}
+			out = append(out, model.Chain(c))
+		}
+		return out, nil
+	}
+	for _, c := range serveKnownChains {
+		n, err := st.ChainStats(c)
+		if err != nil {
+			return nil, err
+		}
+		if n > 0 {
+			out = append(out, c)
+		}
+	}
+	return out, nil
+}
+
+func logGraph(e *env, gi *graph.Index) {
+	r := gi.Reader()
+	defer r.Close()
+	if len(r.Chains()) == 0 {
+		e.logger().Warn("the ledger store has no transfers on a known chain; name them with --chains")
+	}
+}
