@@ -344,3 +344,16 @@ func TestTransport(t *testing.T) {
 		}
 	})
 }
+
+func TestErrorsHideURLSecrets(t *testing.T) {
+	node := newFixtureNode(t, 1)
+	node.intercept = func(w http.ResponseWriter, body []byte) bool { http.Error(w, "no", http.StatusForbidden); return true }
+	err := NewClient(node.URL()+"/v3/SECRETKEY", ClientOptions{}).Batch(context.Background(), []*Call{{Method: "eth_blockNumber"}})
+	if err == nil || strings.Contains(err.Error(), "SECRETKEY") {
+		t.Fatalf("err = %v", err)
+	}
+	err = NewClient("http://127.0.0.1:1/v3/SECRETKEY", ClientOptions{Retries: -1}).Batch(context.Background(), []*Call{{Method: "eth_blockNumber"}})
+	if err == nil || strings.Contains(err.Error(), "SECRETKEY") || !strings.Contains(err.Error(), "127.0.0.1:1") {
+		t.Fatalf("err = %v", err)
+	}
+}

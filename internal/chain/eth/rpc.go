@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	neturl "net/url"
 	"strconv"
 	"strings"
 	"syscall"
@@ -57,9 +58,10 @@ type ClientOptions struct {
 
 // Client speaks JSON-RPC 2.0 over HTTP, sending many calls in one batch.
 type Client struct {
-	url string
-	o   ClientOptions
-	hc  *http.Client
+	url  string
+	name string // url without credentials, path or query (API keys live there), for messages
+	o    ClientOptions
+	hc   *http.Client
 }
 
 // NewClient returns a client for the node at url.
@@ -86,7 +88,11 @@ func NewClient(url string, o ClientOptions) *Client {
 	if hc == nil {
 		hc = &http.Client{Timeout: o.Timeout}
 	}
-	return &Client{url: url, o: o, hc: hc}
+	name := "the node"
+	if u, err := neturl.Parse(url); err == nil && u.Host != "" {
+		name = u.Scheme + "://" + u.Host
+	}
+	return &Client{url: url, name: name, o: o, hc: hc}
 }
 
 // Call is one JSON-RPC call of a batch. After Batch returns, Result holds the
@@ -176,7 +182,7 @@ func (c *Client) Batch(ctx context.Context, calls []*Call) error {
 		}
 	}
 	if err != nil {
-		return fmt.Errorf("json-rpc batch of %d calls (first %s) to %s: %w", len(calls), calls[0], c.url, err)
+		return fmt.Errorf("json-rpc batch of %d calls (first %s) to %s: %w", len(calls), calls[0], c.name, err)
 	}
 	return nil
 }
@@ -193,6 +199,10 @@ func (c *Client) post(ctx context.Context, body []byte) ([]byte, error) {
 	}
 	res, err := c.hc.Do(req)
 	if err != nil {
+		var ue *neturl.Error
+		if errors.As(err, &ue) {
+			ue.URL = c.name // keep API keys in the path out of messages
+		}
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
