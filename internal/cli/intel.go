@@ -286,6 +286,9 @@ func printShow(w io.Writer, r *showReport) {
 		if inc.StolenKnown {
 			fmt.Fprintf(w, ", US$%d stolen", inc.StolenUSD)
 		}
+		if inc.Attribution != "" {
+			fmt.Fprintf(w, ", attributed to %s", inc.Attribution)
+		}
 		fmt.Fprintf(w, " (source %s)\n", inc.Source.Name)
 	}
 }

@@ -38,15 +38,15 @@ const ListOFACDigitalCurrency = "ofac-sdn-digital-currency"
 
 // Incident is a theft or hack, as an incident pack describes it.
 type Incident struct {
-	ID          string    // e.g. "ronin-bridge"
-	Name        string    // e.g. "Ronin Bridge"
-	Date        time.Time // zero if unknown; Year set when only the year is known
-	Year        int
-	Marker      string // how it happened, as the source classes it (key, wallet, job)
-	StolenUSD   uint64 // whole US dollars; see StolenKnown
-	StolenKnown bool
-	Attribution string // who attributed it, e.g. "Lazarus/APT38 (FBI 2022-04-14)"
-	Source      model.Source
+	ID          string       `json:"id"`            // e.g. "ronin-bridge"
+	Name        string       `json:"name"`          // e.g. "Ronin Bridge"
+	Date        time.Time    `json:"date,omitzero"` // zero if unknown; Year set when only the year is known
+	Year        int          `json:"year,omitempty"`
+	Marker      string       `json:"marker,omitempty"`     // how it happened, as the source classes it (key, wallet, job)
+	StolenUSD   uint64       `json:"stolen_usd,omitempty"` // whole US dollars; see StolenKnown
+	StolenKnown bool         `json:"stolen_known"`
+	Attribution string       `json:"attribution,omitempty"` // who attributed it, e.g. "Lazarus/APT38 (FBI 2022-04-14)"
+	Source      model.Source `json:"source"`
 }
 
 // Delisting records that an address left a list on a date, on someone's word.

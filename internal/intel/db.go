@@ -91,9 +91,9 @@ func dayOf(t time.Time) int32 {
 // delisted claim, the sources that show the delisting.
 type Claim struct {
 	model.Attribution
-	Status        string        `json:"status"` // "active", "delisted", "expired" or "not yet valid"
-	DelistedBy    *model.Source `json:"delisted_by,omitempty"`
-	DelistingNote *model.Source `json:"delisting_note,omitempty"`
+	Status        string // "active", "delisted", "expired" or "not yet valid"
+	DelistedBy    *model.Source
+	DelistingNote *model.Source
 }
 
 // Claim statuses.

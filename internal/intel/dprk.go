@@ -36,6 +36,7 @@ func LoadDPRK(ins []Input, o Options) (*Dataset, error) {
 	for _, in := range ins {
 		names = append(names, path.Base(filepath.ToSlash(in.Name)))
 	}
+	attributions := map[string]string{}
 	ds.Source = o.source(dprkPackSource, "https://github.com/tayvano/lazarus-bluenoroff-research", "no license stated upstream; cite Taylor Monahan's research", strings.Join(names, ","))
 	for _, in := range ins {
 		head, err := csvHeader(in)
@@ -44,7 +45,7 @@ func LoadDPRK(ins []Input, o Options) (*Dataset, error) {
 		}
 		switch {
 		case head["address"] && head["role"]:
-			if err := loadDPRKAddresses(ds, in); err != nil {
+			if err := loadDPRKAddresses(ds, in, attributions); err != nil {
 				return nil, err
 			}
 		case head["value_stolen_usd"]:
@@ -53,6 +54,12 @@ func LoadDPRK(ins []Input, o Options) (*Dataset, error) {
 			}
 		default:
 			return nil, perr(in.Name, 1, "", "neither an incident addresses CSV nor an incidents CSV")
+		}
+	}
+	// Incidents take who attributed them from their address rows.
+	for i := range ds.Incidents {
+		if ds.Incidents[i].Attribution == "" {
+			ds.Incidents[i].Attribution = attributions[ds.Incidents[i].ID]
 		}
 	}
 	return ds, nil
@@ -96,7 +103,7 @@ func Slug(s string) string {
 	return strings.TrimSuffix(b.String(), "-")
 }
 
-func loadDPRKAddresses(ds *Dataset, in Input) error {
+func loadDPRKAddresses(ds *Dataset, in Input, attributions map[string]string) error {
 	recs, lines, err := readCSV(in, []string{"incident", "incident_date", "chain", "address", "role", "source_repo", "source_path", "source_commit", "attribution"})
 	if err != nil {
 		return err
@@ -117,6 +124,9 @@ func loadDPRKAddresses(ds *Dataset, in Input) error {
 			if _, err := day(r["incident_date"]); err != nil {
 				return perr(in.Name, lines[i], "incident_date", "bad date %q", r["incident_date"])
 			}
+		}
+		if r["attribution"] != "" {
+			attributions[Slug(r["incident"])] = r["attribution"]
 		}
 		role := clean(r["role"])
 		if role == "" {

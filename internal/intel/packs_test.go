@@ -50,7 +50,8 @@ func TestLoadDPRK(t *testing.T) {
 		incs[in.ID] = in
 	}
 	ronin := incs["ronin-bridge"]
-	if ronin.StolenUSD != 625000000 || !ronin.StolenKnown || !ronin.Date.Equal(date("2022-04-14")) {
+	if ronin.StolenUSD != 625000000 || !ronin.StolenKnown || !ronin.Date.Equal(date("2022-04-14")) ||
+		ronin.Attribution != "Lazarus/APT38 (FBI 2022-04-14; OFAC SDN LAZARUS GROUP)" {
 		t.Errorf("Ronin incident: %+v", ronin)
 	}
 	if c8 := incs["c8"]; c8.StolenKnown {
