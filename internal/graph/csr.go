@@ -117,6 +117,12 @@ func (c *Chain) Transfer(seq uint32) Transfer {
 	return Transfer{Src: c.src[seq], Dst: c.dst[seq], Asset: c.asset[seq], Amount: a, Big: a == ^uint64(0)}
 }
 
+// Columns exposes the transfer columns for sequential scans (read only):
+// sender, receiver, asset and amount of every seq (amount 2^64-1 means Big).
+func (c *Chain) Columns() (src, dst, asset []uint32, amount []uint64) {
+	return c.src, c.dst, c.asset, c.amount
+}
+
 // Amount returns the exact amount of transfer seq.
 func (c *Chain) Amount(seq uint32) uint256.Int {
 	a := c.amount[seq]
@@ -211,13 +217,16 @@ func (c *Chain) TxHashes(ctx context.Context, seqs []uint32) ([]string, error) {
 	for _, bi := range bis {
 		ws := byBlock[bi]
 		num, _, _, _ := c.BlockAt(bi)
+		byPos := make(map[uint64][]int, len(ws))
+		for _, w := range ws {
+			p := c.pos[w.seq]
+			byPos[p] = append(byPos[p], w.i)
+		}
 		found := 0
 		err := c.opts.Hashes.ScanTransfers(ctx, c.chain, num, num, func(t *model.Transfer) error {
-			for _, w := range ws {
-				if c.pos[w.seq] == uint64(t.Position) {
-					out[w.i] = t.TxHash
-					found++
-				}
+			for _, i := range byPos[uint64(t.Position)] {
+				out[i] = t.TxHash
+				found++
 			}
 			return nil
 		})

@@ -78,6 +78,50 @@ func (ix *Index) Append(blocks []model.Block) error {
 	return nil
 }
 
+// Compact folds every chain's tail into its CSR arrays (after bulk appends
+// with a large TailLimit).
+func (ix *Index) Compact() {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	for _, c := range ix.chains {
+		if len(c.src) > int(c.nBase) {
+			c.rebuild()
+		}
+	}
+}
+
+// Truncate drops a chain's transfers from block fromBlock on (after a
+// ledger rollback); address and asset ids stay assigned.
+func (ix *Index) Truncate(chain model.Chain, fromBlock uint64) {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	c := ix.chains[chain]
+	if c == nil {
+		return
+	}
+	bi := sort.Search(len(c.blocks), func(i int) bool { return c.blocks[i].Number >= fromBlock })
+	if bi == len(c.blocks) {
+		return
+	}
+	n := c.blocks[bi].first
+	c.blocks = c.blocks[:bi]
+	c.src, c.dst, c.asset, c.amount, c.pos = c.src[:n], c.dst[:n], c.asset[:n], c.amount[:n], c.pos[:n]
+	for k := range c.big {
+		if k >= n {
+			delete(c.big, k)
+		}
+	}
+	if c.opts.KeepTxHashes {
+		c.txOf = c.txOf[:n]
+		if n > 0 {
+			c.txs = c.txs[:c.txOf[n-1]+1]
+		} else {
+			c.txs = c.txs[:0]
+		}
+	}
+	c.rebuild()
+}
+
 // Load indexes every stored transfer of chain after those already indexed.
 func (ix *Index) Load(ctx context.Context, s TransferScanner, chain model.Chain) error {
 	ix.mu.Lock()

@@ -80,11 +80,25 @@ type node struct {
 	attrs []model.Attribution
 	svc   *model.Attribution // the attribution that stopped it
 	via   via                // first tainted arrival
+	hs    []*holder          // its holders, one per asset
+}
+
+// holder returns the node's holder of an asset.
+func (n *node) holder(asset uint32) *holder {
+	if n == nil {
+		return nil
+	}
+	for _, h := range n.hs {
+		if h.asset == asset {
+			return h
+		}
+	}
+	return nil
 }
 
 type pending struct {
 	seq uint32
-	t   *tval
+	t   tval
 }
 
 type holder struct {
@@ -147,7 +161,7 @@ type engine struct {
 	holders   map[hkey]*holder
 	hlist     []*holder
 	nodes     map[nkey]*node
-	flows     map[flowKey]*uint256.Int
+	flows     []flowRec // tainted transfers in emission order (a key may repeat)
 	arrivals  map[akey]*arrival
 	convs     []convRec
 	injected  map[akey]*uint256.Int // per chain and asset (a unused)
@@ -155,6 +169,9 @@ type engine struct {
 	seedSent  map[akey]*uint256.Int // taint a --tx seed sent
 	dropped   map[akey]*uint256.Int // taint in flight when a limit stopped the trace (a unused)
 	cur       evKey
+	scanning  bool     // scan mode: holders found by address, no heap
+	active    []*holder // scan mode: a holder of each address (nil: none)
+	scanChain int32
 	touched   int64
 	truncated string
 	buf       []uint32
@@ -162,12 +179,24 @@ type engine struct {
 
 // Run runs one trace.
 func (E *Engine) Run(ctx context.Context, req Request) (*Result, error) {
+	e, err := E.start(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	if err := e.sweep(); err != nil && !errors.Is(err, errStop) {
+		return nil, err
+	}
+	return e.result()
+}
+
+// start checks the request and seeds the sweep.
+func (E *Engine) start(ctx context.Context, req Request) (*engine, error) {
 	if err := req.normalize(); err != nil {
 		return nil, err
 	}
 	e := &engine{ctx: ctx, eng: E, req: &req, back: req.Direction == Backward,
 		chainIdx: map[model.Chain]int32{}, stopCats: map[model.Category]bool{},
-		holders: map[hkey]*holder{}, nodes: map[nkey]*node{}, flows: map[flowKey]*uint256.Int{},
+		holders: map[hkey]*holder{}, nodes: map[nkey]*node{}, 
 		arrivals: map[akey]*arrival{}, injected: map[akey]*uint256.Int{},
 		returned: map[akey]*uint256.Int{}, seedSent: map[akey]*uint256.Int{}, dropped: map[akey]*uint256.Int{}}
 	for _, c := range req.Categories {
@@ -222,10 +251,7 @@ func (E *Engine) Run(ctx context.Context, req Request) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := e.sweep(); err != nil && !errors.Is(err, errStop) {
-		return nil, err
-	}
-	return e.result()
+	return e, nil
 }
 
 func (e *engine) chain(name model.Chain) (int32, error) {
@@ -258,6 +284,7 @@ func (e *engine) seedSources(c int32, ids []uint32, assets []uint32) {
 			k := sort.Search(len(outs), func(i int) bool { return outs[i] >= ch.sinceSeq })
 			h.outs = append([]uint32(nil), outs[k:]...)
 			e.holders[hkey{c, id, a}] = h
+			h.n.hs = append(h.n.hs, h)
 			e.hlist = append(e.hlist, h)
 			e.refresh(h)
 			if !h.done {
@@ -406,9 +433,18 @@ func (e *engine) refresh(h *holder) {
 	}
 }
 
+// scanThreshold is the number of active holders above which a
+// single-chain sweep stops keeping a heap and scans the chain's transfers in
+// order instead: O(transfers in range) with a bitmap test each, rather than
+// O(events × log holders) with cache misses.
+var scanThreshold = 512
+
 // sweep processes events in order until none are left or a limit is hit.
 func (e *engine) sweep() error {
 	for len(e.heap) > 0 {
+		if len(e.heap) > scanThreshold && !e.timeMode {
+			return e.scan()
+		}
 		h := e.heap[0]
 		e.cur = h.key
 		if err := e.step(h); err != nil {
@@ -430,6 +466,115 @@ func (e *engine) sweep() error {
 		}
 	}
 	return nil
+}
+
+// scan finishes a single-chain sweep by visiting every transfer from the
+// current position to the end of the chain (in view order).
+func (e *engine) scan() error {
+	c := e.heap[0].key.c
+	start := e.heap[0].key
+	ch := e.chains[c]
+	g := ch.g
+	e.active = make([]*holder, g.NumAddresses())
+	for _, h := range e.hlist {
+		if h.c == c && e.active[h.addr] == nil {
+			e.active[h.addr] = h
+		}
+	}
+	e.heap = nil // from here on holders are found by address
+	e.scanning, e.scanChain = true, c
+	n := uint32(g.Len())
+	seq := start.s
+	if e.back {
+		seq = ^start.s
+	}
+	skipOut := start.k == kIn
+	// Graphs that expose their columns are scanned without a call per transfer.
+	var cols struct {
+		src, dst, asset []uint32
+		amount          []uint64
+	}
+	if cg, ok := g.(interface {
+		Columns() (src, dst, asset []uint32, amount []uint64)
+	}); ok {
+		cols.src, cols.dst, cols.asset, cols.amount = cg.Columns()
+	}
+	for {
+		if e.back && seq >= n { // wrapped below 0
+			return nil
+		}
+		if !e.back && seq >= n {
+			return nil
+		}
+		var tr graph.Transfer
+		if cols.src != nil {
+			a := cols.amount[seq]
+			tr = graph.Transfer{Src: cols.src[seq], Dst: cols.dst[seq], Asset: cols.asset[seq], Amount: a, Big: a == ^uint64(0)}
+		} else {
+			tr = g.Transfer(seq)
+		}
+		e.touched++
+		snd, rcv := tr.Src, tr.Dst
+		if e.back {
+			snd, rcv = rcv, snd
+		}
+		var v uint256.Int
+		loaded := false
+		if h := e.active[snd]; !skipOut && h != nil {
+			if h.asset != tr.Asset {
+				h = h.n.holder(tr.Asset)
+			}
+			if h != nil {
+				e.cur = evKey{c: c, s: e.vs(seq), k: kOut}
+				v, loaded = e.amount(g, seq, tr), true
+				if x, ok := e.out(h, seq, &v); ok {
+					if err := e.emit(c, h.n.hop, seq, tr, &x); err != nil {
+						return err
+					}
+				}
+			}
+		}
+		skipOut = false
+		if h := e.active[rcv]; h != nil {
+			if h.asset != tr.Asset {
+				h = h.n.holder(tr.Asset)
+			}
+			if h != nil {
+				e.cur = evKey{c: c, s: e.vs(seq), k: kIn}
+				if !loaded {
+					v = e.amount(g, seq, tr)
+				}
+				var p *tval
+				if len(h.pend) > 0 && h.pend[0].seq == seq {
+					p = &h.pend[0].t
+					h.pend = h.pend[1:]
+				}
+				e.in(h, &v, p)
+			}
+		}
+		if e.touched&0xffff == 0 {
+			if err := e.ctx.Err(); err != nil {
+				return err
+			}
+		}
+		if e.touched >= int64(e.req.MaxTouched) {
+			return e.truncate(fmt.Sprintf("max touched: read %d transfers, limit %d", e.touched, e.req.MaxTouched))
+		}
+		if e.back {
+			seq--
+		} else {
+			seq++
+		}
+	}
+}
+
+func (e *engine) amount(g ChainGraph, seq uint32, tr graph.Transfer) uint256.Int {
+	if tr.Big {
+		return g.Amount(seq)
+	}
+	var v uint256.Int
+	v.SetUint64(tr.Amount)
+	return v
 }
 
 func (e *engine) truncate(reason string) error {
@@ -464,17 +609,17 @@ func (e *engine) step(h *holder) error {
 	if !isOut {
 		var p *tval
 		if len(h.pend) > 0 && h.pend[0].seq == seq {
-			p = h.pend[0].t
+			p = &h.pend[0].t
 			h.pend = h.pend[1:]
 		}
 		e.in(h, &v, p)
 		return nil
 	}
-	x := e.out(h, seq, &v)
-	if x == nil {
+	x, ok := e.out(h, seq, &v)
+	if !ok {
 		return nil
 	}
-	return e.emit(h.c, h.n.hop, seq, tr, x)
+	return e.emit(h.c, h.n.hop, seq, tr, &x)
 }
 
 func (e *engine) in(h *holder, v *uint256.Int, p *tval) {
@@ -508,12 +653,11 @@ func (e *engine) in(h *holder, v *uint256.Int, p *tval) {
 	}
 }
 
-// out computes the taint of an output of v units; nil if none.
-func (e *engine) out(h *holder, seq uint32, v *uint256.Int) *tval {
+// out computes the taint of an output of v units; false if none.
+func (e *engine) out(h *holder, seq uint32, v *uint256.Int) (x tval, ok bool) {
 	if v.IsZero() {
-		return nil
+		return x, false
 	}
-	var x tval
 	switch {
 	case h.source:
 		x.amt = *v
@@ -523,7 +667,7 @@ func (e *engine) out(h *holder, seq uint32, v *uint256.Int) *tval {
 		e.inject(h.c, h.asset, v)
 	case e.req.Policy == Poison:
 		if !h.poisoned {
-			return nil
+			return x, false
 		}
 		x.amt = *v
 	case e.req.Policy == Haircut:
@@ -537,15 +681,15 @@ func (e *engine) out(h *holder, seq uint32, v *uint256.Int) *tval {
 		h.bal.Sub(&h.bal, v)
 	case e.req.Policy == FIFO:
 		if h.q.total.IsZero() {
-			return nil
+			return x, false
 		}
 		x.segs, x.amt = h.q.pop(v, nil)
 	}
 	if x.amt.IsZero() {
-		return nil
+		return x, false
 	}
 	h.sent.Add(&h.sent, &x.amt)
-	return &x
+	return x, true
 }
 
 // emit sends taint x along transfer seq from address `from` (hop hops from
@@ -593,16 +737,16 @@ func (e *engine) blockIndex(c int32, seq uint32) int {
 	return bi
 }
 
+type flowRec struct {
+	k   flowKey
+	amt uint256.Int
+}
+
 func (e *engine) addFlow(c int32, seq uint32, amt *uint256.Int) error {
-	k := flowKey{c, seq}
-	if f := e.flows[k]; f != nil {
-		f.Add(f, amt)
-		return nil
-	}
 	if len(e.flows) >= e.req.MaxEdges {
 		return e.truncate(fmt.Sprintf("max edges: limit of %d tainted transfers reached", len(e.flows)))
 	}
-	e.flows[k] = new(uint256.Int).Set(amt)
+	e.flows = append(e.flows, flowRec{flowKey{c, seq}, *amt})
 	return nil
 }
 
@@ -687,12 +831,12 @@ func (e *engine) deliver(c int32, seq uint32, addr, asset uint32, x *tval, hop i
 		a.last = flowKey{c, seq}
 		return nil
 	}
-	h := e.holders[hkey{c, addr, asset}]
+	h := n.holder(asset)
 	if h == nil {
 		return e.activate(c, addr, asset, n, seq, x)
 	}
 	inKey := e.key(c, seq, kIn)
-	if h.done || inKey.less(h.key) {
+	if inKey.less(e.cur) || (!e.scanning && (h.done || inKey.less(h.key))) {
 		e.late(h, x)
 		return nil
 	}
@@ -703,7 +847,7 @@ func (e *engine) deliver(c int32, seq uint32, addr, asset uint32, x *tval, hop i
 	}
 	h.pend = append(h.pend, pending{})
 	copy(h.pend[i+1:], h.pend[i:])
-	h.pend[i] = pending{seq: seq, t: x}
+	h.pend[i] = pending{seq: seq, t: *x}
 	return nil
 }
 
@@ -781,8 +925,9 @@ func (e *engine) activate(c int32, addr, asset uint32, n *node, seq uint32, x *t
 	} else {
 		h.ins, h.outs = ch.g.In(addr, nil), ch.g.Out(addr, nil)
 	}
-	h.pend = []pending{{seq: seq, t: x}}
+	h.pend = []pending{{seq: seq, t: *x}}
 	e.holders[hkey{c, addr, asset}] = h
+	n.hs = append(n.hs, h)
 	e.hlist = append(e.hlist, h)
 	if e.req.Policy == Poison && !e.timeMode {
 		// No balance to learn: jump to the sweep position.
@@ -806,6 +951,12 @@ func (e *engine) activate(c int32, addr, asset uint32, n *node, seq uint32, x *t
 			}
 		}
 		h.done = false
+	}
+	if e.scanning {
+		if c == e.scanChain && e.active[addr] == nil {
+			e.active[addr] = h
+		}
+		return nil
 	}
 	e.refresh(h)
 	if !h.done {

@@ -210,6 +210,15 @@ func (f *facts) block(k flowKey) (uint64, int64) {
 
 func (e *engine) result() (*Result, error) {
 	req := e.req
+	flows := make(map[flowKey]*uint256.Int, len(e.flows))
+	for i := range e.flows {
+		fr := &e.flows[i]
+		if f := flows[fr.k]; f != nil {
+			f.Add(f, &fr.amt)
+		} else {
+			flows[fr.k] = &fr.amt
+		}
+	}
 	r := &Result{Schema: SchemaVersion, Truncated: e.truncated != "", Reason: e.truncated}
 	r.Request = RequestEcho{Chain: string(req.Chain), From: req.From, Tx: req.Tx, Asset: req.Asset,
 		Policy: req.Policy.String(), Direction: req.Direction.String(), MaxHops: req.MaxHops, MaxNodes: req.MaxNodes,
@@ -222,7 +231,7 @@ func (e *engine) result() (*Result, error) {
 		r.Request.StopCategories = append(r.Request.StopCategories, string(c))
 	}
 	f := &facts{e: e, want: map[flowKey]bool{}, hash: map[flowKey]string{}}
-	for k := range e.flows {
+	for k := range flows {
 		f.need(k)
 	}
 	for _, n := range e.nodes {
@@ -438,7 +447,7 @@ func (e *engine) result() (*Result, error) {
 		from, to, ast uint32
 	}
 	groups := map[ek][]uint32{}
-	for k := range e.flows {
+	for k := range flows {
 		tr := e.chains[k.c].g.Transfer(k.seq)
 		g := ek{k.c, tr.Src, tr.Dst, tr.Asset}
 		groups[g] = append(groups[g], k.seq)
@@ -452,8 +461,8 @@ func (e *engine) result() (*Result, error) {
 			k := flowKey{g.c, s}
 			v := ch.g.Amount(s)
 			num, t := f.block(k)
-			ed.Transfers = append(ed.Transfers, EdgeTransfer{Tx: f.hash[k], Block: num, Position: uint64(ch.g.Position(s)), Time: fmtTime(t), Value: v.Dec(), Tainted: e.flows[k].Dec()})
-			tt.Add(&tt, e.flows[k])
+			ed.Transfers = append(ed.Transfers, EdgeTransfer{Tx: f.hash[k], Block: num, Position: uint64(ch.g.Position(s)), Time: fmtTime(t), Value: v.Dec(), Tainted: flows[k].Dec()})
+			tt.Add(&tt, flows[k])
 			tv.Add(&tv, &v)
 		}
 		ed.Tainted, ed.Value = tt.Dec(), tv.Dec()
@@ -532,7 +541,7 @@ func (e *engine) result() (*Result, error) {
 	if r.Endpoints == nil {
 		r.Endpoints = []Endpoint{}
 	}
-	r.Stats = Stats{TransfersRead: e.touched, Nodes: len(r.Nodes), Edges: len(e.flows), Endpoints: len(r.Endpoints)}
+	r.Stats = Stats{TransfersRead: e.touched, Nodes: len(r.Nodes), Edges: len(flows), Endpoints: len(r.Endpoints)}
 	return r, nil
 }
 

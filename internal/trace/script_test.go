@@ -421,6 +421,17 @@ func runScript(t *testing.T, file string) {
 				results[n] = runTrace(t, w, graphs[n], f[1:])
 			}
 			got = results["append"]
+			// The scan sweep must agree with the heap sweep (apart from
+			// how many transfers it read, and where a touched limit cuts).
+			saved := scanThreshold
+			scanThreshold = 0
+			scanned := runTrace(t, w, graphs["append"], f[1:])
+			scanThreshold = saved
+			if !strings.Contains(cb.cmd, "max-touched") {
+				if d := cmp.Diff(dropStats(got), dropStats(scanned)); d != "" {
+					t.Errorf("%s:%d: scan sweep differs from heap sweep (-heap +scan):\n%s", file, cb.line, d)
+				}
+			}
 			for _, n := range names[1:] {
 				if d := cmp.Diff(got, results[n]); d != "" {
 					t.Errorf("%s:%d: graph built by %s differs from one built by append (-append +%s):\n%s", file, cb.line, n, n, d)
@@ -453,4 +464,16 @@ func runScript(t *testing.T, file string) {
 			t.Fatal(err)
 		}
 	}
+}
+
+// dropStats removes the work counters, which differ between sweeps.
+func dropStats(s string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.HasPrefix(l, "stats:") || strings.Contains(l, "\"transfers_read\"") {
+			continue
+		}
+		out = append(out, l)
+	}
+	return strings.Join(out, "\n")
 }

@@ -38,6 +38,7 @@ type ChainGraph interface {
 	FirstAtOrAfter(t int64) uint32
 	TxHashes(ctx context.Context, seqs []uint32) ([]string, error)
 	Len() int
+	NumAddresses() int
 }
 
 // Index adapts a graph index reader to the engine's Graph.
