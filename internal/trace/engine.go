@@ -169,7 +169,7 @@ type engine struct {
 	seedSent  map[akey]*uint256.Int // taint a --tx seed sent
 	dropped   map[akey]*uint256.Int // taint in flight when a limit stopped the trace (a unused)
 	cur       evKey
-	scanning  bool     // scan mode: holders found by address, no heap
+	scanning  bool      // scan mode: holders found by address, no heap
 	active    []*holder // scan mode: a holder of each address (nil: none)
 	scanChain int32
 	touched   int64
@@ -196,7 +196,7 @@ func (E *Engine) start(ctx context.Context, req Request) (*engine, error) {
 	}
 	e := &engine{ctx: ctx, eng: E, req: &req, back: req.Direction == Backward,
 		chainIdx: map[model.Chain]int32{}, stopCats: map[model.Category]bool{},
-		holders: map[hkey]*holder{}, nodes: map[nkey]*node{}, 
+		holders: map[hkey]*holder{}, nodes: map[nkey]*node{},
 		arrivals: map[akey]*arrival{}, injected: map[akey]*uint256.Int{},
 		returned: map[akey]*uint256.Int{}, seedSent: map[akey]*uint256.Int{}, dropped: map[akey]*uint256.Int{}}
 	for _, c := range req.Categories {
