@@ -247,6 +247,7 @@ func runFile(ctx context.Context, sink Sink, o *Options, prep preparer, path str
 		err error
 	}
 	ch := make(chan item, 1)
+	rows0 := res.Rows
 	go func() {
 		defer close(ch)
 		for {
@@ -282,7 +283,7 @@ func runFile(ctx context.Context, sink Sink, o *Options, prep preparer, path str
 		}
 		res.Batches++
 		res.Transfers += int64(b.Transfers)
-		res.Rows = b.Rows
+		res.Rows = rows0 + b.Rows
 		o.Log.Debug("batch committed", "file", path, "offset", b.Offset, "line", b.Line, "transfers", b.Transfers)
 		o.Progress.Update(base+uint64(b.Offset), progress.Counter{Name: "transfers", N: uint64(res.Transfers)})
 		b.Release()
