@@ -477,3 +477,36 @@ func dropStats(s string) string {
 	}
 	return strings.Join(out, "\n")
 }
+
+// TestDocExamples checks that docs/trace.md quotes its worked examples
+// verbatim from testdata: a fenced block starting "# file: PATH" must equal
+// that file.
+func TestDocExamples(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/trace.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	parts := strings.Split(string(doc), "```text\n# file: internal/trace/")
+	for _, p := range parts[1:] {
+		name, body, ok := strings.Cut(p, "\n")
+		if !ok {
+			t.Fatal("unterminated example")
+		}
+		body, _, ok = strings.Cut(body, "```\n")
+		if !ok {
+			t.Fatalf("example %s: no closing fence", name)
+		}
+		want, err := os.ReadFile(name)
+		if err != nil {
+			t.Fatalf("example %s: %v", name, err)
+		}
+		if d := cmp.Diff(string(want), body); d != "" {
+			t.Errorf("docs/trace.md quotes %s differently (-file +doc):\n%s", name, d)
+		}
+		n++
+	}
+	if n < 5 {
+		t.Errorf("docs/trace.md quotes %d scripts, want at least 5", n)
+	}
+}
