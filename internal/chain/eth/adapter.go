@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 
 	"golang.org/x/sync/errgroup"
@@ -301,6 +302,13 @@ func (a *Adapter) fetchChunk(ctx context.Context, lo, hi uint64) ([]model.Block,
 // result decodes a call's result into v, naming the block and method on error.
 func result(block uint64, c *Call, v any) error {
 	if c.Err != nil {
+		var re *RPCError
+		if errors.As(c.Err, &re) && (c.Method == "trace_block" || c.Method == "debug_traceBlockByNumber") {
+			m := strings.ToLower(re.Message)
+			if strings.Contains(m, "historical state") || strings.Contains(m, "missing trie node") || strings.Contains(m, "state not available") || strings.Contains(m, "pruned") {
+				return fmt.Errorf("block %d: %w (the node has pruned the state needed to trace this block: use an archive node, a more recent --from, or --tracer none)", block, c.Err)
+			}
+		}
 		return fmt.Errorf("block %d: %w", block, c.Err)
 	}
 	if err := json.Unmarshal(c.Result, v); err != nil {

@@ -223,3 +223,33 @@ func mustTx(t *testing.T, b model.Block, i int) common.Hash {
 	}
 	return common.HexToHash(b.Txs[i].Hash)
 }
+
+// TestPrunedStateHint: a non-archive geth keeps the state of recent blocks
+// only; tracing an old block fails, and the error says what to do.
+func TestPrunedStateHint(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	alice, bob := ethsim.NewAccount(1), ethsim.NewAccount(2)
+	node, err := ethsim.Start(types.GenesisAlloc{alice.Addr: {Balance: eth(1000)}}, common.Address{9})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer node.Close()
+	for i := 0; i < 140; i++ {
+		if _, err := node.Send(ctx, alice, uint64(i), &bob.Addr, big.NewInt(1), 21000, nil); err != nil {
+			t.Fatal(err)
+		}
+		node.Commit()
+	}
+	_, err = New(node.URL, Options{Tracer: TracerGeth}).Blocks(ctx, 1, 1)
+	if err == nil || !strings.Contains(err.Error(), "block 1: ") || !strings.Contains(err.Error(), "use an archive node") {
+		t.Fatalf("err = %v, want the pruned-state hint", err)
+	}
+	// Recent blocks still trace, and --tracer none ingests old ones.
+	if _, err := New(node.URL, Options{Tracer: TracerGeth}).Blocks(ctx, 139, 140); err != nil {
+		t.Fatal(err)
+	}
+	if bs, err := New(node.URL, Options{Tracer: TracerNone}).Blocks(ctx, 1, 1); err != nil || len(bs[0].Transfers) != 3 {
+		t.Fatalf("tracer none: %v", err)
+	}
+}
