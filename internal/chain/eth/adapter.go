@@ -265,7 +265,7 @@ func (a *Adapter) fetchChunk(ctx context.Context, lo, hi uint64) ([]model.Block,
 		}
 	}
 	if len(receiptCalls) > 0 {
-		const maxCalls = 1000
+		const maxCalls = 100 // providers often cap batches near here
 		for i := 0; i < len(receiptCalls); i += maxCalls {
 			if err := a.c.Batch(ctx, receiptCalls[i:min(i+maxCalls, len(receiptCalls))]); err != nil {
 				return nil, err
