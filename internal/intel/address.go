@@ -63,10 +63,23 @@ func chainForTicker(ticker, addr string) (model.Chain, error) {
 		strings.HasPrefix(strings.ToLower(addr), "bc1"):
 		return model.ChainBTC, nil // Omni-layer tokens (USDT) live on Bitcoin addresses
 	}
-	if t == "" {
-		return "", fmt.Errorf("empty ticker")
+	if c := model.Chain(strings.ToLower(t)); KnownChain(c) {
+		return c, nil // a chain id given as the network ("arb", "avax", …)
 	}
-	return model.Chain(strings.ToLower(t)), nil
+	return "", fmt.Errorf("unknown ticker %q", ticker)
+}
+
+// KnownChain reports whether c is a chain the intel layer knows.
+func KnownChain(c model.Chain) bool {
+	if model.IsEVM(c) {
+		return true
+	}
+	for _, k := range tickerChains {
+		if k == c {
+			return true
+		}
+	}
+	return false
 }
 
 // NormalizeAddress returns the canonical text of addr on chain c: EVM

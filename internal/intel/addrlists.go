@@ -149,6 +149,9 @@ func LoadDelistings(in Input, o Options) (*Dataset, error) {
 	ds.Source = o.source("redthread known delistings", "", "", path.Base(filepath.ToSlash(in.Name)))
 	for i, r := range recs {
 		c := model.Chain(strings.TrimSpace(r["chain"]))
+		if !KnownChain(c) {
+			return nil, perr(in.Name, lines[i], "chain", "unknown chain %q", r["chain"])
+		}
 		a, err := NormalizeAddress(c, r["address"])
 		if err != nil {
 			return nil, perr(in.Name, lines[i], "address", "%v", err)

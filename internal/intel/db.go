@@ -20,7 +20,7 @@ type DB struct {
 	strs     []string
 	sources  []model.Source
 	chains   []model.Chain
-	chainIdx map[model.Chain]uint8
+	chainIdx map[model.Chain]uint16
 	evm      map[evmAddrKey]uint32
 	other    map[string]uint32
 	starts   []uint32 // record run of address group g: recs[starts[g]:starts[g+1]]
@@ -33,7 +33,7 @@ type DB struct {
 }
 
 type evmAddrKey struct {
-	chain uint8
+	chain uint16
 	addr  [20]byte
 }
 
@@ -41,7 +41,8 @@ type rec struct {
 	entity, label, incident, role uint32
 	from, to                      int32 // days since 1970-01-01 UTC; noFrom / noTo when open
 	source, delBy, delNote        uint32
-	cat, conf, chain              uint8
+	cat, conf                     uint8
+	chain                         uint16
 }
 
 const (
@@ -108,7 +109,7 @@ type builder struct {
 	db     *DB
 	strIdx map[string]uint32
 	srcIdx map[model.Source]uint32
-	chIdx  map[model.Chain]uint8
+	chIdx  map[model.Chain]uint16
 }
 
 func (b *builder) str(s string) uint32 {
@@ -131,11 +132,14 @@ func (b *builder) source(s model.Source) uint32 {
 	return i
 }
 
-func (b *builder) chain(c model.Chain) uint8 {
+func (b *builder) chain(c model.Chain) uint16 {
 	if i, ok := b.chIdx[c]; ok {
 		return i
 	}
-	i := uint8(len(b.db.chains))
+	if len(b.db.chains) >= 1<<16-1 {
+		panic("intel: more than 65535 chains")
+	}
+	i := uint16(len(b.db.chains))
 	b.db.chains = append(b.db.chains, c)
 	b.chIdx[c] = i
 	return i
@@ -152,7 +156,7 @@ type keyed struct {
 // their id and name to address-only list entries.
 func Build(datasets []*Dataset) *DB {
 	db := &DB{byEntity: map[string]int{}, byInc: map[string]int{}}
-	b := &builder{db: db, strIdx: map[string]uint32{}, srcIdx: map[model.Source]uint32{}, chIdx: map[model.Chain]uint8{}}
+	b := &builder{db: db, strIdx: map[string]uint32{}, srcIdx: map[model.Source]uint32{}, chIdx: map[model.Chain]uint16{}}
 	b.str("")
 	b.source(model.Source{})
 	for _, ds := range datasets {
@@ -402,7 +406,7 @@ func (db *DB) group(c model.Chain, addr string) ([]rec, string, bool) {
 		if !ok || ci < 0 {
 			return nil, "", false
 		}
-		g, ok := db.evm[evmAddrKey{uint8(ci), k}]
+		g, ok := db.evm[evmAddrKey{uint16(ci), k}]
 		if !ok {
 			return nil, "", false
 		}

@@ -59,6 +59,8 @@ type TagPack struct {
 	TagFields   `yaml:",inline"`
 	Actors      []TagPackActor `yaml:"actors,omitempty"`
 	Tags        []TagFields    `yaml:"tags"`
+
+	lines []int // line of each tag in the parsed document
 }
 
 // GraphSense confidence levels (tagpack-tool confidence.csv): id → level.
@@ -162,6 +164,10 @@ func ParseTagPack(in Input) (*TagPack, error) {
 		return nil, perr(in.Name, yamlErrLine(err), "", "yaml: %v", err)
 	}
 	lines := tagLines(root.Content[0])
+	for len(lines) < len(tp.Tags) {
+		lines = append(lines, 0)
+	}
+	tp.lines = lines
 	if strings.TrimSpace(tp.Title) == "" {
 		return nil, perr(in.Name, 1, "title", "missing (mandatory header field)")
 	}
@@ -173,10 +179,7 @@ func ParseTagPack(in Input) (*TagPack, error) {
 	}
 	for i := range tp.Tags {
 		eff := tp.effective(i)
-		line := 0
-		if i < len(lines) {
-			line = lines[i]
-		}
+		line := lines[i]
 		for _, f := range []struct{ name, v string }{{"label", eff.Label}, {"source", eff.Source}, {"confidence", eff.Confidence}} {
 			if strings.TrimSpace(f.v) == "" {
 				return nil, perr(in.Name, line, f.name, "missing (mandatory tag field)")
@@ -283,9 +286,9 @@ func (tp *TagPack) dataset(name string, o Options) (*Dataset, error) {
 			ds.Skipped++
 			continue
 		}
-		a, err := tp.attribution(t, ds.Source)
+		a, field, err := tp.attribution(t, ds.Source)
 		if err != nil {
-			return nil, perr(name, 0, "address", "tag %d: %v", i+1, err)
+			return nil, perr(name, tp.lines[i], field, "%v", err)
 		}
 		ds.Attributions = append(ds.Attributions, a)
 	}
@@ -303,16 +306,19 @@ func (tp *TagPack) dataset(name string, o Options) (*Dataset, error) {
 	return ds, nil
 }
 
-func (tp *TagPack) attribution(t TagFields, base model.Source) (model.Attribution, error) {
+func (tp *TagPack) attribution(t TagFields, base model.Source) (model.Attribution, string, error) {
 	var ctx tagContext
 	if t.Context != "" {
 		_ = json.Unmarshal([]byte(t.Context), &ctx) // context is free text unless it is redthread's JSON
 	}
 	if rc := ctx.Redthread; rc != nil {
 		c := model.Chain(rc.Chain)
+		if !KnownChain(c) {
+			return model.Attribution{}, "context", fmt.Errorf("unknown chain %q", rc.Chain)
+		}
 		addr, err := NormalizeAddress(c, t.Address)
 		if err != nil {
-			return model.Attribution{}, err
+			return model.Attribution{}, "address", err
 		}
 		a := model.Attribution{Chain: c, Address: addr, Entity: rc.Entity, Label: t.Label, Category: model.Category(rc.Category),
 			Incident: rc.Incident, Role: rc.Role, Confidence: model.Confidence(min(max(rc.Confidence, 0), 100))}
@@ -329,7 +335,7 @@ func (tp *TagPack) attribution(t TagFields, base model.Source) (model.Attributio
 			return tm.UTC()
 		}
 		a.ValidFrom, a.ValidTo, a.Source.Published = parse(rc.ValidFrom), parse(rc.ValidTo), parse(rc.Source.Published)
-		return a, perr
+		return a, "context", perr
 	}
 	chainName := t.Network
 	if chainName == "" {
@@ -337,11 +343,11 @@ func (tp *TagPack) attribution(t TagFields, base model.Source) (model.Attributio
 	}
 	c, err := chainForTicker(chainName, t.Address)
 	if err != nil {
-		return model.Attribution{}, err
+		return model.Attribution{}, "currency", err
 	}
 	addr, err := NormalizeAddress(c, t.Address)
 	if err != nil {
-		return model.Attribution{}, err
+		return model.Attribution{}, "address", err
 	}
 	a := model.Attribution{Chain: c, Address: addr, Label: t.Label, Confidence: gsToConfidence[t.Confidence]}
 	a.Category = model.CatOther
@@ -364,7 +370,7 @@ func (tp *TagPack) attribution(t TagFields, base model.Source) (model.Attributio
 	if t.Lastmod != "" {
 		a.Source.Published, _ = parseLastmod(t.Lastmod)
 	}
-	return a, nil
+	return a, "", nil
 }
 
 // ExportTagPack writes attributions as a GraphSense TagPack. Each tag

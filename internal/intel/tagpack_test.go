@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/redthread/redthread/internal/model"
 )
 
@@ -91,7 +92,7 @@ func TestTagPackRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d := cmp.Diff(tp, tp2); d != "" {
+	if d := cmp.Diff(tp, tp2, cmpopts.IgnoreUnexported(TagPack{})); d != "" {
 		t.Errorf("parse → marshal → parse (-want +got):\n%s", d)
 	}
 }
@@ -162,4 +163,11 @@ func FuzzParseTagPack(f *testing.F) {
 			t.Fatalf("round trip (-want +got):\n%s", d)
 		}
 	})
+}
+
+func TestTagPackUnknownCurrency(t *testing.T) {
+	_, err := LoadTagPack(Input{Name: "t.yaml", Data: []byte("title: x\ncreator: y\ntags:\n  - address: abcdefghijklmnopqrstuvwxyz\n    label: l\n    source: s\n    currency: ZZZ\n    confidence: unknown\n")}, Options{})
+	if err == nil || !strings.Contains(err.Error(), "t.yaml:4: field currency") {
+		t.Errorf("unknown currency: %v", err)
+	}
 }
