@@ -312,7 +312,13 @@ func newIntelStatsCmd(e *env) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "stats",
 		Short: "Summarize the loaded intel: datasets, addresses, categories, chains",
-		Args:  cobra.NoArgs,
+		Long: `List every dataset in use (shipped packs, refreshed official lists, your
+loads) with its source, publication date and counts, then the number of
+attributed addresses, attributions, entities and incidents, per category and
+per chain. --json adds skipped records and warnings per dataset.`,
+		Example: `  redthread intel stats
+  redthread intel stats --json`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			db, err := e.intelStore().DB()
 			if err != nil {
