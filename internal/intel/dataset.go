@@ -3,7 +3,6 @@ package intel
 import (
 	"bytes"
 	"compress/gzip"
-	"fmt"
 	"io"
 	"path"
 	"path/filepath"
@@ -159,11 +158,6 @@ func (o Options) source(defName, defURL, defLicense, file string) model.Source {
 		Published: o.Published,
 		License:   defaultStr(o.License, defLicense),
 	}
-}
-
-// describe names a dataset for messages.
-func (d *Dataset) describe() string {
-	return fmt.Sprintf("%s %s", d.Kind, d.Source.File)
 }
 
 // fileSource is src narrowed to the one file a claim was read from.
