@@ -94,7 +94,11 @@ DIR receives (docs/synth.md specifies every file):
 
 --load also writes the ledger into the store under --data (ledger/). The same
 seed and parameters always give byte-identical files. --scale is the target
-number of transfers over both chains (met within a few percent).`,
+number of transfers over both chains (met within about 1 %).
+
+Next steps: "redthread intel load tagpack DIR/intel/synth.tagpack.yaml" loads
+the labels; the theft address to trace from is printed below and recorded in
+DIR/truth/summary.json.`,
 		Example: `  redthread synth --seed 1 --scale 100000 --out world1
   redthread synth --seed 1 --scale 1000000 --out world1m --load --data /tmp/rt
   redthread synth --seed 2 --scale 50000 --out w --scenarios bridge-drain --fanout 200`,
