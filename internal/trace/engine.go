@@ -59,12 +59,6 @@ type nkey struct {
 	a uint32
 }
 
-type hkey struct {
-	c     int32
-	a     uint32
-	asset uint32
-}
-
 type via struct {
 	c   int32
 	seq uint32
@@ -158,7 +152,8 @@ type engine struct {
 	chainIdx  map[model.Chain]int32
 	stopCats  map[model.Category]bool
 	heap      []*holder
-	holders   map[hkey]*holder
+	hslab     []holder // holders are allocated in chunks
+	nslab     []node
 	hlist     []*holder
 	nodes     map[nkey]*node
 	flows     []flowRec // tainted transfers in emission order (a key may repeat)
@@ -171,6 +166,7 @@ type engine struct {
 	cur       evKey
 	scanning  bool      // scan mode: holders found by address, no heap
 	active    []*holder // scan mode: a holder of each address (nil: none)
+	bits      []uint64  // scan mode: addresses with a holder
 	scanChain int32
 	touched   int64
 	truncated string
@@ -196,7 +192,7 @@ func (E *Engine) start(ctx context.Context, req Request) (*engine, error) {
 	}
 	e := &engine{ctx: ctx, eng: E, req: &req, back: req.Direction == Backward,
 		chainIdx: map[model.Chain]int32{}, stopCats: map[model.Category]bool{},
-		holders: map[hkey]*holder{}, nodes: map[nkey]*node{},
+		nodes:    map[nkey]*node{},
 		arrivals: map[akey]*arrival{}, injected: map[akey]*uint256.Int{},
 		returned: map[akey]*uint256.Int{}, seedSent: map[akey]*uint256.Int{}, dropped: map[akey]*uint256.Int{}}
 	for _, c := range req.Categories {
@@ -274,7 +270,8 @@ func (e *engine) seedSources(c int32, ids []uint32, assets []uint32) {
 	ch := e.chains[c]
 	for _, id := range ids {
 		for _, a := range assets {
-			h := &holder{c: c, addr: id, asset: a, g: ch.g, n: e.nodes[nkey{c, id}], source: true}
+			h := e.newHolder()
+			*h = holder{c: c, addr: id, asset: a, g: ch.g, n: e.nodes[nkey{c, id}], source: true}
 			var outs []uint32
 			if e.back {
 				outs = ch.g.In(id, nil)
@@ -283,7 +280,6 @@ func (e *engine) seedSources(c int32, ids []uint32, assets []uint32) {
 			}
 			k := sort.Search(len(outs), func(i int) bool { return outs[i] >= ch.sinceSeq })
 			h.outs = append([]uint32(nil), outs[k:]...)
-			e.holders[hkey{c, id, a}] = h
 			h.n.hs = append(h.n.hs, h)
 			e.hlist = append(e.hlist, h)
 			e.refresh(h)
@@ -476,9 +472,11 @@ func (e *engine) scan() error {
 	ch := e.chains[c]
 	g := ch.g
 	e.active = make([]*holder, g.NumAddresses())
+	e.bits = make([]uint64, (g.NumAddresses()+63)/64)
 	for _, h := range e.hlist {
 		if h.c == c && e.active[h.addr] == nil {
 			e.active[h.addr] = h
+			e.bits[h.addr/64] |= 1 << (h.addr % 64)
 		}
 	}
 	e.heap = nil // from here on holders are found by address
@@ -520,7 +518,8 @@ func (e *engine) scan() error {
 		}
 		var v uint256.Int
 		loaded := false
-		if h := e.active[snd]; !skipOut && h != nil {
+		if e.bits[snd/64]&(1<<(snd%64)) != 0 && !skipOut {
+			h := e.active[snd]
 			if h.asset != tr.Asset {
 				h = h.n.holder(tr.Asset)
 			}
@@ -535,7 +534,8 @@ func (e *engine) scan() error {
 			}
 		}
 		skipOut = false
-		if h := e.active[rcv]; h != nil {
+		if e.bits[rcv/64]&(1<<(rcv%64)) != 0 {
+			h := e.active[rcv]
 			if h.asset != tr.Asset {
 				h = h.n.holder(tr.Asset)
 			}
@@ -872,8 +872,22 @@ func (e *engine) late(h *holder, x *tval) {
 	}
 }
 
+func (e *engine) newHolder() *holder {
+	if len(e.hslab) == 0 {
+		e.hslab = make([]holder, 256)
+	}
+	h := &e.hslab[0]
+	e.hslab = e.hslab[1:]
+	return h
+}
+
 func (e *engine) newNode(c int32, addr uint32, hop int, v via, seq uint32) *node {
-	n := &node{c: c, addr: addr, hop: hop, via: v}
+	if len(e.nslab) == 0 {
+		e.nslab = make([]node, 256)
+	}
+	n := &e.nslab[0]
+	e.nslab = e.nslab[1:]
+	*n = node{c: c, addr: addr, hop: hop, via: v}
 	e.nodes[nkey{c, addr}] = n
 	ch := e.chains[c]
 	if e.eng.Attributor != nil {
@@ -919,14 +933,14 @@ func sortAttrs(a []model.Attribution) {
 // the current sweep position to learn its balance, and queues it.
 func (e *engine) activate(c int32, addr, asset uint32, n *node, seq uint32, x *tval) error {
 	ch := e.chains[c]
-	h := &holder{c: c, addr: addr, asset: asset, g: ch.g, n: n}
+	h := e.newHolder()
+	*h = holder{c: c, addr: addr, asset: asset, g: ch.g, n: n}
 	if e.back {
 		h.ins, h.outs = ch.g.Out(addr, nil), ch.g.In(addr, nil)
 	} else {
 		h.ins, h.outs = ch.g.In(addr, nil), ch.g.Out(addr, nil)
 	}
 	h.pend = []pending{{seq: seq, t: *x}}
-	e.holders[hkey{c, addr, asset}] = h
 	n.hs = append(n.hs, h)
 	e.hlist = append(e.hlist, h)
 	if e.req.Policy == Poison && !e.timeMode {
@@ -955,6 +969,7 @@ func (e *engine) activate(c int32, addr, asset uint32, n *node, seq uint32, x *t
 	if e.scanning {
 		if c == e.scanChain && e.active[addr] == nil {
 			e.active[addr] = h
+			e.bits[addr/64] |= 1 << (addr % 64)
 		}
 		return nil
 	}

@@ -340,7 +340,7 @@ func (e *engine) result() (*Result, error) {
 		}
 	}
 	for k, v := range e.returned {
-		if e.holders[hkey{k.c, k.a, k.asset}] == nil || !e.holders[hkey{k.c, k.a, k.asset}].source {
+		if h := e.nodes[nkey{k.c, k.a}].holder(k.asset); h == nil || !h.source {
 			addTo(get(nkey{k.c, k.a}).recv, k.asset, v)
 		}
 	}
