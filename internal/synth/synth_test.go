@@ -677,3 +677,102 @@ func TestDepositPattern(t *testing.T) {
 		t.Errorf("%d sweeps, %d deposits", swept, fromCustomer)
 	}
 }
+
+// ledgerCheck is a Sink that replays the ledger as it streams: no balance
+// may go negative, and at the end every asset's holdings equal its mints.
+type ledgerCheck struct {
+	Discard
+	bal    map[key]*big.Int
+	minted map[key]*big.Int
+	err    error
+}
+
+func (l *ledgerCheck) Block(b *Block) error {
+	for i := range b.Transfers {
+		tr := b.ModelTransfer(i)
+		amt := tr.Amount.ToBig()
+		get := func(m map[key]*big.Int, k key) *big.Int {
+			if m[k] == nil {
+				m[k] = new(big.Int)
+			}
+			return m[k]
+		}
+		if tr.From == "0x0000000000000000000000000000000000000000" {
+			m := get(l.minted, key{tr.Chain, "", tr.Asset})
+			m.Add(m, amt)
+		} else {
+			f := get(l.bal, key{tr.Chain, tr.From, tr.Asset})
+			if f.Sub(f, amt).Sign() < 0 {
+				return fmt.Errorf("%s block %d: %s goes negative in %s", tr.Chain, tr.Block, tr.From, tr.Asset)
+			}
+		}
+		t := get(l.bal, key{tr.Chain, tr.To, tr.Asset})
+		t.Add(t, amt)
+	}
+	return nil
+}
+
+func (l *ledgerCheck) check(t *testing.T) {
+	held := map[key]*big.Int{}
+	for k, v := range l.bal {
+		h := held[key{k.chain, "", k.asset}]
+		if h == nil {
+			h = new(big.Int)
+			held[key{k.chain, "", k.asset}] = h
+		}
+		h.Add(h, v)
+	}
+	for k, m := range l.minted {
+		if held[k] == nil || held[k].Cmp(m) != 0 {
+			t.Errorf("%s %s: minted %s, held %v", k.chain, k.asset, m, held[k])
+		}
+	}
+}
+
+// TestVariants runs other seeds and parameters through the streaming
+// conservation check.
+func TestVariants(t *testing.T) {
+	wide := DefaultScenarios(20_000)
+	for i := range wide {
+		wide[i].FanOut, wide[i].PeelHops, wide[i].MixDeposits = 400, 6, 10
+	}
+	late := DefaultScenarios(10_000)
+	late[0].StartHours, late[1].StartHours = 24*4+20, 24*4+23 // laundering cut off by the world's end
+	for _, tc := range []struct {
+		name string
+		p    Params
+	}{
+		{"seed2", Params{Seed: 2, Scale: 15_000}},
+		{"no-scenarios", Params{Seed: 3, Scale: 10_000, Scenarios: []Scenario{}}},
+		{"wide-fan-out", Params{Seed: 4, Scale: 20_000, Scenarios: wide}},
+		{"short-late", Params{Seed: 5, Scale: 10_000, Days: 5, Scenarios: late}},
+		{"few-users", Params{Seed: 6, Scale: 12_000, Users: 100, Users2: 100, LabelPercent: -1}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			l := &ledgerCheck{bal: map[key]*big.Int{}, minted: map[key]*big.Int{}}
+			w, st, err := Generate(context.Background(), tc.p, l)
+			if err != nil {
+				t.Fatal(err)
+			}
+			l.check(t)
+			// laundering beyond the scale's budget comes on top of it
+			if got := st.Total(); got < tc.p.Scale*9/10 || got > tc.p.Scale*11/10+st.Flows {
+				t.Errorf("%d transfers (%d laundering) for scale %d", got, st.Flows, tc.p.Scale)
+			}
+			for _, r := range w.Results {
+				for ci, as := range r.Sums {
+					for _, x := range as {
+						in := x.Stolen + x.SwappedIn + x.BridgedIn + x.MixedOut
+						out := x.CashedOut + x.Fees + x.SwappedOut + x.BridgedOut + x.MixedIn + x.Held
+						if in != out {
+							t.Errorf("%s chain %d: in %d, out %d", r.Scenario.Name, ci, in, out)
+						}
+					}
+				}
+			}
+			if tc.p.LabelPercent < 0 && len(w.Labels()) != 0 {
+				t.Errorf("labels off but %d labels", len(w.Labels()))
+			}
+		})
+	}
+}
