@@ -44,9 +44,12 @@ type catCum struct {
 
 type node struct {
 	addr  uint32
+	asset uint32
 	level int
 	fwd   bool
-	edges []uint32 // seqs in processing order
+	raw   []uint32 // the address's transfers on this side, all assets, chain order
+	next  int      // next raw index to filter (backward: upward; forward: downward, -1 when done)
+	edges []uint32 // seqs of the filtered transfers in processing order
 	done  int
 	cumR  []uint256.Int // len done+1
 	cats  []catCum
@@ -94,7 +97,6 @@ type run struct {
 	work    int64
 	trunc   string
 	target  uint32
-	buf     []uint32
 	err     error // context error, sticky
 	steps   int
 	pending []pendingPath
@@ -155,34 +157,43 @@ func (r *run) node(addr, asset uint32, level int, fwd bool) *node {
 			return nil
 		}
 	}
-	var list []uint32
+	n := &node{addr: addr, asset: asset, level: level, fwd: fwd}
+	// The address's transfers in chain order; with a nil buffer the list
+	// aliases the index or is a fresh copy, so it stays valid while the run
+	// holds its read view. Edges are filtered from it lazily (pull).
 	if fwd {
-		list = r.c.Out(addr, r.buf)
+		n.raw = r.c.Out(addr, nil)
+		n.next = sort.Search(len(n.raw), func(i int) bool { return n.raw[i] >= r.cutoff }) - 1
 	} else {
-		list = r.c.In(addr, r.buf)
+		n.raw = r.c.In(addr, nil)
 	}
-	r.work += int64(len(list))
-	n := &node{addr: addr, level: level, fwd: fwd}
-	for _, s := range list {
-		if s >= r.cutoff {
-			break
-		}
-		t := r.c.Transfer(s)
-		if t.Asset == asset && t.Src != t.Dst {
-			n.edges = append(n.edges, s)
-		}
-	}
-	if cap(list) > cap(r.buf) {
-		r.buf = list[:0]
-	}
-	if fwd {
-		for i, j := 0, len(n.edges)-1; i < j; i, j = i+1, j-1 {
-			n.edges[i], n.edges[j] = n.edges[j], n.edges[i]
-		}
-	}
-	n.cumR = make([]uint256.Int, 1, len(n.edges)+1)
+	n.cumR = make([]uint256.Int, 1, 8)
 	r.nodes[k] = n
 	return n
+}
+
+// pull filters n's raw transfers into its edges, in processing order, until
+// the next one is not before seq (all: to the end).
+func (r *run) pull(n *node, seq uint32, all bool) {
+	start := n.next
+	if n.fwd {
+		for ; n.next >= 0 && (all || n.raw[n.next] > seq); n.next-- {
+			n.take(r.c, n.raw[n.next])
+		}
+		r.work += int64(start - n.next)
+		return
+	}
+	for ; n.next < len(n.raw) && n.raw[n.next] < r.cutoff && (all || n.raw[n.next] < seq); n.next++ {
+		n.take(r.c, n.raw[n.next])
+	}
+	r.work += int64(n.next - start)
+}
+
+func (n *node) take(c *graph.Chain, s uint32) {
+	t := c.Transfer(s)
+	if t.Asset == n.asset && t.Src != t.Dst {
+		n.edges = append(n.edges, s)
+	}
 }
 
 // extend processes n's edges up to (not including) index upto.
@@ -215,6 +226,7 @@ func (r *run) extend(n *node, asset uint32, upto int) {
 			if child == nil {
 				break
 			}
+			r.pull(child, seq, false)
 			k := child.before(seq)
 			r.extend(child, asset, k)
 			R := &child.cumR[k]
@@ -247,7 +259,7 @@ func (r *run) extend(n *node, asset uint32, upto int) {
 		for _, x := range exps[:ne] {
 			cc := n.cat(x.cat)
 			if cc == nil {
-				n.cats = append(n.cats, catCum{cat: x.cat, cum: make([]uint256.Int, i+2, len(n.edges)+1)})
+				n.cats = append(n.cats, catCum{cat: x.cat, cum: make([]uint256.Int, i+2, cap(n.cumR))})
 				cc = &n.cats[len(n.cats)-1]
 			}
 			// cum ≤ cumR, which did not overflow unless flagged.
@@ -330,10 +342,12 @@ func (e *Engine) compute(ctx context.Context, gr *graph.Reader, attr Attributor,
 func (r *run) side(asset uint32, fwd bool) (Side, error) {
 	s := Side{Categories: []CategoryExposure{}, Paths: []Path{}}
 	top := r.node(r.target, asset, r.req.Hops, fwd)
+	r.pull(top, 0, true)
 	r.extend(top, asset, len(top.edges))
 	direct := top
 	if r.req.Hops > 1 {
 		direct = r.node(r.target, asset, 1, fwd)
+		r.pull(direct, 0, true)
 		r.extend(direct, asset, len(direct.edges))
 	}
 	if r.err != nil {
