@@ -60,9 +60,10 @@ type nkey struct {
 }
 
 type via struct {
-	c   int32
-	seq uint32
-	ok  bool
+	c     int32
+	seq   uint32
+	ok    bool
+	asset uint32
 }
 
 type node struct {
@@ -74,6 +75,7 @@ type node struct {
 	attrs []model.Attribution
 	svc   *model.Attribution // the attribution that stopped it
 	via   via                // first tainted arrival
+	vias  []via              // first tainted arrival of each asset, in order
 	hs    []*holder          // its holders, one per asset
 }
 
@@ -807,6 +809,7 @@ func (e *engine) convert(c int32, recv uint32, hop int, seq uint32, x *tval, con
 
 // deliver hands taint x, carried by transfer seq, to address addr.
 func (e *engine) deliver(c int32, seq uint32, addr, asset uint32, x *tval, hop int, v via) error {
+	v.asset = asset
 	n := e.nodes[nkey{c, addr}]
 	if n == nil {
 		if len(e.nodes) >= e.req.MaxNodes {
@@ -814,6 +817,18 @@ func (e *engine) deliver(c int32, seq uint32, addr, asset uint32, x *tval, hop i
 			return e.truncate(fmt.Sprintf("max nodes: limit of %d addresses reached", len(e.nodes)))
 		}
 		n = e.newNode(c, addr, hop, v, seq)
+	}
+	if !n.seed {
+		known := false
+		for i := range n.vias {
+			if n.vias[i].asset == asset {
+				known = true
+				break
+			}
+		}
+		if !known {
+			n.vias = append(n.vias, v)
+		}
 	}
 	if n.seed {
 		e.add(e.returned, akey{c, addr, asset}, &x.amt)

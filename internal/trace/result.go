@@ -98,6 +98,7 @@ type Node struct {
 	Sent         []AssetAmount `json:"sent,omitempty"`
 	Held         []AssetAmount `json:"held,omitempty"`
 	Via          *Via          `json:"via,omitempty"`
+	Vias         []Via         `json:"vias,omitempty"`
 }
 
 // Via is the transfer that first brought taint to a node: the link of its
@@ -105,8 +106,10 @@ type Node struct {
 // conversion, the address that paid into it).
 type Via struct {
 	Chain      string `json:"chain"`
+	Asset      string `json:"asset"`
 	Upstream   string `json:"upstream"`
 	UpChain    string `json:"upstream_chain"`
+	UpAsset    string `json:"upstream_asset"`
 	Tx         string `json:"tx"`
 	Block      uint64 `json:"block"`
 	Position   uint64 `json:"position"`
@@ -412,16 +415,13 @@ func (e *engine) result() (*Result, error) {
 	for i := range r.Nodes {
 		byAddr[r.Nodes[i].Chain+"/"+r.Nodes[i].Address] = i
 	}
-	for _, n := range e.nodes {
-		if !n.via.ok {
-			continue
-		}
-		k := flowKey{n.via.c, n.via.seq}
+	mkVia := func(nv via) *Via {
+		k := flowKey{nv.c, nv.seq}
 		g := e.chains[k.c].g
 		tr := g.Transfer(k.seq)
 		num, t := f.block(k)
-		v := &Via{Chain: string(e.chains[k.c].name), Tx: f.hash[k], Block: num, Position: uint64(g.Position(k.seq)), Time: fmtTime(t), Conversion: -1}
-		up, upc := tr.Src, k.c
+		v := &Via{Chain: string(e.chains[k.c].name), Asset: g.Asset(nv.asset), Tx: f.hash[k], Block: num, Position: uint64(g.Position(k.seq)), Time: fmtTime(t), Conversion: -1}
+		up, upc, upAsset := tr.Src, k.c, tr.Asset
 		if e.back {
 			up = tr.Dst
 		}
@@ -432,13 +432,23 @@ func (e *engine) result() (*Result, error) {
 				src = e.convs[ci].out
 			}
 			tr2 := e.chains[src.c].g.Transfer(src.seq)
-			up, upc = tr2.Src, src.c
+			up, upc, upAsset = tr2.Src, src.c, tr2.Asset
 			if e.back {
 				up = tr2.Dst
 			}
 		}
-		v.Upstream, v.UpChain = addr(upc, up), string(e.chains[upc].name)
-		r.Nodes[byAddr[string(e.chains[n.c].name)+"/"+addr(n.c, n.addr)]].Via = v
+		v.Upstream, v.UpChain, v.UpAsset = addr(upc, up), string(e.chains[upc].name), e.chains[upc].g.Asset(upAsset)
+		return v
+	}
+	for _, n := range e.nodes {
+		if !n.via.ok {
+			continue
+		}
+		rn := &r.Nodes[byAddr[string(e.chains[n.c].name)+"/"+addr(n.c, n.addr)]]
+		rn.Via = mkVia(n.via)
+		for _, nv := range n.vias {
+			rn.Vias = append(rn.Vias, *mkVia(nv))
+		}
 	}
 
 	// Edges: tainted transfers grouped by (chain, from, to, asset), in order of first transfer.
@@ -553,6 +563,7 @@ type Step struct {
 	Chain      string `json:"chain"`
 	From       string `json:"from"`
 	To         string `json:"to"`
+	Asset      string `json:"asset"`
 	Tx         string `json:"tx"`
 	Block      uint64 `json:"block"`
 	Position   uint64 `json:"position"`
@@ -573,24 +584,30 @@ func (r *Result) Explain(chain model.Chain, addr string) ([]Step, error) {
 		return nil, fmt.Errorf("%w: %s is not in the trace result", ErrUnknownAddress, addr)
 	}
 	var path []Step
-	for steps := 0; ; steps++ {
+	v := r.Nodes[i].Via
+	for steps := 0; v != nil && steps <= 2*len(r.Nodes); steps++ {
 		n := &r.Nodes[i]
-		if n.Via == nil || steps > len(r.Nodes) {
-			break
-		}
-		s := Step{Chain: n.Via.Chain, From: n.Via.Upstream, To: n.Address, Tx: n.Via.Tx, Block: n.Via.Block, Position: n.Via.Position, Time: n.Via.Time}
-		if n.Via.Conversion >= 0 {
-			s.Conversion = r.Conversions[n.Via.Conversion].Kind
+		s := Step{Chain: v.Chain, From: v.Upstream, To: n.Address, Asset: v.Asset, Tx: v.Tx, Block: v.Block, Position: v.Position, Time: v.Time}
+		if v.Conversion >= 0 {
+			s.Conversion = r.Conversions[v.Conversion].Kind
 		}
 		if r.Request.Direction == "backward" {
 			s.From, s.To = s.To, s.From
 		}
 		path = append(path, s)
-		j, ok := idx[n.Via.UpChain+"/"+n.Via.Upstream]
+		j, ok := idx[v.UpChain+"/"+v.Upstream]
 		if !ok {
 			break
 		}
 		i = j
+		up, want := &r.Nodes[i], v.UpAsset
+		v = up.Via
+		for k := range up.Vias {
+			if up.Vias[k].Asset == want {
+				v = &up.Vias[k]
+				break
+			}
+		}
 	}
 	for a, b := 0, len(path)-1; a < b; a, b = a+1, b-1 {
 		path[a], path[b] = path[b], path[a]

@@ -270,7 +270,7 @@ func runTrace(t testing.TB, w *world, g *graph.Index, args []string) string {
 			return "error: " + err.Error() + "\n"
 		}
 		for _, s := range path {
-			fmt.Fprintf(&buf, "%s -> %s %s@%d", s.From, s.To, s.Tx, s.Block)
+			fmt.Fprintf(&buf, "%s -> %s%s %s@%d", s.From, s.To, assetSuffix(s.Asset), s.Tx, s.Block)
 			if s.Conversion != "" {
 				fmt.Fprintf(&buf, " via %s", s.Conversion)
 			}
@@ -482,18 +482,21 @@ func dropStats(s string) string {
 // verbatim from testdata: a fenced block starting "# file: PATH" must equal
 // that file.
 func TestDocExamples(t *testing.T) {
-	doc, err := os.ReadFile("../../docs/trace.md")
+	const docFile = "../../docs/trace.md"
+	doc, err := os.ReadFile(docFile)
 	if err != nil {
 		t.Fatal(err)
 	}
-	n := 0
-	parts := strings.Split(string(doc), "```text\n# file: internal/trace/")
+	const open = "```text\n# file: internal/trace/"
+	parts := strings.Split(string(doc), open)
+	var out strings.Builder
+	out.WriteString(parts[0])
 	for _, p := range parts[1:] {
 		name, body, ok := strings.Cut(p, "\n")
 		if !ok {
 			t.Fatal("unterminated example")
 		}
-		body, _, ok = strings.Cut(body, "```\n")
+		body, rest, ok := strings.Cut(body, "```\n")
 		if !ok {
 			t.Fatalf("example %s: no closing fence", name)
 		}
@@ -501,12 +504,17 @@ func TestDocExamples(t *testing.T) {
 		if err != nil {
 			t.Fatalf("example %s: %v", name, err)
 		}
-		if d := cmp.Diff(string(want), body); d != "" {
-			t.Errorf("docs/trace.md quotes %s differently (-file +doc):\n%s", name, d)
+		if d := cmp.Diff(string(want), body); d != "" && !*rewrite {
+			t.Errorf("docs/trace.md quotes %s differently (-file +doc; go test -rewrite updates it):\n%s", name, d)
 		}
-		n++
+		out.WriteString(open + name + "\n" + string(want) + "```\n" + rest)
 	}
-	if n < 5 {
-		t.Errorf("docs/trace.md quotes %d scripts, want at least 5", n)
+	if len(parts) < 6 {
+		t.Errorf("docs/trace.md quotes %d scripts, want at least 5", len(parts)-1)
+	}
+	if *rewrite {
+		if err := os.WriteFile(docFile, []byte(out.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
