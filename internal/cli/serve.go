@@ -18,6 +18,7 @@ import (
 	"github.com/redthread/redthread/internal/model"
 	"github.com/redthread/redthread/internal/screen"
 	"github.com/redthread/redthread/internal/store"
+	"github.com/redthread/redthread/internal/trace"
 )
 
 func init() { register(newServeCmd) }
@@ -32,6 +33,8 @@ func newServeCmd(e *env) *cobra.Command {
 		timeout                   time.Duration
 		noScreen                  bool
 		cacheEntries              int
+		labels, convs             []string
+		swapFiles, bridgeFiles    []string
 	)
 	cmd := &cobra.Command{
 		Use:   "serve [--listen 127.0.0.1:8080] [--token T]",
@@ -43,7 +46,9 @@ Prometheus metrics at /metrics. Routes and examples: docs/api.md.
 
 At start the graph index of every chain in the ledger store (or of --chains) is
 built in memory, and the intel store and the screening index are loaded.
-Exposures are cached until the graph or the attributions change.
+Exposures are cached until the graph or the attributions change. --labels adds
+label files to the intel store's attributions; --conversions, --swaps and
+--bridges give the trace route the swaps and bridges to follow.
 
 The server binds to 127.0.0.1 by default. Binding any other address requires
 an access token (--token, or the REDTHREAD_TOKEN environment variable, which
@@ -75,11 +80,11 @@ gracefully.`,
 			if err != nil {
 				return fmt.Errorf("load intel: %w", err)
 			}
-			db, err := e.intelStore().DB()
+			attr, err := e.exposureAttributor(labels, false)
 			if err != nil {
-				return fmt.Errorf("open intel store: %w", err)
+				return err
 			}
-			o.Attributor = db
+			o.Attributor = attr
 			if !noScreen {
 				ents, attrs := screen.FromDatasets(ds)
 				ix := screen.NewIndex(ents, attrs, screen.Options{})
@@ -106,8 +111,11 @@ gracefully.`,
 					return err
 				}
 				o.Graph, o.Ledger = gi, st
-				o.Exposure = exposure.New(gi, db, exposure.Options{CacheEntries: cacheEntries})
+				o.Exposure = exposure.New(gi, attr, exposure.Options{CacheEntries: cacheEntries})
 				logGraph(e, gi)
+				if o.Conversions, err = serveConversions(gi, convs, swapFiles, bridgeFiles); err != nil {
+					return err
+				}
 			}
 			srv, err := api.New(o)
 			if err != nil {
@@ -128,6 +136,10 @@ gracefully.`,
 	f.DurationVar(&timeout, "timeout", 30*time.Second, "deadline of each request")
 	f.BoolVar(&noScreen, "no-screen", false, "do not build the screening index (the screen route answers 503)")
 	f.IntVar(&cacheEntries, "cache", exposure.DefaultCacheEntries, "exposure results to cache (negative: none)")
+	f.StringSliceVar(&labels, "labels", nil, "labels CSV file(s) added to the intel store's attributions: chain,address,category[,label,entity,confidence]")
+	f.StringSliceVar(&convs, "conversions", nil, "conversions CSV file(s) the trace route follows (docs/trace.md)")
+	f.StringSliceVar(&swapFiles, "swaps", nil, "swap events CSV file(s) in the synthetic world's swaps.csv format")
+	f.StringSliceVar(&bridgeFiles, "bridges", nil, "bridge events CSV file(s) in the synthetic world's bridges.csv format")
 	return cmd
 }
 
@@ -159,6 +171,43 @@ func serveChains(st *store.Store, flag string) ([]model.Chain, error) {
 		}
 	}
 	return out, nil
+}
+
+// serveConversions reads the swaps and bridges the trace route follows.
+func serveConversions(gi *graph.Index, convs, swapFiles, bridgeFiles []string) (trace.Conversions, error) {
+	var all []trace.Conversion
+	for _, f := range convs {
+		c, err := readEvents(f, func(fh *os.File) ([]trace.Conversion, error) { return trace.ReadConversions(fh, f) })
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, c...)
+	}
+	r := gi.Reader()
+	defer r.Close()
+	g := trace.Index(r)
+	for _, f := range swapFiles {
+		c, err := readEvents(f, func(fh *os.File) ([]trace.Conversion, error) { return trace.ReadSwapEvents(fh, f, g) })
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, c...)
+	}
+	for _, f := range bridgeFiles {
+		c, err := readEvents(f, func(fh *os.File) ([]trace.Conversion, error) { return trace.ReadBridgeEvents(fh, f, g) })
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, c...)
+	}
+	if len(all) == 0 {
+		return nil, nil
+	}
+	cs, err := trace.NewConversionSet(all)
+	if err != nil {
+		return nil, err
+	}
+	return cs, nil
 }
 
 func logGraph(e *env, gi *graph.Index) {
