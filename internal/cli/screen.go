@@ -341,6 +341,7 @@ split and both.`,
 
 func newScreenBenchCmd(e *env) *cobra.Command {
 	var n int
+	var writeQueries string
 	cmd := &cobra.Command{
 		Use:   "bench",
 		Short: "Measure index build time and name-query latency over the loaded entities",
@@ -365,44 +366,59 @@ shared machine's other load does not inflate), and queries per second.`,
 			fmt.Fprintf(e.stdout, "index: %d entities, %d names, %d keys, %d wallet addresses\n", st.Entities, st.Names, st.Keys, st.Wallets)
 			fmt.Fprintf(e.stdout, "build: wall %v, process CPU %v (GOMAXPROCS %d)\n", ix.BuildDur.Round(time.Millisecond), buildCPU.Round(time.Millisecond), runtime.GOMAXPROCS(0))
 			qs := benchQueries(ents, n)
+			if writeQueries != "" {
+				var b strings.Builder
+				for _, q := range qs {
+					fmt.Fprintf(&b, "%s\t%s\n", q.Type, q.Name)
+				}
+				if err := os.WriteFile(writeQueries, []byte(b.String()), 0o644); err != nil {
+					return err
+				}
+			}
 			return runBench(cmd.Context(), e.stdout, ix, qs)
 		},
 	}
 	cmd.Flags().IntVar(&n, "queries", 5000, "number of queries")
+	cmd.Flags().StringVar(&writeQueries, "write-queries", "", "also write the queries to this file (type TAB name per line), to run another screener on them")
 	return cmd
 }
 
-// benchQueries picks n query names spread over the entities' names, every
-// other one perturbed (order swapped, hyphenated, upper-cased).
-func benchQueries(ents []model.Entity, n int) []string {
-	var all []string
+// benchQueries picks n queries spread over the entities' names, every
+// other one perturbed (order swapped, hyphenated, upper-cased), typed
+// person or company after the entity.
+func benchQueries(ents []model.Entity, n int) []screen.Query {
+	var all []screen.Query
 	for _, e := range ents {
+		typ := "company"
+		if e.Type == model.EntityPerson {
+			typ = "person"
+		}
 		for _, nm := range e.Names {
-			all = append(all, nm.Full)
+			all = append(all, screen.Query{Name: nm.Full, Type: typ})
 		}
 	}
 	if len(all) == 0 || n <= 0 {
 		return nil
 	}
 	step := max(1, len(all)/n)
-	var qs []string
+	var qs []screen.Query
 	for i := 0; len(qs) < n; i += step {
-		s := all[i%len(all)]
+		q := all[i%len(all)]
 		if len(qs)%2 == 1 {
-			w := strings.Fields(strings.ReplaceAll(s, ",", ""))
+			w := strings.Fields(strings.ReplaceAll(q.Name, ",", ""))
 			if len(w) > 1 {
 				w[0], w[len(w)-1] = w[len(w)-1], w[0]
 			}
-			s = strings.ToUpper(strings.Join(w, "-"))
+			q.Name = strings.ToUpper(strings.Join(w, "-"))
 		}
-		qs = append(qs, s)
+		qs = append(qs, q)
 	}
 	return qs
 }
 
 func threadCPU() time.Duration { return screen.ThreadCPUTime() }
 
-func runBench(ctx context.Context, w io.Writer, ix *screen.Index, qs []string) error {
+func runBench(ctx context.Context, w io.Writer, ix *screen.Index, qs []screen.Query) error {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	wall := make([]time.Duration, 0, len(qs))
@@ -414,7 +430,7 @@ func runBench(ctx context.Context, w io.Writer, ix *screen.Index, qs []string) e
 			return ctx.Err()
 		}
 		s, c := time.Now(), threadCPU()
-		if _, err := ix.Screen(screen.Query{Name: q}); err != nil {
+		if _, err := ix.Screen(q); err != nil {
 			errs++
 		}
 		cpu = append(cpu, threadCPU()-c)
