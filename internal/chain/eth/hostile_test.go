@@ -246,6 +246,29 @@ func TestTransport(t *testing.T) {
 			t.Fatal("not every failure was served")
 		}
 	})
+	t.Run("honours Retry-After", func(t *testing.T) {
+		node := newFixtureNode(t, 3)
+		first := true
+		node.intercept = func(w http.ResponseWriter, body []byte) bool {
+			if !first {
+				return false
+			}
+			first = false
+			w.Header().Set("Retry-After", "1")
+			http.Error(w, "slow down", http.StatusTooManyRequests)
+			return true
+		}
+		start := time.Now()
+		o := fast
+		o.BackoffMax = 5 * time.Second
+		h, err := New(node.URL(), Options{Tracer: TracerNone, Client: o}).Head(context.Background())
+		if err != nil || h != 3 {
+			t.Fatalf("head %d, err %v", h, err)
+		}
+		if d := time.Since(start); d < 900*time.Millisecond {
+			t.Fatalf("retried after %v, before the server's Retry-After of 1s", d)
+		}
+	})
 	t.Run("gives up after retries", func(t *testing.T) {
 		node := newFixtureNode(t, 1)
 		node.intercept = func(w http.ResponseWriter, body []byte) bool {

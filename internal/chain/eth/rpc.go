@@ -39,8 +39,12 @@ func (e *RPCError) Error() string {
 }
 
 // transientError marks a failure worth retrying (HTTP 429/5xx, timeouts,
-// connection resets, node rate limits).
-type transientError struct{ err error }
+// connection resets, node rate limits). after, if set, is the server's
+// Retry-After.
+type transientError struct {
+	err   error
+	after time.Duration
+}
 
 func (e transientError) Error() string { return e.err.Error() }
 func (e transientError) Unwrap() error { return e.err }
@@ -86,7 +90,9 @@ func NewClient(url string, o ClientOptions) *Client {
 	}
 	hc := o.HTTPClient
 	if hc == nil {
-		hc = &http.Client{Timeout: o.Timeout}
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr.MaxIdleConnsPerHost = 64 // keep connections of concurrent batches alive
+		hc = &http.Client{Timeout: o.Timeout, Transport: tr}
 	}
 	name := "the node"
 	if u, err := neturl.Parse(url); err == nil && u.Host != "" {
@@ -169,7 +175,11 @@ func (c *Client) Batch(ctx context.Context, calls []*Call) error {
 		if err == nil || !errors.As(err, &te) || attempt >= c.o.Retries {
 			break
 		}
-		t := time.NewTimer(delay)
+		wait := delay
+		if te.after > wait {
+			wait = min(te.after, c.o.BackoffMax)
+		}
+		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
 			t.Stop()
@@ -207,7 +217,7 @@ func (c *Client) post(ctx context.Context, body []byte) ([]byte, error) {
 			return nil, ctx.Err()
 		}
 		if isTransientNetErr(err) {
-			return nil, transientError{err}
+			return nil, transientError{err: err}
 		}
 		return nil, err
 	}
@@ -217,13 +227,17 @@ func (c *Client) post(ctx context.Context, body []byte) ([]byte, error) {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		return nil, transientError{fmt.Errorf("read response: %w", err)}
+		return nil, transientError{err: fmt.Errorf("read response: %w", err)}
 	}
 	if int64(len(data)) > c.o.MaxBody {
 		return nil, fmt.Errorf("response body exceeds the %d-byte limit (raise --max-response or lower --batch)", c.o.MaxBody)
 	}
 	if res.StatusCode == http.StatusTooManyRequests || res.StatusCode >= 500 {
-		return nil, transientError{fmt.Errorf("HTTP %s: %s", res.Status, snippet(data))}
+		te := transientError{err: fmt.Errorf("HTTP %s: %s", res.Status, snippet(data))}
+		if secs, err := strconv.Atoi(res.Header.Get("Retry-After")); err == nil && secs > 0 {
+			te.after = time.Duration(secs) * time.Second
+		}
+		return nil, te
 	}
 	if res.StatusCode != http.StatusOK {
 		return nil, fmt.Errorf("HTTP %s: %s", res.Status, snippet(data))
@@ -258,7 +272,7 @@ func (c *Client) decodeBatch(data []byte, calls []*Call) error {
 		}
 		err := &RPCError{Method: "batch", Code: r.Error.Code, Message: r.Error.Message}
 		if isTransientCode(r.Error.Code, r.Error.Message) {
-			return transientError{err}
+			return transientError{err: err}
 		}
 		return err
 	}
@@ -298,7 +312,7 @@ func (c *Client) decodeBatch(data []byte, calls []*Call) error {
 		call.Result = r.Result
 	}
 	if transient != nil {
-		return transientError{transient}
+		return transientError{err: transient}
 	}
 	return nil
 }
