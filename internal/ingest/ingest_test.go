@@ -271,3 +271,23 @@ func TestProgressReported(t *testing.T) {
 		}
 	}
 }
+
+func TestToHeadConfirmations(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
+	defer cancel()
+	c := newSimChain(t)
+	c.mine(ctx, 5, 1, 8)
+	src := eth.New(c.node.URL, eth.Options{Tracer: eth.TracerGeth})
+	st := openStore(t)
+	s, err := Run(ctx, src, st, Options{From: 1, ToHead: true, Confirmations: 2})
+	if err != nil || s.From != 1 || s.To != 3 || s.Blocks != 3 {
+		t.Fatalf("%+v, %v; want blocks 1–3 (head 5 minus 2 confirmations)", s, err)
+	}
+	if _, ok, _ := st.BlockHash(model.ChainETH, 4); ok {
+		t.Fatal("unconfirmed block 4 written")
+	}
+	// More confirmations than blocks: nothing to do, no error.
+	if s, err := Run(ctx, src, st, Options{From: 4, ToHead: true, Confirmations: 10}); err != nil || s.Blocks != 0 {
+		t.Fatalf("%+v, %v", s, err)
+	}
+}
