@@ -48,7 +48,8 @@ type node struct {
 	level int
 	fwd   bool
 	raw   []uint32 // the address's transfers on this side, all assets, chain order
-	next  int      // next raw index to filter (backward: upward; forward: downward, -1 when done)
+	next  int      // next raw index to filter (backward: upward; forward: downward to lo)
+	lo    int      // first raw index in scope (the scored address: its most recent MaxTargetTransfers)
 	edges []uint32 // seqs of the filtered transfers in processing order
 	done  int
 	cumR  []uint256.Int // len done+1
@@ -163,9 +164,23 @@ func (r *run) node(addr, asset uint32, level int, fwd bool) *node {
 	// holds its read view. Edges are filtered from it lazily (pull).
 	if fwd {
 		n.raw = r.c.Out(addr, nil)
-		n.next = sort.Search(len(n.raw), func(i int) bool { return n.raw[i] >= r.cutoff }) - 1
 	} else {
 		n.raw = r.c.In(addr, nil)
+	}
+	end := sort.Search(len(n.raw), func(i int) bool { return n.raw[i] >= r.cutoff })
+	if max := r.e.opts.MaxTargetTransfers; addr == r.target && end > max {
+		// A huge address is scored over its most recent transfers only.
+		n.lo = end - max
+		side := "received"
+		if fwd {
+			side = "sent"
+		}
+		r.truncate(fmt.Sprintf("scored over the most recent %d of the %d transfers the address %s", max, end, side))
+	}
+	if fwd {
+		n.next = end - 1
+	} else {
+		n.next = n.lo
 	}
 	n.cumR = make([]uint256.Int, 1, 8)
 	r.nodes[k] = n
@@ -177,7 +192,7 @@ func (r *run) node(addr, asset uint32, level int, fwd bool) *node {
 func (r *run) pull(n *node, seq uint32, all bool) {
 	start := n.next
 	if n.fwd {
-		for ; n.next >= 0 && (all || n.raw[n.next] > seq); n.next-- {
+		for ; n.next >= n.lo && (all || n.raw[n.next] > seq); n.next-- {
 			n.take(r.c, n.raw[n.next])
 		}
 		r.work += int64(start - n.next)
@@ -273,6 +288,9 @@ func (r *run) extend(n *node, asset uint32, upto int) {
 
 // compute scores one normalized request over a read view of the graph.
 func (e *Engine) compute(ctx context.Context, gr *graph.Reader, attr Attributor, gen uint64, req *Request) (*Result, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	res := &Result{Schema: SchemaVersion, Chain: string(req.Chain), Address: req.Address,
 		AsOf: req.AsOf.Format("2006-01-02"), Hops: req.Hops, Attributions: []Attr{}, Assets: []AssetExposure{}}
 	if attr != nil {

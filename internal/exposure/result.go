@@ -124,7 +124,7 @@ func (r *Result) WriteText(w io.Writer) error {
 		fmt.Fprintln(w, "no indexed transfers up to that date")
 	}
 	if r.Truncated {
-		fmt.Fprintf(w, "truncated: %s (figures are lower bounds)\n", r.Reason)
+		fmt.Fprintf(w, "truncated: %s\n", r.Reason)
 	}
 	for _, a := range r.Assets {
 		for _, s := range []struct {

@@ -160,6 +160,7 @@ func runExposure(t testing.TB, w *world, g *graph.Index, args []string) string {
 	asJSON := fs.Bool("json", false, "")
 	maxDeg := fs.Uint64("max-degree", 0, "")
 	maxWork := fs.Int("max-work", 0, "")
+	maxTarget := fs.Int("max-target", 0, "")
 	top := fs.Int("top", 0, "")
 	chain := fs.String("chain", "test", "")
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
@@ -173,7 +174,7 @@ func runExposure(t testing.TB, w *world, g *graph.Index, args []string) string {
 	if err != nil {
 		return "error: " + err.Error() + "\n"
 	}
-	e := New(g, w.labels, Options{MaxDegree: *maxDeg, MaxWork: *maxWork, TopPaths: *top, CacheEntries: -1})
+	e := New(g, w.labels, Options{MaxDegree: *maxDeg, MaxWork: *maxWork, MaxTargetTransfers: *maxTarget, TopPaths: *top, CacheEntries: -1})
 	res, err := e.Compute(context.Background(), Request{Chain: model.Chain(*chain), Address: addr, AsOf: d, Hops: *hops})
 	if err != nil {
 		return "error: " + err.Error() + "\n"

@@ -24,14 +24,15 @@ var (
 
 // Defaults and limits.
 const (
-	DefaultHops         = 3
-	MaxHops             = 6
-	DefaultMaxDegree    = 10_000
-	DefaultMaxWork      = 2_000_000
-	DefaultMaxNodes     = 200_000
-	DefaultTopPaths     = 5
-	DefaultPathSteps    = 2_000
-	DefaultCacheEntries = 200_000
+	DefaultHops               = 3
+	MaxHops                   = 6
+	DefaultMaxDegree          = 10_000
+	DefaultMaxWork            = 2_000_000
+	DefaultMaxNodes           = 200_000
+	DefaultMaxTargetTransfers = 200_000
+	DefaultTopPaths           = 5
+	DefaultPathSteps          = 2_000
+	DefaultCacheEntries       = 200_000
 )
 
 // Options configure an Engine. The zero value gives the defaults.
@@ -47,6 +48,10 @@ type Options struct {
 	// MaxNodes bounds the (address, asset, hop level, direction) states of
 	// one computation (default 200,000).
 	MaxNodes int
+	// MaxTargetTransfers bounds the scored address's own transfers per side
+	// (default 200,000): a bigger address is scored over its most recent
+	// ones, and the result says so (truncated).
+	MaxTargetTransfers int
 	// TopPaths is the number of paths reported per asset, direction and
 	// category (default 5; negative: none).
 	TopPaths int
@@ -68,6 +73,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.MaxNodes <= 0 {
 		o.MaxNodes = DefaultMaxNodes
+	}
+	if o.MaxTargetTransfers <= 0 {
+		o.MaxTargetTransfers = DefaultMaxTargetTransfers
 	}
 	if o.TopPaths == 0 {
 		o.TopPaths = DefaultTopPaths
