@@ -15,7 +15,19 @@ const (
 	bonusNationality  = 0.03
 	penaltyDOB        = 0.75 // multiplies the score when every listed date of birth differs
 	penaltyNationalty = 0.90
+	penaltyDocument   = 0.90 // the query's document numbers differ from every listed one
 )
+
+// personalDocument reports identifier types that identify one person or
+// company (not list reference numbers, codes or vessel ids).
+func personalDocument(typ string) bool {
+	switch strings.ToLower(typ) {
+	case "un reference number", "chinese commercial code", "call sign", "imo", "mmsi", "email", "swift/bic",
+		"aircraft msn", "aircraft tail number", "website":
+		return false
+	}
+	return true
+}
 
 // queryDOB is a date of birth given with a query.
 type queryDOB struct {
@@ -46,8 +58,9 @@ func parseQueryDOB(s string) (*queryDOB, error) {
 
 // attributeScore turns a name score into a final score with the secondary
 // attributes: the name alone is capped at nameOnlyCap; a matching date of
-// birth or nationality raises the cap, a conflicting one lowers the score.
-func attributeScore(name float64, dob *queryDOB, nat string, e *model.Entity, ex *Explanation) float64 {
+// birth or nationality raises the cap, a conflicting one (or document
+// numbers that differ from every listed one) lowers the score.
+func attributeScore(name float64, dob *queryDOB, nat string, qdocs []string, e *model.Entity, ex *Explanation) float64 {
 	cap := nameOnlyCap
 	mult := 1.0
 	if dob != nil {
@@ -77,6 +90,20 @@ func attributeScore(name float64, dob *queryDOB, nat string, e *model.Entity, ex
 		} else {
 			mult *= penaltyNationalty
 			ex.Factors = append(ex.Factors, Factor{"nationality", "nationality differs from every listed one", penaltyNationalty})
+		}
+	}
+	if len(qdocs) > 0 {
+		listed := false
+		for _, d := range e.Identifiers {
+			if personalDocument(d.Type) && normIdentifier(d.Type, d.Number) != "" {
+				listed = true
+			}
+		}
+		// A matching document made the match exact before scoring names,
+		// so here every listed document differs.
+		if listed {
+			mult *= penaltyDocument
+			ex.Factors = append(ex.Factors, Factor{"identifier", "identifier differs from every listed document", penaltyDocument})
 		}
 	}
 	if cap == nameOnlyCap {

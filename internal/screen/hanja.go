@@ -2,6 +2,7 @@ package screen
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -99,7 +100,13 @@ type hanjaEntry struct {
 var hanjaByKey = map[string][]hanjaEntry{}
 
 func init() {
-	for key, list := range hanjaReadings {
+	keys := make([]string, 0, len(hanjaReadings))
+	for k := range hanjaReadings {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys) // deterministic order of readings (and explanations)
+	for _, key := range keys {
+		list := hanjaReadings[key]
 		if list == "" {
 			continue
 		}

@@ -378,10 +378,14 @@ func (ix *Index) Screen(q Query) ([]Match, error) {
 	if strings.Contains(q.Name, "@") {
 		ids = append(ids, q.Name)
 	}
+	var qdocs []string // query document numbers, for the mismatch penalty
 	for _, raw := range ids {
 		k := normIdentifier("", raw)
 		if k == "" {
 			continue
+		}
+		if strings.HasPrefix(k, "id:") {
+			qdocs = append(qdocs, k)
 		}
 		for _, ei := range ix.ids[k] {
 			e := &ix.ents[ei]
@@ -490,7 +494,7 @@ func (ix *Index) Screen(q Query) ([]Match, error) {
 		if in.quality == model.AliasWeak {
 			m.Explanation.Factors = append(m.Explanation.Factors, Factor{"alias", "weak alias", weakAliasFactor})
 		}
-		m.Score = round3(attributeScore(s, dob, q.Nationality, e, &m.Explanation))
+		m.Score = round3(attributeScore(s, dob, q.Nationality, qdocs, e, &m.Explanation))
 		byEnt[in.ent] = m
 	}
 	sc.touched = sc.touched[:0]

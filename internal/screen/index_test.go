@@ -81,6 +81,9 @@ func TestScreenFixture(t *testing.T) {
 	if m := top(Query{Name: "Someone Else", Identifiers: []string{"4723 10082"}}); !m.Exact || m.Score != 1 || m.EntityID != "ofac:17622" {
 		t.Errorf("passport: %+v", m)
 	}
+	if m := top(Query{Name: "Kim Sok Chol", Identifiers: []string{"999999999"}}); m.Score >= nameOnlyCap || m.Exact {
+		t.Errorf("different passport did not lower: %+v", m)
+	}
 	if m := top(Query{Name: "SEMENOV.ROMA@gmail.com"}); !m.Exact || m.EntityID != "ofac:44718" {
 		t.Errorf("email as name: %+v", m)
 	}
