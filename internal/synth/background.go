@@ -49,21 +49,29 @@ func (c *chainState) genesis() {
 		}
 	}
 	poolNative := map[string]uint64{"sUSDT": 200_000, "sUSDC": 200_000, "sWBTC": 100_000, "sDAI": 50_000, "xUSD": 10_000_000}
-	c.coldMin = make([][]uint64, len(c.exchanges))
+	c.reserve = map[uint32]uint64{}
 	for e, x := range c.exchanges {
-		c.coldMin[e] = make([]uint64, c.nA)
 		for a := range c.assets {
 			cold := al[a].cold
 			if e == 0 && a == 0 && c.idx == 0 {
-				cold = 600_000 // the victim of the exchange scenario holds more
+				cold = 600_000 // Kumbit keeps more coins cold
 			}
 			mint(x.cold, uint8(a), cold)
-			if e == 0 && a == 0 && c.idx == 0 {
-				// the exchange scenario's victim keeps its cold coins until the theft
-				c.coldMin[e][a] = 500_000 * coin
-			}
 			for _, h := range x.hot {
 				mint(h, uint8(a), al[a].hot)
+			}
+		}
+	}
+	if c.idx == 0 {
+		// a scenario's victim keeps its coins until the theft (Upbit's hot
+		// wallet held 342,000 ETH in 2019, Bybit's cold wallet 401,000 in 2025)
+		for _, s := range c.g.p.Scenarios {
+			switch s.Victim {
+			case "exchange":
+				mint(c.exchanges[0].hot[0], 0, 500_000)
+				c.reserve[c.exchanges[0].hot[0]] += 500_000 * coin
+			case "exchange-cold":
+				c.reserve[c.exchanges[0].cold] = min(c.reserve[c.exchanges[0].cold]+500_000*coin, 550_000*coin)
 			}
 		}
 	}
@@ -275,16 +283,25 @@ func (c *chainState) withdraw(u uint32, a uint8) bool {
 	return false
 }
 
+// free is what an exchange wallet may pay out of asset a: its spendable
+// balance less any coins reserved for a coming theft.
+func (c *chainState) free(id uint32, a uint8) uint64 {
+	sp := c.spendable(id, a)
+	if a == 0 {
+		return sp - min(sp, c.reserve[id])
+	}
+	return sp
+}
+
 func (c *chainState) withdrawFrom(e int, u uint32, a uint8, want uint64) uint64 {
 	r := c.g.r
 	x := &c.exchanges[e]
 	hot := x.hot[r.IntN(len(x.hot))]
-	if c.spendable(hot, a) < want {
-		cold := c.spendable(x.cold, a)
-		if floor := c.coldMin[e][a]; cold > floor {
-			c.pay(x.cold, hot, a, min(cold-floor, want*50))
+	if c.free(hot, a) < want {
+		if cold := c.free(x.cold, a); cold > 0 {
+			c.pay(x.cold, hot, a, min(cold, want*50))
 		}
-		if sp := c.spendable(hot, a); sp < want {
+		if sp := c.free(hot, a); sp < want {
 			want = sp / 2
 		}
 	}

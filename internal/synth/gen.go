@@ -107,7 +107,7 @@ type chainState struct {
 	rate    int64 // micro-transfers per block
 	credit  int64
 	gas     uint64 // granules (gwei) per unit of gas in the current block
-	coldMin [][]uint64
+	reserve map[uint32]uint64 // native coins a victim keeps until its theft
 	mules   []uint32
 	zipfCum []uint64
 	poolRef []poolRef

@@ -94,17 +94,23 @@ func (st *scenarioState) account(c *chainState, t *Transfer, stolen uint64, step
 	}
 }
 
+// victim returns the address the scenario robs.
+func (st *scenarioState) victim() uint32 {
+	switch st.s.Victim {
+	case "exchange":
+		return st.c.exchanges[0].hot[0]
+	case "exchange-cold":
+		return st.c.exchanges[0].cold
+	}
+	return st.c.vault
+}
+
 func (st *scenarioState) delay(lo, hi int64) int64 { return lo + st.g.r.Int64N(hi-lo+1) }
 
 func (st *scenarioState) theft() {
 	c, g, s := st.c, st.g, st.s
-	victim := c.exchanges[0].cold
-	if s.Victim == "bridge" {
-		victim = c.vault
-	}
-	if s.Victim == "exchange" {
-		c.coldMin[0][0] = 0
-	}
+	victim := st.victim()
+	c.reserve[victim] -= min(c.reserve[victim], 500_000*coin)
 	st.a0 = c.newLaunder(st.i, "theft")
 	st.begin("theft")
 	amt := min(uint64(s.Native)*coin, c.balance(victim, 0)/100*95)

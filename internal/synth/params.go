@@ -30,7 +30,7 @@ type Params struct {
 // Scenario is one theft and its laundering, shaped on published DPRK cases.
 type Scenario struct {
 	Name       string // unique id, used in ground truth
-	Victim     string // "exchange" (cold wallet of exchange 0, as Bybit 2025) or "bridge" (bridge vault, as Ronin 2022)
+	Victim     string // "exchange" (hot wallet of exchange 0, as Upbit 2019), "exchange-cold" (its cold wallet, as Bybit 2025) or "bridge" (the bridge vault, as Ronin 2022)
 	StartHours int    // hours after the world's start when the theft happens
 
 	Native int64 // whole native coins stolen
@@ -50,8 +50,9 @@ type Scenario struct {
 }
 
 // DefaultScenarios returns the two stock scenarios sized for a world of the
-// given scale: an exchange cold-wallet theft split into equal lots (Bybit,
-// February 2025: 401,000 ETH, 40 lots of 10,000 within minutes) and a bridge
+// given scale: an exchange hot-wallet theft (Upbit, November 2019: 342,000
+// ETH from the hot wallet) split into equal lots as Bybit's (February 2025:
+// 401,000 ETH, 40 lots of 10,000 within minutes), and a bridge
 // drain of native coins and stablecoins (Ronin, March 2022: 173,600 ETH and
 // 25.5 million USDC, the USDC swapped to ETH, then Tornado Cash, bridges and
 // OTC desks).
@@ -137,8 +138,8 @@ func (s *Scenario) validate(days int) error {
 	switch {
 	case s.Name == "":
 		return errors.New("empty name")
-	case s.Victim != "exchange" && s.Victim != "bridge":
-		return fmt.Errorf("victim %q: want exchange or bridge", s.Victim)
+	case s.Victim != "exchange" && s.Victim != "exchange-cold" && s.Victim != "bridge":
+		return fmt.Errorf("victim %q: want exchange, exchange-cold or bridge", s.Victim)
 	case s.StartHours < 0 || s.StartHours >= days*24:
 		return fmt.Errorf("start %dh: outside the world's %d days", s.StartHours, days)
 	case s.Native <= 0 || s.Native > 1_000_000:

@@ -49,10 +49,7 @@ func (w *World) finish(g *gen) {
 		}
 	}
 	for _, st := range g.scens {
-		victim := st.c.exchanges[0].cold
-		if st.s.Victim == "bridge" {
-			victim = st.c.vault
-		}
+		victim := st.victim()
 		r := ScenarioResult{Scenario: *st.s, Victim: w.Address(0, victim), Sums: st.sum,
 			TheftTx: st.theftTx, TheftBlock: st.theftBlock, TheftTime: st.theftTime}
 		if st.theftTx != "" {
