@@ -660,3 +660,96 @@ func TestPreByzantiumStatusFromTraces(t *testing.T) {
 		t.Fatalf("transfers (-want +got):\n%s", d)
 	}
 }
+
+// readCSV reads a CSV file with a header into maps keyed by column.
+func readCSV(t *testing.T, path string) []map[string]string {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	var out []map[string]string
+	for _, r := range rows[1:] {
+		m := map[string]string{}
+		for i, h := range rows[0] {
+			m[h] = r[i]
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+func num(t *testing.T, s string) uint64 {
+	t.Helper()
+	n, err := strconv.ParseUint(s, 10, 64)
+	if err != nil {
+		t.Fatalf("number %q: %v", s, err)
+	}
+	return n
+}
+
+func optString(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+// TestConformanceBlock483920 runs the adapter on block 483920 (2015) from
+// real recorded responses only: eth_getBlockByNumber and the four
+// eth_getTransactionReceipt answers, against ethereum-etl's blocks,
+// transactions, receipts, logs and token transfers CSV files.
+func TestConformanceBlock483920(t *testing.T) {
+	node := newFixtureNode(t, 483920)
+	node.loadDir(filepath.Join(etlDir, "test_export_blocks_job/block_with_logs"))
+	node.loadDir(filepath.Join(etlDir, "test_export_receipts_job/receipts_with_logs"))
+	got := runAdapter(t, node.URL(), Options{Tracer: TracerNone}, 483920, 483920)
+
+	br := readCSV(t, filepath.Join(etlDir, "test_export_blocks_job/block_with_logs/expected_blocks.csv"))[0]
+	b := etlBlock{Number: num(t, br["number"]), Hash: br["hash"], ParentHash: br["parent_hash"], Timestamp: int64(num(t, br["timestamp"])),
+		Miner: br["miner"], TxCount: int(num(t, br["transaction_count"]))}
+	receipts := map[string]map[string]string{}
+	for _, r := range readCSV(t, filepath.Join(etlDir, "test_export_receipts_job/receipts_with_logs/expected_receipts.csv")) {
+		receipts[r["transaction_hash"]] = r
+	}
+	var txs []etlTx
+	for _, r := range readCSV(t, filepath.Join(etlDir, "test_export_blocks_job/block_with_logs/expected_transactions.csv")) {
+		rc, ok := receipts[r["hash"]]
+		if !ok {
+			t.Fatalf("no receipt row for %s", r["hash"])
+		}
+		x := etlTx{Hash: r["hash"], Index: uint32(num(t, r["transaction_index"])), From: r["from_address"], To: optString(r["to_address"]),
+			Value: json.Number(r["value"]), GasPrice: json.Number(r["gas_price"]), BlockNumber: num(t, r["block_number"]),
+			GasUsed: json.Number(rc["gas_used"]), ContractAddress: optString(rc["contract_address"])}
+		if s := rc["status"]; s != "" {
+			v := int(num(t, s))
+			x.Status = &v
+		}
+		if p := rc["effective_gas_price"]; p != "" {
+			n := json.Number(p)
+			x.EffectiveGasPrice = &n
+		}
+		txs = append(txs, x)
+	}
+	var logs []etlLog
+	for _, r := range readCSV(t, filepath.Join(etlDir, "test_export_receipts_job/receipts_with_logs/expected_logs.csv")) {
+		logs = append(logs, etlLog{LogIndex: num(t, r["log_index"]), TxHash: r["transaction_hash"], Topics: strings.Split(r["topics"], ",")})
+	}
+	var tts []etlTokenTransfer
+	for _, r := range readCSV(t, filepath.Join(etlDir, "test_export_token_transfers_job/block_with_transfers/expected_token_transfers.csv")) {
+		tts = append(tts, etlTokenTransfer{Token: r["token_address"], From: r["from_address"], To: r["to_address"], Value: json.Number(r["value"]),
+			TxHash: r["transaction_hash"], LogIndex: num(t, r["log_index"]), Block: num(t, r["block_number"])})
+	}
+	want := expectBlock(t, b, txs, tts, logs)
+	if d := cmp.Diff(want, got[0]); d != "" {
+		t.Errorf("block 483920 (-ethereum-etl +redthread):\n%s", d)
+	}
+	if n := countKind(got, model.KindToken); n != 2 {
+		t.Errorf("token transfers = %d, want 2", n)
+	}
+}
