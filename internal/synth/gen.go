@@ -106,7 +106,7 @@ type chainState struct {
 	q       eventHeap
 	rate    int64 // micro-transfers per block
 	credit  int64
-	gas     uint64 // granules (gwei) per unit of gas in the current block
+	gas     uint64            // granules (gwei) per unit of gas in the current block
 	reserve map[uint32]uint64 // native coins a victim keeps until its theft
 	mules   []uint32
 	zipfCum []uint64
