@@ -200,6 +200,20 @@ func (c *Chain) TxHashes(ctx context.Context, seqs []uint32) ([]string, error) {
 	if c.opts.Hashes == nil {
 		return nil, fmt.Errorf("transaction hashes of %s: not kept in memory and no ledger store to read them from", c.chain)
 	}
+	if ph, ok := c.opts.Hashes.(PointHashes); ok {
+		for i, s := range seqs {
+			num, _, _, _ := c.BlockAt(c.BlockIndex(s))
+			h, found, err := ph.TxHash(ctx, c.chain, num, model.Position(c.pos[s]))
+			if err != nil {
+				return nil, fmt.Errorf("read transaction hash of %s block %d: %w", c.chain, num, err)
+			}
+			if !found {
+				return nil, fmt.Errorf("read transaction hash of %s block %d position %d: not in the ledger store (rolled back?)", c.chain, num, c.pos[s])
+			}
+			out[i] = h
+		}
+		return out, nil
+	}
 	type want struct {
 		seq uint32
 		i   int

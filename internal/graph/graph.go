@@ -34,6 +34,12 @@ type TransferScanner interface {
 	ScanTransfers(ctx context.Context, chain model.Chain, fromBlock, toBlock uint64, fn func(*model.Transfer) error) error
 }
 
+// PointHashes is an optional interface of a Hashes source: the hash of one
+// transfer by (block, position), cheaper than scanning its block.
+type PointHashes interface {
+	TxHash(ctx context.Context, chain model.Chain, block uint64, pos model.Position) (string, bool, error)
+}
+
 // Index is the graph index of all chains. Append and Load take the write
 // lock; readers work through a Reader.
 type Index struct {

@@ -156,6 +156,7 @@ type engine struct {
 	heap      []*holder
 	hslab     []holder // holders are allocated in chunks
 	nslab     []node
+	pendSlab  []pending
 	hlist     []*holder
 	nodes     map[nkey]*node
 	flows     []flowRec // tainted transfers in emission order (a key may repeat)
@@ -169,6 +170,7 @@ type engine struct {
 	scanning  bool      // scan mode: holders found by address, no heap
 	active    []*holder // scan mode: a holder of each address (nil: none)
 	bits      []uint64  // scan mode: addresses with a holder
+	nodeAt    []*node   // scan mode: the node of each address of the scanned chain
 	scanChain int32
 	touched   int64
 	truncated string
@@ -473,6 +475,12 @@ func (e *engine) scan() error {
 	start := e.heap[0].key
 	ch := e.chains[c]
 	g := ch.g
+	e.nodeAt = make([]*node, g.NumAddresses())
+	for k, n := range e.nodes {
+		if k.c == c {
+			e.nodeAt[k.a] = n
+		}
+	}
 	e.active = make([]*holder, g.NumAddresses())
 	e.bits = make([]uint64, (g.NumAddresses()+63)/64)
 	for _, h := range e.hlist {
@@ -810,7 +818,12 @@ func (e *engine) convert(c int32, recv uint32, hop int, seq uint32, x *tval, con
 // deliver hands taint x, carried by transfer seq, to address addr.
 func (e *engine) deliver(c int32, seq uint32, addr, asset uint32, x *tval, hop int, v via) error {
 	v.asset = asset
-	n := e.nodes[nkey{c, addr}]
+	var n *node
+	if e.scanning && c == e.scanChain {
+		n = e.nodeAt[addr]
+	} else {
+		n = e.nodes[nkey{c, addr}]
+	}
 	if n == nil {
 		if len(e.nodes) >= e.req.MaxNodes {
 			e.add(e.dropped, akey{c: c, asset: asset}, &x.amt)
@@ -904,6 +917,9 @@ func (e *engine) newNode(c int32, addr uint32, hop int, v via, seq uint32) *node
 	e.nslab = e.nslab[1:]
 	*n = node{c: c, addr: addr, hop: hop, via: v}
 	e.nodes[nkey{c, addr}] = n
+	if e.scanning && c == e.scanChain {
+		e.nodeAt[addr] = n
+	}
 	ch := e.chains[c]
 	if e.eng.Attributor != nil {
 		_, t, _, _ := ch.g.BlockAt(e.blockIndex(c, seq))
@@ -955,7 +971,12 @@ func (e *engine) activate(c int32, addr, asset uint32, n *node, seq uint32, x *t
 	} else {
 		h.ins, h.outs = ch.g.In(addr, nil), ch.g.Out(addr, nil)
 	}
-	h.pend = []pending{{seq: seq, t: *x}}
+	if len(e.pendSlab) == 0 {
+		e.pendSlab = make([]pending, 256)
+	}
+	h.pend = e.pendSlab[:1:1]
+	e.pendSlab = e.pendSlab[1:]
+	h.pend[0] = pending{seq: seq, t: *x}
 	n.hs = append(n.hs, h)
 	e.hlist = append(e.hlist, h)
 	if e.req.Policy == Poison && !e.timeMode {

@@ -1,7 +1,9 @@
 package trace
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 	"sort"
 	"time"
 
@@ -206,6 +208,29 @@ func (f *facts) resolve() error {
 	return nil
 }
 
+// flowHashes resolves the hashes of the (sorted) tainted transfers, one
+// request per chain.
+func (e *engine) flowHashes(flows []flowRec) ([]string, error) {
+	out := make([]string, len(flows))
+	for lo := 0; lo < len(flows); {
+		hi := lo
+		for hi < len(flows) && flows[hi].k.c == flows[lo].k.c {
+			hi++
+		}
+		seqs := make([]uint32, hi-lo)
+		for i := range seqs {
+			seqs[i] = flows[lo+i].k.seq
+		}
+		hs, err := e.chains[flows[lo].k.c].g.TxHashes(e.ctx, seqs)
+		if err != nil {
+			return nil, err
+		}
+		copy(out[lo:hi], hs)
+		lo = hi
+	}
+	return out, nil
+}
+
 func (f *facts) block(k flowKey) (uint64, int64) {
 	num, t, _, _ := f.e.chains[k.c].g.BlockAt(f.e.blockIndex(k.c, k.seq))
 	return num, t
@@ -213,15 +238,22 @@ func (f *facts) block(k flowKey) (uint64, int64) {
 
 func (e *engine) result() (*Result, error) {
 	req := e.req
-	flows := make(map[flowKey]*uint256.Int, len(e.flows))
-	for i := range e.flows {
-		fr := &e.flows[i]
-		if f := flows[fr.k]; f != nil {
-			f.Add(f, &fr.amt)
-		} else {
-			flows[fr.k] = &fr.amt
+	// Tainted transfers, sorted by (chain, seq) with repeats merged.
+	slices.SortFunc(e.flows, func(a, b flowRec) int {
+		if a.k.c != b.k.c {
+			return cmp.Compare(a.k.c, b.k.c)
 		}
+		return cmp.Compare(a.k.seq, b.k.seq)
+	})
+	flows := e.flows[:0]
+	for _, fr := range e.flows {
+		if n := len(flows); n > 0 && flows[n-1].k == fr.k {
+			flows[n-1].amt.Add(&flows[n-1].amt, &fr.amt)
+			continue
+		}
+		flows = append(flows, fr)
 	}
+	e.flows = flows
 	r := &Result{Schema: SchemaVersion, Truncated: e.truncated != "", Reason: e.truncated}
 	r.Request = RequestEcho{Chain: string(req.Chain), From: req.From, Tx: req.Tx, Asset: req.Asset,
 		Policy: req.Policy.String(), Direction: req.Direction.String(), MaxHops: req.MaxHops, MaxNodes: req.MaxNodes,
@@ -234,8 +266,9 @@ func (e *engine) result() (*Result, error) {
 		r.Request.StopCategories = append(r.Request.StopCategories, string(c))
 	}
 	f := &facts{e: e, want: map[flowKey]bool{}, hash: map[flowKey]string{}}
-	for k := range flows {
-		f.need(k)
+	flowHash, err := e.flowHashes(flows)
+	if err != nil {
+		return nil, err
 	}
 	for _, n := range e.nodes {
 		if n.via.ok {
@@ -253,7 +286,25 @@ func (e *engine) result() (*Result, error) {
 	if err := f.resolve(); err != nil {
 		return nil, err
 	}
-	addr := func(c int32, id uint32) string { return e.chains[c].g.Address(id) }
+	names := map[nkey]string{}
+	addr := func(c int32, id uint32) string {
+		k := nkey{c, id}
+		if a, ok := names[k]; ok {
+			return a
+		}
+		a := e.chains[c].g.Address(id)
+		names[k] = a
+		return a
+	}
+	times := map[int64]string{}
+	fmtTime := func(t int64) string {
+		if s, ok := times[t]; ok {
+			return s
+		}
+		s := fmtTime(t)
+		times[t] = s
+		return s
+	}
 	asset := func(c int32, id uint32) string { return e.chains[c].g.Asset(id) }
 
 	// Totals.
@@ -298,34 +349,42 @@ func (e *engine) result() (*Result, error) {
 	}
 
 	// Nodes.
-	type nodeAmts struct{ recv, sent, held map[uint32]*uint256.Int }
-	amts := map[nkey]*nodeAmts{}
+	// Per node and asset tainted amounts; nodes hold one or two assets, so slices.
+	type assetAmt struct {
+		asset uint32
+		v     uint256.Int
+	}
+	type nodeAmts struct{ recv, sent, held []assetAmt }
+	amts := make(map[nkey]*nodeAmts, len(e.nodes))
 	get := func(k nkey) *nodeAmts {
 		a := amts[k]
 		if a == nil {
-			a = &nodeAmts{map[uint32]*uint256.Int{}, map[uint32]*uint256.Int{}, map[uint32]*uint256.Int{}}
+			a = &nodeAmts{}
 			amts[k] = a
 		}
 		return a
 	}
-	addTo := func(m map[uint32]*uint256.Int, a uint32, v *uint256.Int) {
+	addTo := func(m *[]assetAmt, a uint32, v *uint256.Int) {
 		if v.IsZero() {
 			return
 		}
-		if m[a] == nil {
-			m[a] = new(uint256.Int)
+		for i := range *m {
+			if (*m)[i].asset == a {
+				(*m)[i].v.Add(&(*m)[i].v, v)
+				return
+			}
 		}
-		m[a].Add(m[a], v)
+		*m = append(*m, assetAmt{asset: a, v: *v})
 	}
 	for _, h := range e.hlist {
 		na := get(nkey{h.c, h.addr})
 		if h.source {
-			addTo(na.sent, h.asset, e.injectedBy(h))
-			addTo(na.recv, h.asset, &h.returned)
+			addTo(&na.sent, h.asset, e.injectedBy(h))
+			addTo(&na.recv, h.asset, &h.returned)
 			continue
 		}
-		addTo(na.recv, h.asset, &h.recv)
-		addTo(na.sent, h.asset, &h.sent)
+		addTo(&na.recv, h.asset, &h.recv)
+		addTo(&na.sent, h.asset, &h.sent)
 		var held uint256.Int
 		switch req.Policy {
 		case Haircut:
@@ -333,30 +392,30 @@ func (e *engine) result() (*Result, error) {
 		case FIFO:
 			held = h.q.tainted()
 		}
-		addTo(na.held, h.asset, &held)
+		addTo(&na.held, h.asset, &held)
 		t := acc(h.c, h.asset)
 		t.held.Add(&t.held, &held)
 		for _, p := range h.pend {
 			t.pend.Add(&t.pend, &p.t.amt)
-			addTo(na.recv, h.asset, &p.t.amt)
-			addTo(na.held, h.asset, &p.t.amt)
+			addTo(&na.recv, h.asset, &p.t.amt)
+			addTo(&na.held, h.asset, &p.t.amt)
 		}
 	}
 	for k, v := range e.returned {
 		if h := e.nodes[nkey{k.c, k.a}].holder(k.asset); h == nil || !h.source {
-			addTo(get(nkey{k.c, k.a}).recv, k.asset, v)
+			addTo(&get(nkey{k.c, k.a}).recv, k.asset, v)
 		}
 	}
 	for k, a := range e.arrivals {
-		addTo(get(nkey{k.c, k.a}).recv, k.asset, &a.amt)
+		addTo(&get(nkey{k.c, k.a}).recv, k.asset, &a.amt)
 	}
 	for k, v := range e.seedSent {
-		addTo(get(nkey{k.c, k.a}).sent, k.asset, v)
+		addTo(&get(nkey{k.c, k.a}).sent, k.asset, v)
 	}
-	amtList := func(c int32, m map[uint32]*uint256.Int) []AssetAmount {
+	amtList := func(c int32, m []assetAmt) []AssetAmount {
 		var out []AssetAmount
-		for a, v := range m {
-			out = append(out, AssetAmount{Asset: asset(c, a), Amount: v.Dec()})
+		for _, x := range m {
+			out = append(out, AssetAmount{Asset: asset(c, x.asset), Amount: x.v.Dec()})
 		}
 		sort.Slice(out, func(i, j int) bool { return out[i].Asset < out[j].Asset })
 		return out
@@ -378,11 +437,11 @@ func (e *engine) result() (*Result, error) {
 		}
 		r.Nodes = append(r.Nodes, rn)
 	}
-	sort.Slice(r.Nodes, func(i, j int) bool {
-		if r.Nodes[i].Chain != r.Nodes[j].Chain {
-			return r.Nodes[i].Chain < r.Nodes[j].Chain
+	slices.SortFunc(r.Nodes, func(a, b Node) int {
+		if a.Chain != b.Chain {
+			return cmp.Compare(a.Chain, b.Chain)
 		}
-		return r.Nodes[i].Address < r.Nodes[j].Address
+		return cmp.Compare(a.Address, b.Address)
 	})
 
 	// Conversions, ordered by their in-leg.
@@ -456,41 +515,61 @@ func (e *engine) result() (*Result, error) {
 		c             int32
 		from, to, ast uint32
 	}
-	groups := map[ek][]uint32{}
-	for k := range flows {
-		tr := e.chains[k.c].g.Transfer(k.seq)
-		g := ek{k.c, tr.Src, tr.Dst, tr.Asset}
-		groups[g] = append(groups[g], k.seq)
+	order := make([]int32, len(flows))
+	keys := make([]ek, len(flows))
+	for i, fr := range flows {
+		tr := e.chains[fr.k.c].g.Transfer(fr.k.seq)
+		keys[i] = ek{fr.k.c, tr.Src, tr.Dst, tr.Asset}
+		order[i] = int32(i)
 	}
-	for g, seqs := range groups {
-		sort.Slice(seqs, func(i, j int) bool { return seqs[i] < seqs[j] })
+	slices.SortStableFunc(order, func(a, b int32) int { // flows are in (chain, seq) order already
+		x, y := keys[a], keys[b]
+		if x.c != y.c {
+			return cmp.Compare(x.c, y.c)
+		}
+		if x.from != y.from {
+			return cmp.Compare(x.from, y.from)
+		}
+		if x.to != y.to {
+			return cmp.Compare(x.to, y.to)
+		}
+		return cmp.Compare(x.ast, y.ast)
+	})
+	for lo := 0; lo < len(order); {
+		hi := lo + 1
+		for hi < len(order) && keys[order[hi]] == keys[order[lo]] {
+			hi++
+		}
+		g := keys[order[lo]]
 		ch := e.chains[g.c]
-		ed := Edge{Chain: string(ch.name), From: addr(g.c, g.from), To: addr(g.c, g.to), Asset: asset(g.c, g.ast)}
+		ed := Edge{Chain: string(ch.name), From: addr(g.c, g.from), To: addr(g.c, g.to), Asset: asset(g.c, g.ast),
+			Transfers: make([]EdgeTransfer, 0, hi-lo)}
 		var tt, tv uint256.Int
-		for _, s := range seqs {
-			k := flowKey{g.c, s}
+		for _, i := range order[lo:hi] {
+			fr := &flows[i]
+			s := fr.k.seq
 			v := ch.g.Amount(s)
-			num, t := f.block(k)
-			ed.Transfers = append(ed.Transfers, EdgeTransfer{Tx: f.hash[k], Block: num, Position: uint64(ch.g.Position(s)), Time: fmtTime(t), Value: v.Dec(), Tainted: flows[k].Dec()})
-			tt.Add(&tt, flows[k])
+			num, t := f.block(fr.k)
+			ed.Transfers = append(ed.Transfers, EdgeTransfer{Tx: flowHash[i], Block: num, Position: uint64(ch.g.Position(s)), Time: fmtTime(t), Value: v.Dec(), Tainted: fr.amt.Dec()})
+			tt.Add(&tt, &fr.amt)
 			tv.Add(&tv, &v)
 		}
 		ed.Tainted, ed.Value = tt.Dec(), tv.Dec()
 		ed.First, ed.Last = ed.Transfers[0].Time, ed.Transfers[len(ed.Transfers)-1].Time
 		r.Edges = append(r.Edges, ed)
+		lo = hi
 	}
-	sort.Slice(r.Edges, func(i, j int) bool {
-		a, b := &r.Edges[i], &r.Edges[j]
+	slices.SortFunc(r.Edges, func(a, b Edge) int {
 		if a.Chain != b.Chain {
-			return a.Chain < b.Chain
+			return cmp.Compare(a.Chain, b.Chain)
 		}
 		if a.Transfers[0].Block != b.Transfers[0].Block {
-			return a.Transfers[0].Block < b.Transfers[0].Block
+			return cmp.Compare(a.Transfers[0].Block, b.Transfers[0].Block)
 		}
 		if a.Transfers[0].Position != b.Transfers[0].Position {
-			return a.Transfers[0].Position < b.Transfers[0].Position
+			return cmp.Compare(a.Transfers[0].Position, b.Transfers[0].Position)
 		}
-		return a.To < b.To
+		return cmp.Compare(a.To, b.To)
 	})
 
 	// Endpoints, largest first.
