@@ -108,19 +108,30 @@ const maxParses = 3
 // syllables. It returns up to maxParses segmentations with the fewest
 // syllables, or nil if the token does not parse.
 func parseKorean(s string) [][]ksyl {
+	ps, _ := parseKoreanEnds(s)
+	return ps
+}
+
+// parseKoreanEnds is parseKorean with the end offset of every syllable in
+// s, so explanations can show the spelling ("jong" and "un" of "jongun").
+func parseKoreanEnds(s string) ([][]ksyl, [][]uint8) {
 	if len(s) == 0 || len(s) > 5*maxKoreanSyllables {
-		return nil
+		return nil, nil
 	}
 	for i := 0; i < len(s); i++ {
 		if s[i] < 'a' || s[i] > 'z' {
-			return nil
+			return nil, nil
 		}
 	}
-	memo := make(map[int][][]ksyl, 8)
-	var rec func(pos, depth int) [][]ksyl
-	rec = func(pos, depth int) [][]ksyl {
+	type parse struct {
+		k    []ksyl
+		ends []uint8
+	}
+	memo := make(map[int][]parse, 8)
+	var rec func(pos, depth int) []parse
+	rec = func(pos, depth int) []parse {
 		if pos == len(s) {
-			return [][]ksyl{nil}
+			return []parse{{}}
 		}
 		if depth == maxKoreanSyllables {
 			return nil
@@ -128,14 +139,14 @@ func parseKorean(s string) [][]ksyl {
 		if r, ok := memo[pos]; ok {
 			return r
 		}
-		var best [][]ksyl
+		var best []parse
 		for _, one := range syllablesAt(s, pos) {
 			for _, rest := range rec(one.end, depth+1) {
-				p := append([]ksyl{one.k}, rest...)
+				p := parse{append([]ksyl{one.k}, rest.k...), append([]uint8{uint8(one.end)}, rest.ends...)}
 				switch {
-				case len(best) == 0 || len(p) < len(best[0]):
-					best = [][]ksyl{p}
-				case len(p) == len(best[0]) && len(best) < maxParses && !containsParse(best, p):
+				case len(best) == 0 || len(p.k) < len(best[0].k):
+					best = []parse{p}
+				case len(p.k) == len(best[0].k) && len(best) < maxParses && !containsParse(best, p.k, func(x parse) []ksyl { return x.k }):
 					best = append(best, p)
 				}
 			}
@@ -143,11 +154,21 @@ func parseKorean(s string) [][]ksyl {
 		memo[pos] = best
 		return best
 	}
-	return rec(0, 0)
+	ps := rec(0, 0)
+	if len(ps) == 0 {
+		return nil, nil
+	}
+	ks := make([][]ksyl, len(ps))
+	ends := make([][]uint8, len(ps))
+	for i, p := range ps {
+		ks[i], ends[i] = p.k, p.ends
+	}
+	return ks, ends
 }
 
-func containsParse(ps [][]ksyl, p []ksyl) bool {
-	for _, q := range ps {
+func containsParse[T any](ps []T, p []ksyl, get func(T) []ksyl) bool {
+	for _, x := range ps {
+		q := get(x)
 		if len(q) != len(p) {
 			continue
 		}

@@ -62,8 +62,9 @@ func PrepareName(s string, kind string) (*Name, error) { return prepareName(s, k
 
 // wordParses are the Korean and Chinese readings of one word.
 type wordParses struct {
-	korean  [][]ksyl
-	chinese [][]chineseUnit
+	korean     [][]ksyl
+	koreanEnds [][]uint8 // end offset of each syllable in the word
+	chinese    [][]chineseUnit
 }
 
 // parseCache memoizes word readings. An Index fills one while it is built
@@ -80,7 +81,8 @@ func (c *parseCache) get(w string) *wordParses {
 			return p
 		}
 	}
-	p := &wordParses{korean: parseKorean(w), chinese: parseChinese(w)}
+	p := &wordParses{chinese: parseChinese(w)}
+	p.korean, p.koreanEnds = parseKoreanEnds(w)
 	if c != nil && !c.frozen {
 		c.m[w] = p
 	}
@@ -151,16 +153,19 @@ func prepareName(s string, kind string, cache *parseCache) (*Name, error) {
 			alts[i] = [][]unit{{{text: t.text, tok: i, kind: uRaw, w: weightUnit}}}
 			continue
 		}
-		for _, p := range parses {
+		for pi, p := range parses {
 			us := make([]unit, len(p))
+			from := 0
 			for j, k := range p {
 				var ids []pyID
 				if n.korean {
 					_, ids = hanjaFor(k)
 				}
-				text := k.String()
-				if len(p) == 1 {
-					text = t.text
+				text := t.text
+				if len(p) > 1 {
+					end := int(wps[i].koreanEnds[pi][j])
+					text = t.text[from:end]
+					from = end
 				}
 				us[j] = unit{text: text, tok: i, kind: uKorean, k: k, hanja: ids, w: weightUnit}
 			}

@@ -11,6 +11,7 @@ const (
 	simHanjaReading = 0.9  // a Korean syllable against the Mandarin reading of its hanja
 	minSpelling     = 0.9  // Jaro–Winkler below this is no match
 	nameOnlyCap     = 0.9  // the most a name alone can score
+	unmatchedWhole  = 2.0  // weight factor of units a hanja reading leaves unmatched
 	weakAliasFactor = 0.95 // weak (low-quality) aliases
 )
 
@@ -50,7 +51,7 @@ func compareNames(a, b *Name, explain bool) NameScore {
 	var bmode string
 	var bsim simFunc
 	try := func(ra, rb *reading, mode string, sim simFunc) {
-		if s, _ := alignScore(ra, rb, sim, false); s > best {
+		if s, _ := alignScore(ra, rb, sim, mode == ModeHanja, false); s > best {
 			best, bra, brb, bmode, bsim = s, ra, rb, mode, sim
 		}
 	}
@@ -83,7 +84,7 @@ func compareNames(a, b *Name, explain bool) NameScore {
 	}
 	ns := NameScore{Score: best, Mode: bmode}
 	if explain {
-		_, ns.Parts = alignScore(bra, brb, bsim, true)
+		_, ns.Parts = alignScore(bra, brb, bsim, bmode == ModeHanja, true)
 	}
 	return ns
 }
@@ -207,8 +208,10 @@ func simHanja(k, c *unit) (float64, rule) {
 
 // alignScore pairs units of two readings greedily by similarity and returns
 // the weighted Dice score: Σ sim·(wa+wb) / (Wa+Wb), and the explanation
-// if asked for.
-func alignScore(a, b *reading, sim simFunc, explain bool) (float64, []Part) {
+// if asked for. With whole set, unmatched units weigh double: a Chinese
+// rendering of a Korean name renders all of it, so a partial hanja reading
+// is weak evidence.
+func alignScore(a, b *reading, sim simFunc, whole, explain bool) (float64, []Part) {
 	na, nb := len(a.units), len(b.units)
 	total := a.w + b.w
 	if na == 0 || nb == 0 || total == 0 {
@@ -267,12 +270,33 @@ func alignScore(a, b *reading, sim simFunc, explain bool) (float64, []Part) {
 			score += bs * (a.units[bi].w + b.units[bj].w)
 		}
 	}
+	if whole {
+		var ma, mb uint64
+		for _, p := range pairs {
+			ma |= 1 << uint(p.i%64)
+			mb |= 1 << uint(p.j%64)
+		}
+		for i := 0; i < na; i++ {
+			if ma&(1<<uint(i%64)) == 0 {
+				total += (unmatchedWhole - 1) * a.units[i].w
+			}
+		}
+		for j := 0; j < nb; j++ {
+			if mb&(1<<uint(j%64)) == 0 {
+				total += (unmatchedWhole - 1) * b.units[j].w
+			}
+		}
+	}
 	score /= total
 	if score > 1 {
 		score = 1
 	}
 	if !explain {
 		return score, nil
+	}
+	uf := 1.0
+	if whole {
+		uf = unmatchedWhole
 	}
 	parts := make([]Part, 0, na+nb)
 	for _, p := range pairs {
@@ -287,12 +311,12 @@ func alignScore(a, b *reading, sim simFunc, explain bool) (float64, []Part) {
 	}
 	for i := 0; i < na; i++ {
 		if matchedA&(1<<uint(i%64)) == 0 {
-			parts = append(parts, Part{A: a.units[i].text, Rule: "unmatched", Weight: round3(a.units[i].w / total)})
+			parts = append(parts, Part{A: a.units[i].text, Rule: "unmatched", Weight: round3(a.units[i].w * uf / total)})
 		}
 	}
 	for j := 0; j < nb; j++ {
 		if matchedB&(1<<uint(j%64)) == 0 {
-			parts = append(parts, Part{B: b.units[j].text, Rule: "unmatched", Weight: round3(b.units[j].w / total)})
+			parts = append(parts, Part{B: b.units[j].text, Rule: "unmatched", Weight: round3(b.units[j].w * uf / total)})
 		}
 	}
 	return score, parts
