@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -230,12 +231,20 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	writeRaw(w, status, b)
 }
 
+// writeRaw writes a JSON body with its length (no chunked encoding),
+// ending it with a newline.
 func writeRaw(w http.ResponseWriter, status int, b []byte) {
+	nl := len(b) == 0 || b[len(b)-1] != '\n'
+	n := len(b)
+	if nl {
+		n++
+	}
 	h := w.Header()
 	h["Content-Type"] = jsonType
+	h["Content-Length"] = []string{strconv.Itoa(n)}
 	w.WriteHeader(status)
 	w.Write(b)
-	if len(b) == 0 || b[len(b)-1] != '\n' {
+	if nl {
 		w.Write(newline)
 	}
 }

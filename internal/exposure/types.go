@@ -27,7 +27,7 @@ const (
 	DefaultHops               = 3
 	MaxHops                   = 6
 	DefaultMaxDegree          = 10_000
-	DefaultMaxWork            = 2_000_000
+	DefaultMaxWork            = 1_000_000
 	DefaultMaxNodes           = 200_000
 	DefaultMaxTargetTransfers = 200_000
 	DefaultTopPaths           = 5
@@ -42,7 +42,7 @@ type Options struct {
 	// itself is always expanded.
 	MaxDegree uint64
 	// MaxWork bounds the transfers one computation reads (default
-	// 2,000,000); past it no new address is expanded and the result is
+	// 1,000,000); past it no new address is expanded and the result is
 	// truncated.
 	MaxWork int
 	// MaxNodes bounds the (address, asset, hop level, direction) states of
