@@ -535,6 +535,7 @@ func (e *engine) result() (*Result, error) {
 		}
 		return cmp.Compare(x.ast, y.ast)
 	})
+	var edgeFirst []uint32
 	for lo := 0; lo < len(order); {
 		hi := lo + 1
 		for hi < len(order) && keys[order[hi]] == keys[order[lo]] {
@@ -557,20 +558,25 @@ func (e *engine) result() (*Result, error) {
 		ed.Tainted, ed.Value = tt.Dec(), tv.Dec()
 		ed.First, ed.Last = ed.Transfers[0].Time, ed.Transfers[len(ed.Transfers)-1].Time
 		r.Edges = append(r.Edges, ed)
+		edgeFirst = append(edgeFirst, flows[order[lo]].k.seq)
 		lo = hi
 	}
-	slices.SortFunc(r.Edges, func(a, b Edge) int {
-		if a.Chain != b.Chain {
-			return cmp.Compare(a.Chain, b.Chain)
+	// Order edges by chain, then by their first transfer (seq order is chain order).
+	eo := make([]edgeOrd, len(r.Edges))
+	for i := range r.Edges {
+		eo[i] = edgeOrd{r.Edges[i].Chain, edgeFirst[i], int32(i)}
+	}
+	slices.SortFunc(eo, func(a, b edgeOrd) int {
+		if a.chain != b.chain {
+			return cmp.Compare(a.chain, b.chain)
 		}
-		if a.Transfers[0].Block != b.Transfers[0].Block {
-			return cmp.Compare(a.Transfers[0].Block, b.Transfers[0].Block)
-		}
-		if a.Transfers[0].Position != b.Transfers[0].Position {
-			return cmp.Compare(a.Transfers[0].Position, b.Transfers[0].Position)
-		}
-		return cmp.Compare(a.To, b.To)
+		return cmp.Compare(a.first, b.first)
 	})
+	sorted := make([]Edge, len(r.Edges))
+	for i, o := range eo {
+		sorted[i] = r.Edges[o.i]
+	}
+	r.Edges = sorted
 
 	// Endpoints, largest first.
 	type epx struct {
@@ -636,6 +642,12 @@ func (e *engine) result() (*Result, error) {
 
 // injectedBy returns what a seed source put in: the taint it sent.
 func (e *engine) injectedBy(h *holder) *uint256.Int { return &h.sent }
+
+type edgeOrd struct {
+	chain string
+	first uint32
+	i     int32
+}
 
 // Step is one transfer of an explanation path.
 type Step struct {
