@@ -54,3 +54,64 @@ func TestBlobFeeAndBaseFeeRules(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+// The same call tree in both trace formats gives the same moves:
+//
+//	tx: A → C (top)
+//	  [0]   C → D call 5
+//	  [1]   C delegatecall E 7   (moves nothing)
+//	  [2]   C → new F create 3
+//	  [3]   C → G call 2, fails
+//	    [3,0] G → H call 1       (under a failed call: moves nothing)
+//	  [4]   C callcode E 4       (moves nothing)
+//	  [5]   C selfdestruct → A 9
+func TestTracersAgreeOnCallTree(t *testing.T) {
+	ad := func(b byte) string { return "0x" + strings.Repeat(string("0123456789abcdef"[b])+"0", 20) }
+	A, C, D, E, F, G, H := ad(1), ad(2), ad(3), ad(4), ad(5), ad(6), ad(7)
+	h := "0x" + strings.Repeat("99", 32)
+	pos := uint32(0)
+	call := func(ct, from, to, value string, addr []uint32, errText string) parityTrace {
+		return parityTrace{Type: "call", Action: parityAction{CallType: sp(ct), From: sp(from), To: sp(to), Value: sp(value)},
+			TraceAddress: addr, Error: errText, TransactionPosition: &pos, TransactionHash: &h}
+	}
+	parity := []parityTrace{
+		call("call", A, C, "0x0", []uint32{}, ""),
+		call("call", C, D, "0x5", []uint32{0}, ""),
+		call("delegatecall", C, E, "0x7", []uint32{1}, ""),
+		{Type: "create", Action: parityAction{From: sp(C), Value: sp("0x3")}, Result: &parityResult{Address: sp(F)}, TraceAddress: []uint32{2}, TransactionPosition: &pos},
+		call("call", C, G, "0x2", []uint32{3}, "Reverted"),
+		call("call", G, H, "0x1", []uint32{3, 0}, ""),
+		call("callcode", C, C, "0x4", []uint32{4}, ""),
+		{Type: "suicide", Action: parityAction{Address: sp(C), RefundAddress: sp(A), Balance: sp("0x9")}, TraceAddress: []uint32{5}, TransactionPosition: &pos},
+	}
+	geth := []gethTxTrace{{TxHash: &h, Result: &gethFrame{Type: "CALL", From: sp(A), To: sp(C), Value: sp("0x0"), Calls: []gethFrame{
+		{Type: "CALL", From: sp(C), To: sp(D), Value: sp("0x5")},
+		{Type: "DELEGATECALL", From: sp(C), To: sp(E), Value: sp("0x7")},
+		{Type: "CREATE2", From: sp(C), To: sp(F), Value: sp("0x3")},
+		{Type: "CALL", From: sp(C), To: sp(G), Value: sp("0x2"), Error: "execution reverted", Calls: []gethFrame{
+			{Type: "CALL", From: sp(G), To: sp(H), Value: sp("0x1")},
+		}},
+		{Type: "CALLCODE", From: sp(C), To: sp(E), Value: sp("0x4")},
+		{Type: "SELFDESTRUCT", From: sp(C), To: sp(A), Value: sp("0x9")},
+	}}}}
+	want := []gotMove{{0, C, D, "5"}, {0, C, F, "3"}, {0, C, A, "9"}}
+	pt, err := parityMoves(1, parity, []string{h})
+	if err != nil {
+		t.Fatal(err)
+	}
+	gt, err := gethMoves(1, geth, []string{h})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pm, _ := flatten(pt)
+	gm, _ := flatten(gt)
+	if d := cmp.Diff(want, pm); d != "" {
+		t.Errorf("parity (-want +got):\n%s", d)
+	}
+	if d := cmp.Diff(want, gm); d != "" {
+		t.Errorf("geth (-want +got):\n%s", d)
+	}
+	if pt[0].failed || gt[0].failed {
+		t.Error("transaction marked failed")
+	}
+}
