@@ -46,13 +46,12 @@ exact (score 1). Rules, weights and evaluation figures: docs/screening.md.`,
 
 // screenIndex builds the screening index over the intel store.
 func (e *env) screenIndex(o screen.Options) (*screen.Index, error) {
-	ds, err := e.intelStore().Datasets()
+	ix, err := screen.OpenIndex(e.intelStore(), o)
 	if err != nil {
-		return nil, fmt.Errorf("load intel: %w", err)
+		return nil, err
 	}
-	ents, attrs := screen.FromDatasets(ds)
-	ix := screen.NewIndex(ents, attrs, o)
-	e.logger().Debug("screening index built", "entities", len(ents), "attributions", len(attrs), "took", ix.BuildDur)
+	st := ix.Stats()
+	e.logger().Debug("screening index built", "entities", st.Entities, "names", st.Names, "took", ix.BuildDur)
 	return ix, nil
 }
 

@@ -1,6 +1,8 @@
 package screen
 
 import (
+	"fmt"
+
 	"github.com/redthread/redthread/internal/intel"
 	"github.com/redthread/redthread/internal/model"
 )
@@ -15,4 +17,16 @@ func FromDatasets(ds []*intel.Dataset) ([]model.Entity, []model.Attribution) {
 		attrs = append(attrs, d.Attributions...)
 	}
 	return ents, attrs
+}
+
+// OpenIndex builds an index over everything an intel store holds (shipped
+// packs, refreshed official lists, the user's loads): what the CLI and the
+// API server screen against.
+func OpenIndex(st *intel.Store, o Options) (*Index, error) {
+	ds, err := st.Datasets()
+	if err != nil {
+		return nil, fmt.Errorf("load intel: %w", err)
+	}
+	ents, attrs := FromDatasets(ds)
+	return NewIndex(ents, attrs, o), nil
 }

@@ -205,3 +205,35 @@ func FuzzScreen(f *testing.F) {
 		}
 	})
 }
+
+func FuzzParseEvalSet(f *testing.F) {
+	f.Add(evalPairsTSV[:2000])
+	f.Add("dev\t1\talias\ta\tb\tsrc\n# c\n\ntest\t0\tx\tc\td")
+	f.Fuzz(func(t *testing.T, s string) {
+		ps, err := ParseEvalSet(s)
+		if err != nil {
+			return
+		}
+		// Written back, the pairs parse to themselves.
+		var b strings.Builder
+		for _, p := range ps {
+			if strings.HasPrefix(p.Split, "#") {
+				t.Fatalf("comment parsed as a pair: %+v", p)
+			}
+			label := "0"
+			if p.Match {
+				label = "1"
+			}
+			b.WriteString(strings.Join([]string{p.Split, label, p.Category, p.A, p.B, p.Source}, "\t") + "\n")
+		}
+		again, err := ParseEvalSet(b.String())
+		if err != nil || len(again) != len(ps) {
+			t.Fatalf("round trip: %v, %d pairs, want %d", err, len(again), len(ps))
+		}
+		for i := range ps {
+			if again[i] != ps[i] {
+				t.Fatalf("round trip: %+v, want %+v", again[i], ps[i])
+			}
+		}
+	})
+}
