@@ -16,8 +16,12 @@ import (
 // BenchmarkImportTransfers imports a synthetic generic transfers CSV into a
 // fresh ledger store end to end (parse, validate, write with checkpoints)
 // and reports transfers/s (wall clock), transfers per CPU-second and the
-// store's bytes per transfer after a full compaction. Rows: REDTHREAD_BENCH_ROWS (default 10,000,000). The file is
-// generated once into REDTHREAD_BENCH_DIR (default a temporary directory).
+// store's bytes per transfer after a full compaction.
+//
+// Environment: REDTHREAD_BENCH_ROWS (default 10,000,000),
+// REDTHREAD_BENCH_BATCH (transfers per batch, default
+// importer.DefaultBatchTransfers), REDTHREAD_BENCH_DIR (where the generated
+// file is kept between runs; default a temporary directory).
 //
 //	go test ./internal/cli -run XXX -bench ImportTransfers -benchtime 1x -timeout 60m
 func BenchmarkImportTransfers(b *testing.B) {
@@ -25,6 +29,13 @@ func BenchmarkImportTransfers(b *testing.B) {
 	if s := os.Getenv("REDTHREAD_BENCH_ROWS"); s != "" {
 		var err error
 		if rows, err = strconv.Atoi(s); err != nil {
+			b.Fatal(err)
+		}
+	}
+	batch := 0 // importer.DefaultBatchTransfers
+	if s := os.Getenv("REDTHREAD_BENCH_BATCH"); s != "" {
+		var err error
+		if batch, err = strconv.Atoi(s); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -55,7 +66,7 @@ func BenchmarkImportTransfers(b *testing.B) {
 		}
 		b.StartTimer()
 		began, cpu0 := time.Now(), cpuTime()
-		res, err := importer.Run(context.Background(), storeSink{st}, importer.Options{Format: "transfers", Files: []string{path}})
+		res, err := importer.Run(context.Background(), storeSink{st}, importer.Options{Format: "transfers", Files: []string{path}, BatchTransfers: batch})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -75,7 +75,7 @@ type batcher struct {
 
 func newBatcher(file string, target int) *batcher {
 	b := &batcher{file: file, free: make(chan []model.Transfer, 4)}
-	b.ts = make([]model.Transfer, 0, target+target/4)
+	b.ts = make([]model.Transfer, 0, min(target+target/4, 1<<14)) // grows to the batch size; recycled slices keep it
 	return b
 }
 

@@ -20,8 +20,10 @@ type Source interface {
 
 // DefaultBatchTransfers is the number of transfers a batch aims for; a batch
 // ends at the first block boundary after it (or at four times it inside a
-// huge block).
-const DefaultBatchTransfers = 32 << 10
+// huge block). Large batches are cheaper for the store (each is sorted into
+// one ingested sstable; fewer, larger tables mean less compaction): 2^18
+// costs about 30 % less CPU per transfer than 2^15, for ~0.5 GB of memory.
+const DefaultBatchTransfers = 256 << 10
 
 // rowParser is one format's row decoder.
 type rowParser interface {
