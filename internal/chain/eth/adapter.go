@@ -125,7 +125,11 @@ func (a *Adapter) Probe(ctx context.Context) error {
 		{Method: "trace_block", Params: []any{hexNum(probeBlock)}},
 		{Method: "debug_traceBlockByNumber", Params: []any{hexNum(probeBlock), gethTracerConfig}},
 	}
-	if err := a.c.Batch(ctx, calls); err != nil {
+	send := calls
+	if a.o.Tracer != TracerAuto {
+		send = calls[:1] // a chosen tracer is checked on first use
+	}
+	if err := a.c.Batch(ctx, send); err != nil {
 		return fmt.Errorf("probe node: %w", err)
 	}
 	has := func(c *Call) bool {
