@@ -255,7 +255,8 @@ func (s *Server) trace(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) screen(w http.ResponseWriter, r *http.Request) error {
-	if s.opts.Screener == nil {
+	sc := s.screener()
+	if sc == nil {
 		return fmt.Errorf("screening: %w", errNotConfigured)
 	}
 	var body struct {
@@ -267,7 +268,7 @@ func (s *Server) screen(w http.ResponseWriter, r *http.Request) error {
 	if len(body.Queries) > screen.MaxBatch {
 		return tooLarge("%d queries in one batch, at most %d", len(body.Queries), screen.MaxBatch)
 	}
-	res, err := s.opts.Screener.ScreenBatch(r.Context(), body.Queries)
+	res, err := sc.ScreenBatch(r.Context(), body.Queries)
 	if err != nil {
 		return err
 	}

@@ -75,6 +75,7 @@ type Server struct {
 	opts    Options
 	log     *slog.Logger
 	attr    atomic.Pointer[attrBox]
+	scr     atomic.Pointer[screenerBox]
 	mux     *http.ServeMux
 	handler http.Handler
 	routes  []Route
@@ -83,6 +84,8 @@ type Server struct {
 }
 
 type attrBox struct{ a Attributor }
+
+type screenerBox struct{ s Screener }
 
 // Route is one API route: its method and path (Go and OpenAPI path syntax).
 type Route struct {
@@ -103,6 +106,7 @@ func New(o Options) (*Server, error) {
 	}
 	s := &Server{opts: o, log: o.Logger, mux: http.NewServeMux(), openapi: openapiJSON}
 	s.attr.Store(&attrBox{o.Attributor})
+	s.scr.Store(&screenerBox{o.Screener})
 	m, err := newMetrics(o.Registry, o.Exposure)
 	if err != nil {
 		return nil, fmt.Errorf("register metrics: %w", err)
@@ -150,6 +154,11 @@ func (s *Server) SetAttributor(a Attributor) {
 }
 
 func (s *Server) attributor() Attributor { return s.attr.Load().a }
+
+// SetScreener replaces the screening index (after an intel load or update).
+func (s *Server) SetScreener(sc Screener) { s.scr.Store(&screenerBox{sc}) }
+
+func (s *Server) screener() Screener { return s.scr.Load().s }
 
 // authorized checks the bearer token in constant time.
 func (s *Server) authorized(r *http.Request) bool {

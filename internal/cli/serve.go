@@ -6,8 +6,10 @@ import (
 	"io/fs"
 	"net"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -54,8 +56,9 @@ The server binds to 127.0.0.1 by default. Binding any other address requires
 an access token (--token, or the REDTHREAD_TOKEN environment variable, which
 keeps it out of the process list); every request but /healthz must then send
 "Authorization: Bearer TOKEN". Request bodies are size-limited and every
-request has a deadline (--timeout). SIGINT or SIGTERM stops the server
-gracefully.`,
+request has a deadline (--timeout). SIGHUP reloads the intel store (and the
+screening index) and drops the exposure cache; SIGINT or SIGTERM stops the
+server gracefully.`,
 		Example: `  redthread serve
   curl -s localhost:8080/api/v1/exposure/eth/0x098b716b8aaf21512996dc57eb0615e2383e2f96
   REDTHREAD_TOKEN=$(openssl rand -hex 16) redthread serve --listen 0.0.0.0:8080
@@ -75,22 +78,29 @@ gracefully.`,
 			log := e.logger()
 			o := api.Options{Token: token, RequestTimeout: timeout, Logger: log}
 
-			// Intel and screening.
-			ds, err := e.intelStore().Datasets()
-			if err != nil {
-				return fmt.Errorf("load intel: %w", err)
+			// Intel and screening, loaded again on SIGHUP.
+			loadIntel := func() (exposure.Attributor, api.Screener, error) {
+				attr, err := e.exposureAttributor(labels, false)
+				if err != nil {
+					return nil, nil, err
+				}
+				if noScreen {
+					return attr, nil, nil
+				}
+				ds, err := e.intelStore().Datasets()
+				if err != nil {
+					return nil, nil, fmt.Errorf("load intel: %w", err)
+				}
+				ents, attrs := screen.FromDatasets(ds)
+				ix := screen.NewIndex(ents, attrs, screen.Options{})
+				log.Info("screening index built", "entities", len(ents), "took", ix.BuildDur.Round(time.Millisecond))
+				return attr, ix, nil
 			}
-			attr, err := e.exposureAttributor(labels, false)
+			attr, scr, err := loadIntel()
 			if err != nil {
 				return err
 			}
-			o.Attributor = attr
-			if !noScreen {
-				ents, attrs := screen.FromDatasets(ds)
-				ix := screen.NewIndex(ents, attrs, screen.Options{})
-				o.Screener = ix
-				log.Info("screening index built", "entities", len(ents), "took", ix.BuildDur.Round(time.Millisecond))
-			}
+			o.Attributor, o.Screener = attr, scr
 
 			// Ledger and graph.
 			ledgerDir := filepath.Join(e.dataDir, "ledger")
@@ -125,6 +135,26 @@ gracefully.`,
 			if err != nil {
 				return fmt.Errorf("listen: %w", err)
 			}
+			hup := make(chan os.Signal, 1)
+			signal.Notify(hup, syscall.SIGHUP)
+			defer signal.Stop(hup)
+			go func() {
+				for {
+					select {
+					case <-ctx.Done():
+						return
+					case <-hup:
+						a, sc, err := loadIntel()
+						if err != nil {
+							log.Error("reload intel on SIGHUP failed; keeping the loaded attributions", "err", err)
+							continue
+						}
+						srv.SetAttributor(a)
+						srv.SetScreener(sc)
+						log.Info("intel reloaded on SIGHUP; exposure cache dropped")
+					}
+				}
+			}()
 			fmt.Fprintf(e.stdout, "serving on http://%s (API: /api/v1/openapi.json)\n", ln.Addr())
 			return srv.Serve(ctx, ln)
 		},
