@@ -152,7 +152,9 @@ func (r *runner) run(ctx context.Context) (Stats, error) {
 	next := r.o.From
 	if haveCP && cp.Last+1 >= r.o.From && cp.Last <= to {
 		next = cp.Last + 1
-		r.log.Info("resuming from checkpoint", "checkpoint", r.o.Checkpoint, "last", cp.Last)
+		if next > r.o.From {
+			r.log.Info("resuming from checkpoint", "checkpoint", r.o.Checkpoint, "last", cp.Last)
+		}
 	}
 	r.stats.From, r.stats.To = next, to
 	if next > to {
@@ -162,7 +164,7 @@ func (r *runner) run(ctx context.Context) (Stats, error) {
 	}
 	total := to - next + 1
 	r.o.Progress.Start("ingest "+string(r.chain), total, "blocks")
-	err = r.loop(ctx, next, to, total)
+	err = r.loop(ctx, next, to)
 	r.o.Progress.Finish(err)
 	return r.stats, err
 }
@@ -228,7 +230,7 @@ func (r *runner) fetchContinuous(ctx context.Context, lo, hi uint64) ([]model.Bl
 	}
 }
 
-func (r *runner) loop(ctx context.Context, next, to, total uint64) error {
+func (r *runner) loop(ctx context.Context, next, to uint64) error {
 	for next <= to {
 		fctx, cancel := context.WithCancel(ctx)
 		ch := make(chan window, 1)
