@@ -458,3 +458,51 @@ func TestTimeoutAndInternalErrors(t *testing.T) {
 	s.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/api/v1/exposure/eth/"+alice, nil))
 	wantError(t, rec.Code, rec.Body.Bytes(), 503, "exposure: not configured")
 }
+
+// On a non-loopback address the server needs the token: without it a
+// request gets 401, with it 200.
+func TestNonLoopbackNeedsToken(t *testing.T) {
+	var ip net.IP
+	addrs, _ := net.InterfaceAddrs()
+	for _, a := range addrs {
+		if n, ok := a.(*net.IPNet); ok && !n.IP.IsLoopback() && n.IP.To4() != nil {
+			ip = n.IP
+			break
+		}
+	}
+	if ip == nil {
+		t.Skip("no non-loopback IPv4 address on this machine")
+	}
+	ln, err := net.Listen("tcp", net.JoinHostPort(ip.String(), "0"))
+	if err != nil {
+		t.Skip("cannot listen on ", ip, ": ", err)
+	}
+	f := newFixture(t, Options{Token: "s3cret"})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- f.srv.Serve(ctx, ln) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Serve: %v", err)
+		}
+	}()
+	url := "http://" + ln.Addr().String() + "/api/v1/exposure/eth/" + alice
+	for _, c := range []struct {
+		auth   string
+		status int
+	}{{"", 401}, {"Bearer nope", 401}, {"Bearer s3cret", 200}} {
+		req, _ := http.NewRequest("GET", url, nil)
+		if c.auth != "" {
+			req.Header.Set("Authorization", c.auth)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != c.status {
+			t.Errorf("%s on %s with %q: %d, want %d", url, ip, c.auth, resp.StatusCode, c.status)
+		}
+	}
+}
