@@ -21,6 +21,7 @@ func TestCompareGolden(t *testing.T) {
 		{"KIM, Jong Un", "김정은"},
 		{"Ri Pyong Chul", "Lee Byung-chul"},
 		{"Mao Zedong", "Mao Tse-tung"},
+		{"金鐵三", "Kim Chol Sam"},
 	}
 	var got []PairResult
 	for _, p := range pairs {

@@ -133,8 +133,36 @@ func init() {
 			if !dup {
 				hanjaByKey[ck] = append(hanjaByKey[ck], hanjaEntry{r, id})
 			}
+			hanWords[r] = addHanReading(hanWords[r], parses[0][0], id)
 		}
 	}
+}
+
+// hanWords holds, for every hanja of the table, its readings as a word of
+// a name: the Korean syllables the table lists it under and its Mandarin
+// reading. A name written in hanja (金鐵三) is read both ways.
+var hanWords = map[rune]*wordParses{}
+
+func addHanReading(w *wordParses, k ksyl, py pyID) *wordParses {
+	if w == nil {
+		w = &wordParses{}
+	}
+	known := false
+	for _, p := range w.korean {
+		if p[0] == k {
+			known = true
+		}
+	}
+	if !known && len(w.korean) < maxParses {
+		w.korean = append(w.korean, []ksyl{k})
+		w.koreanEnds = append(w.koreanEnds, nil)
+	}
+	if len(w.chinese) == 0 {
+		w.chinese = [][]chineseUnit{{{}}}
+	}
+	cu := &w.chinese[0][0]
+	cu.py = unionIDs(cu.py, []pyID{py})
+	return w
 }
 
 // hanjaFor returns the readings of a syllable and their pinyin ids (sorted).

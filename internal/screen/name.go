@@ -1,6 +1,9 @@
 package screen
 
-import "strings"
+import (
+	"strings"
+	"unicode/utf8"
+)
 
 // unitKind says how a unit of a name was read.
 type unitKind uint8
@@ -20,6 +23,7 @@ type unit struct {
 	hanja []pyID // uKorean: Mandarin readings of its usual hanja
 	py    []pyID // uChinese: pinyin it may stand for
 	w     float64
+	han   bool // written as a hanja (Han character)
 }
 
 // reading is one way of cutting a whole name into units.
@@ -117,6 +121,10 @@ func prepareName(s string, kind string, cache *parseCache) (*Name, error) {
 	for i, t := range nz.tokens {
 		if !t.han {
 			wps[i] = cache.get(t.text)
+		} else if r, _ := utf8.DecodeRuneInString(t.text); hanWords[r] != nil {
+			wps[i] = hanWords[r]
+		}
+		if wps[i] != nil {
 			parsed[i] = wps[i].korean
 		}
 		switch {
@@ -167,7 +175,7 @@ func prepareName(s string, kind string, cache *parseCache) (*Name, error) {
 					text = t.text[from:end]
 					from = end
 				}
-				us[j] = unit{text: text, tok: i, kind: uKorean, k: k, hanja: ids, w: weightUnit}
+				us[j] = unit{text: text, tok: i, kind: uKorean, k: k, hanja: ids, w: weightUnit, han: t.han}
 			}
 			alts[i] = append(alts[i], us)
 		}
@@ -205,7 +213,7 @@ func prepareName(s string, kind string, cache *parseCache) (*Name, error) {
 	n.chinese = []reading{{}}
 	for i, t := range nz.tokens {
 		var segs [][]chineseUnit
-		if !t.han {
+		if wps[i] != nil {
 			segs = wps[i].chinese
 		}
 		if len(segs) == 0 || len(segs[0]) > maxChineseSyllables {
@@ -224,7 +232,11 @@ func prepareName(s string, kind string, cache *parseCache) (*Name, error) {
 					if i == fam && len(seg) == 1 {
 						w = weightFamily
 					}
-					nr.units = append(nr.units, unit{text: c.text, tok: i, kind: uChinese, py: c.py, w: w})
+					text := c.text
+					if t.han {
+						text = t.text
+					}
+					nr.units = append(nr.units, unit{text: text, tok: i, kind: uChinese, py: c.py, w: w, han: t.han})
 					nr.w += w
 				}
 				next = append(next, nr)

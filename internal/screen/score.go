@@ -103,6 +103,8 @@ const (
 	rSpelling // Jaro–Winkler
 	rPinyin   // same pinyin reading
 	rHanja    // Mandarin reading of a hanja
+	rHanKor   // a written hanja read in Korean
+	rHanMan   // a written hanja read in Mandarin
 )
 
 // rule says which rule matched a pair; String renders it for explanations.
@@ -125,6 +127,18 @@ func (r rule) text(a, b *unit) string {
 		return "spelling similarity"
 	case rPinyin:
 		return "pinyin/Wade–Giles (" + pinyinNames[r.id] + ")"
+	case rHanKor:
+		h, o := a, b
+		if !h.han {
+			h, o = b, a
+		}
+		return "hanja read in Korean (" + h.text + " → " + o.text + ")"
+	case rHanMan:
+		h := a
+		if !h.han {
+			h = b
+		}
+		return "hanja read in Mandarin (" + h.text + " → " + pinyinNames[r.id] + ")"
 	case rHanja:
 		k := a
 		if k.kind != uKorean {
@@ -164,6 +178,12 @@ func simLatin(a, b *unit) (float64, rule) {
 		return 1, rule{code: rExact}
 	}
 	if a.kind == uKorean && b.kind == uKorean {
+		if a.han != b.han {
+			if s, _ := ksylSim(a.k, b.k); s > 0 {
+				return s, rule{code: rHanKor}
+			}
+			return 0, rule{}
+		}
 		if a.k == b.k {
 			return 1, rule{code: rVariant}
 		}
@@ -187,6 +207,9 @@ func simChinese(a, b *unit) (float64, rule) {
 		return 1, rule{code: rExact}
 	}
 	if id, ok := intersects(a.py, b.py); ok {
+		if a.han || b.han {
+			return 1, rule{code: rHanMan, id: id}
+		}
 		return 1, rule{code: rPinyin, id: id}
 	}
 	return 0, rule{}

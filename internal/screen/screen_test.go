@@ -98,6 +98,7 @@ func TestNormalize(t *testing.T) {
 		{"Ali Co", "person", "ali co"},
 		{"ØRSTED Æble", "", "orsted aeble"},
 		{"金鐵三", "", "金 鐵 三"},
+		{"龘 Kim", "", "龘 kim"},
 	}
 	for _, tt := range tests {
 		n, err := PrepareName(tt.in, tt.kind)
