@@ -183,6 +183,12 @@ func TestBadInput(t *testing.T) {
 		{"POST", "/api/v1/trace", `{"chain":"eth","from":["0xzz"],"policy":"haircut","direction":"forward"}`, 400, "invalid address"},
 		{"POST", "/api/v1/trace", `{"chain":"eth","from":["` + hacker + `"],"policy":"haircut","direction":"forward","max_nodes":1000000}`, 400, "max_nodes must be 0 (default) to 100000"},
 		{"POST", "/api/v1/trace", `{"chain":"eth","bogus":1}`, 400, `unknown field "bogus"`},
+		{"POST", "/api/v1/trace", `{"chain":"eth","from":["` + hacker + `"],"policy":"haircut","direction":"forward","asset":"` + addr(0x7777) + `"}`, 404, "unknown asset"},
+		{"POST", "/api/v1/trace", `{"chain":"doge","from":["D5"],"policy":"haircut","direction":"forward"}`, 404, "unknown chain"},
+		{"POST", "/api/v1/trace", `{"chain":"eth","from":["` + hacker + `"],"policy":"haircut","direction":"sideways"}`, 400, `unknown direction "sideways"`},
+		{"POST", "/api/v1/trace", `{"chain":"eth","from":["` + hacker + `"],"policy":"haircut","direction":"forward","max_hops":-1}`, 400, "max_hops must be 0 (default) to 100"},
+		{"POST", "/api/v1/trace", `{"chain":"eth","from":["` + hacker + `"],"policy":"haircut","direction":"forward","since":"later"}`, 400, `since: "later"`},
+		{"POST", "/api/v1/trace", `{"chain":"eth","from":["` + hacker + `"],"policy":"haircut","direction":"forward","stop_categories":["banks"]}`, 400, `unknown category "banks"`},
 		{"POST", "/api/v1/trace", ``, 400, "empty request body"},
 		{"POST", "/api/v1/trace", `{"chain":"eth"} {}`, 400, "data after the JSON object"},
 		{"POST", "/api/v1/screen", `{"queries":[{"name":"x"}`, 400, "request body"},
@@ -503,6 +509,39 @@ func TestNonLoopbackNeedsToken(t *testing.T) {
 		resp.Body.Close()
 		if resp.StatusCode != c.status {
 			t.Errorf("%s on %s with %q: %d, want %d", url, ip, c.auth, resp.StatusCode, c.status)
+		}
+	}
+}
+
+// A client that stops sending mid-request is cut off: the server never
+// hangs on it.
+func TestSlowClientIsCutOff(t *testing.T) {
+	f := newFixture(t, Options{ReadTimeout: 300 * time.Millisecond})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- f.srv.Serve(ctx, ln) }()
+	defer func() { cancel(); <-done }()
+	for _, partial := range []string{
+		"GET /api/v1/exposure/eth/" + alice + " HTTP/1.1\r\nHost: x\r\n", // headers never end
+		"POST /api/v1/trace HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"chain\"", // body never ends
+	} {
+		c, err := net.Dial("tcp", ln.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := io.WriteString(c, partial); err != nil {
+			t.Fatal(err)
+		}
+		start := time.Now()
+		c.SetReadDeadline(time.Now().Add(10 * time.Second))
+		io.Copy(io.Discard, c) // returns when the server closes the connection
+		c.Close()
+		if d := time.Since(start); d > 5*time.Second {
+			t.Errorf("server held a stalled connection for %v", d)
 		}
 	}
 }

@@ -55,8 +55,12 @@ type Options struct {
 	Token string
 	// UI serves the web UI at / (and every path not claimed by the API).
 	UI http.Handler
-	// RequestTimeout bounds each request (default 30 s).
+	// RequestTimeout bounds each request's handling (default 30 s).
 	RequestTimeout time.Duration
+	// ReadTimeout bounds reading a request, headers and body (default 60 s;
+	// headers alone at most 10 s), so a slow client cannot hold a
+	// connection.
+	ReadTimeout time.Duration
 	// Registry receives the server's metrics (default: a new registry with
 	// the Go and process collectors).
 	Registry *prometheus.Registry
@@ -100,6 +104,9 @@ type Route struct {
 func New(o Options) (*Server, error) {
 	if o.RequestTimeout <= 0 {
 		o.RequestTimeout = 30 * time.Second
+	}
+	if o.ReadTimeout <= 0 {
+		o.ReadTimeout = 60 * time.Second
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
@@ -320,8 +327,8 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	hs := &http.Server{
 		Handler:           s.handler,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       60 * time.Second,
+		ReadHeaderTimeout: min(10*time.Second, s.opts.ReadTimeout),
+		ReadTimeout:       s.opts.ReadTimeout,
 		WriteTimeout:      s.opts.RequestTimeout + 30*time.Second,
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
