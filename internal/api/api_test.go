@@ -526,7 +526,7 @@ func TestSlowClientIsCutOff(t *testing.T) {
 	go func() { done <- f.srv.Serve(ctx, ln) }()
 	defer func() { cancel(); <-done }()
 	for _, partial := range []string{
-		"GET /api/v1/exposure/eth/" + alice + " HTTP/1.1\r\nHost: x\r\n", // headers never end
+		"GET /api/v1/exposure/eth/" + alice + " HTTP/1.1\r\nHost: x\r\n",                  // headers never end
 		"POST /api/v1/trace HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"chain\"", // body never ends
 	} {
 		c, err := net.Dial("tcp", ln.Addr().String())
