@@ -401,8 +401,8 @@ func (ix *Index) Screen(q Query) ([]Match, error) {
 	}
 	qn, err := prepareName(q.Name, kind, ix.cache)
 	if err != nil {
-		if len(byEnt) > 0 && strings.TrimSpace(q.Name) == "" {
-			return ix.finish(byEnt), nil
+		if len(ids) > 0 && strings.TrimSpace(q.Name) == "" {
+			return ix.finish(byEnt), nil // identifiers only
 		}
 		return nil, err
 	}

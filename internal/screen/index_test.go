@@ -84,6 +84,9 @@ func TestScreenFixture(t *testing.T) {
 	if m := top(Query{Name: "Kim Sok Chol", Identifiers: []string{"999999999"}}); m.Score >= nameOnlyCap || m.Exact {
 		t.Errorf("different passport did not lower: %+v", m)
 	}
+	if ms, err := ix.Screen(Query{Identifiers: []string{"000000000"}}); err != nil || len(ms) != 0 {
+		t.Errorf("identifier only, unlisted: %v %v", ms, err)
+	}
 	if m := top(Query{Name: "SEMENOV.ROMA@gmail.com"}); !m.Exact || m.EntityID != "ofac:44718" {
 		t.Errorf("email as name: %+v", m)
 	}
