@@ -87,13 +87,11 @@ server gracefully.`,
 				if noScreen {
 					return attr, nil, nil
 				}
-				ds, err := e.intelStore().Datasets()
+				ix, err := screen.OpenIndex(e.intelStore(), screen.Options{})
 				if err != nil {
-					return nil, nil, fmt.Errorf("load intel: %w", err)
+					return nil, nil, err
 				}
-				ents, attrs := screen.FromDatasets(ds)
-				ix := screen.NewIndex(ents, attrs, screen.Options{})
-				log.Info("screening index built", "entities", len(ents), "took", ix.BuildDur.Round(time.Millisecond))
+				log.Info("screening index built", "entities", ix.Stats().Entities, "took", ix.BuildDur.Round(time.Millisecond))
 				return attr, ix, nil
 			}
 			attr, scr, err := loadIntel()
