@@ -168,6 +168,11 @@ func (c *Chain) Locate(blockNum uint64, p model.Position) (uint32, bool) {
 	return first + uint32(j), true
 }
 
+// blockIdx returns the index of a block number known to be indexed.
+func (c *Chain) blockIdx(num uint64) int {
+	return sort.Search(len(c.blocks), func(i int) bool { return c.blocks[i].Number >= num })
+}
+
 // BlockRange returns the seqs [first, end) of a block's transfers.
 func (c *Chain) BlockRange(blockNum uint64) (first, end uint32, ok bool) {
 	bi := sort.Search(len(c.blocks), func(i int) bool { return c.blocks[i].Number >= blockNum })
@@ -214,42 +219,61 @@ func (c *Chain) TxHashes(ctx context.Context, seqs []uint32) ([]string, error) {
 		}
 		return out, nil
 	}
+	// Scan runs of wanted blocks: wanted blocks at most one block apart are
+	// read in one ScanTransfers when the transfers between them are few (each
+	// scan has a fixed cost, an iterator; each block a header read).
+	const mergeGap = 2048
 	type want struct {
-		seq uint32
+		key uint64 // block number
+		pos uint64
 		i   int
 	}
-	byBlock := map[int][]want{}
+	ws := make([]want, len(seqs))
 	for i, s := range seqs {
-		bi := c.BlockIndex(s)
-		byBlock[bi] = append(byBlock[bi], want{s, i})
+		num, _, _, _ := c.BlockAt(c.BlockIndex(s))
+		ws[i] = want{num, c.pos[s], i}
 	}
-	bis := make([]int, 0, len(byBlock))
-	for bi := range byBlock {
-		bis = append(bis, bi)
-	}
-	sort.Ints(bis)
-	for _, bi := range bis {
-		ws := byBlock[bi]
-		num, _, _, _ := c.BlockAt(bi)
-		byPos := make(map[uint64][]int, len(ws))
-		for _, w := range ws {
-			p := c.pos[w.seq]
-			byPos[p] = append(byPos[p], w.i)
+	sort.Slice(ws, func(a, b int) bool {
+		if ws[a].key != ws[b].key {
+			return ws[a].key < ws[b].key
+		}
+		return ws[a].pos < ws[b].pos
+	})
+	for lo := 0; lo < len(ws); {
+		hi := lo + 1
+		for hi < len(ws) {
+			if ws[hi].key != ws[hi-1].key {
+				b1 := c.blockIdx(ws[hi-1].key)
+				b2 := c.blockIdx(ws[hi].key)
+				_, _, f1, _ := c.BlockAt(b1)
+				_, _, _, e2 := c.BlockAt(b2)
+				if b2-b1 > 2 || e2-f1 > mergeGap {
+					break
+				}
+			}
+			hi++
+		}
+		type bp struct{ block, pos uint64 }
+		byPos := make(map[bp][]int, hi-lo)
+		for _, w := range ws[lo:hi] {
+			byPos[bp{w.key, w.pos}] = append(byPos[bp{w.key, w.pos}], w.i)
 		}
 		found := 0
-		err := c.opts.Hashes.ScanTransfers(ctx, c.chain, num, num, func(t *model.Transfer) error {
-			for _, i := range byPos[uint64(t.Position)] {
+		from, to := ws[lo].key, ws[hi-1].key
+		err := c.opts.Hashes.ScanTransfers(ctx, c.chain, from, to, func(t *model.Transfer) error {
+			for _, i := range byPos[bp{t.Block, uint64(t.Position)}] {
 				out[i] = t.TxHash
 				found++
 			}
 			return nil
 		})
 		if err != nil {
-			return nil, fmt.Errorf("read transaction hashes of block %d: %w", num, err)
+			return nil, fmt.Errorf("read transaction hashes of blocks %d–%d: %w", from, to, err)
 		}
-		if found < len(ws) {
-			return nil, fmt.Errorf("read transaction hashes of block %d: %d transfers missing from the ledger store (rolled back?)", num, len(ws)-found)
+		if found < hi-lo {
+			return nil, fmt.Errorf("read transaction hashes of blocks %d–%d: %d transfers missing from the ledger store (rolled back?)", from, to, hi-lo-found)
 		}
+		lo = hi
 	}
 	return out, nil
 }
