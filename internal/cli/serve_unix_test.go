@@ -24,7 +24,7 @@ func TestServeReloadsIntelOnSIGHUP(t *testing.T) {
 	pr, pw := io.Pipe()
 	done := make(chan int, 1)
 	go func() {
-		done <- Main(ctx, []string{"serve", "--listen", "127.0.0.1:0", "--no-screen", "--data", data}, pw, io.Discard)
+		done <- Main(ctx, []string{"serve", "--listen", "127.0.0.1:0", "--data", data}, pw, io.Discard)
 		pw.Close()
 	}()
 	line, err := bufio.NewReader(pr).ReadString('\n')
@@ -63,6 +63,16 @@ func TestServeReloadsIntelOnSIGHUP(t *testing.T) {
 			t.Fatalf("no sanctioned exposure after SIGHUP: %s", get())
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+	// Screening (rebuilt with the reload) matches a name of the shipped lists.
+	resp, err := http.Post(base+"/api/v1/screen", "application/json", strings.NewReader(`{"queries":[{"name":"Kim Jong Un"}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(b), `"matched_name":"KIM, Jong Un"`) {
+		t.Fatalf("screen after reload: %d %s", resp.StatusCode, b)
 	}
 	cancel()
 	if code := <-done; code != ExitOK {
