@@ -1,6 +1,7 @@
 package screen
 
 import (
+	"context"
 	"encoding/json"
 	"flag"
 	"os"
@@ -73,4 +74,22 @@ func TestScreenConcurrent(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+
+	// A batch gives the same answers as one query at a time, in order.
+	var qs []Query
+	for _, n := range []string{"Jin Tiesan", "Kim Jong-un", "", "Kim Chol Nam", "KOMID", "x\x00"} {
+		for i := 0; i < 20; i++ {
+			qs = append(qs, Query{Name: n})
+		}
+	}
+	res, err := ix.ScreenBatch(context.Background(), qs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, q := range qs {
+		ms, err := ix.Screen(q)
+		if res[i].Query.Name != q.Name || (err != nil) != (res[i].Error != "") || (err == nil && !cmp.Equal(ms, res[i].Matches)) {
+			t.Fatalf("batch result %d differs: %+v", i, res[i])
+		}
+	}
 }

@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/redthread/redthread/internal/intel"
@@ -547,28 +548,40 @@ func describeIdentifier(e *model.Entity, key string) string {
 	return key
 }
 
-// ScreenBatch screens up to MaxBatch queries. A bad query gets its error in
-// its Result; the call fails only on a batch that is too large or a
-// cancelled context.
+// ScreenBatch screens up to MaxBatch queries on all processors, results in
+// query order. A bad query gets its error in its Result; the call fails only
+// on a batch that is too large or a cancelled context.
 func (ix *Index) ScreenBatch(ctx context.Context, qs []Query) ([]Result, error) {
 	if len(qs) > MaxBatch {
 		return nil, fmt.Errorf("%w: %d, at most %d", ErrBatchSize, len(qs), MaxBatch)
 	}
 	out := make([]Result, len(qs))
-	for i, q := range qs {
-		if i%64 == 0 {
-			if err := ctx.Err(); err != nil {
-				return nil, err
+	workers := min(runtime.GOMAXPROCS(0), max(1, len(qs)/8))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= len(qs) || ctx.Err() != nil {
+					return
+				}
+				out[i].Query = qs[i]
+				ms, err := ix.Screen(qs[i])
+				if err != nil {
+					out[i].Error = err.Error()
+					out[i].Matches = []Match{}
+					continue
+				}
+				out[i].Matches = ms
 			}
-		}
-		out[i].Query = q
-		ms, err := ix.Screen(q)
-		if err != nil {
-			out[i].Error = err.Error()
-			out[i].Matches = []Match{}
-			continue
-		}
-		out[i].Matches = ms
+		}()
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, err
 	}
 	return out, nil
 }
