@@ -26,6 +26,9 @@ type Options struct {
 	// arrays before they are folded in (default 1<<16, and at least a
 	// quarter of the chain's transfers).
 	TailLimit int
+	// Bulk defers all adjacency work to Compact: appended transfers are not
+	// visible to readers until Compact runs (for one-shot builds).
+	Bulk bool
 }
 
 // TransferScanner reads transfers of a block range in chain order; the
@@ -140,7 +143,11 @@ func (ix *Index) Load(ctx context.Context, s TransferScanner, chain model.Chain)
 	err := s.ScanTransfers(ctx, chain, from, math.MaxUint64, func(t *model.Transfer) error {
 		return c.add(t)
 	})
-	c.settle()
+	if c.opts.Bulk && len(c.src) > int(c.nBase) {
+		c.rebuild()
+	} else {
+		c.settle()
+	}
 	if err != nil {
 		return fmt.Errorf("load graph of %s: %w", chain, err)
 	}
@@ -352,6 +359,9 @@ func (c *Chain) settle() {
 	n := uint32(len(c.src))
 	tail := int(n - c.nBase)
 	if tail == 0 {
+		return
+	}
+	if c.opts.Bulk {
 		return
 	}
 	if tail >= max(c.opts.TailLimit, int(c.nBase)/4) {

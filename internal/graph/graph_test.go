@@ -106,6 +106,7 @@ func TestBuildPathsAgree(t *testing.T) {
 			if err := whole.Append(blocks); err != nil {
 				t.Fatal(err)
 			}
+			bulk := New(Options{KeepTxHashes: true, Bulk: true})
 			folds := New(Options{KeepTxHashes: true, TailLimit: 7})
 			tail := New(Options{KeepTxHashes: true, TailLimit: 1 << 30})
 			for i := range blocks {
@@ -115,7 +116,11 @@ func TestBuildPathsAgree(t *testing.T) {
 				if err := tail.Append(blocks[i : i+1]); err != nil {
 					t.Fatal(err)
 				}
+				if err := bulk.Append(blocks[i : i+1]); err != nil {
+					t.Fatal(err)
+				}
 			}
+			bulk.Compact()
 			st, err := store.Open("ledger", store.Options{FS: vfs.NewMem(), NoSync: true})
 			if err != nil {
 				t.Fatal(err)
@@ -144,7 +149,7 @@ func TestBuildPathsAgree(t *testing.T) {
 				t.Fatal(err)
 			}
 			want := dump(t, mustChain(t, whole, chain))
-			for name, ix := range map[string]*Index{"folds": folds, "tail": tail, "store": viaStore} {
+			for name, ix := range map[string]*Index{"folds": folds, "tail": tail, "store": viaStore, "bulk": bulk} {
 				if d := cmp.Diff(want, dump(t, mustChain(t, ix, chain))); d != "" {
 					t.Errorf("%s differs from one Append (-want +got):\n%s", name, d)
 				}

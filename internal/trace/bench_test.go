@@ -131,7 +131,7 @@ func benchSetup(b *testing.B) {
 		runtime.ReadMemStats(&m0)
 		start := time.Now()
 		hs := &benchHashes{}
-		benchIndex = graph.New(graph.Options{TailLimit: 1 << 30, Hashes: hs})
+		benchIndex = graph.New(graph.Options{Bulk: true, Hashes: hs})
 		hs.ix = benchIndex
 		if err := genLedger(benchIndex, n); err != nil {
 			b.Fatal(err)
