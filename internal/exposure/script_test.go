@@ -6,6 +6,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"math/big"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -193,34 +194,37 @@ func runExposure(t testing.TB, w *world, g *graph.Index, args []string) string {
 // paths never add up to more than its indirect exposure.
 func checkInvariants(t testing.TB, r *Result) {
 	t.Helper()
-	dec := func(s string) uint64 {
-		v, err := strconv.ParseUint(s, 10, 64)
-		if err != nil {
-			t.Fatalf("amount %q: %v", s, err)
+	dec := func(s string) *big.Int {
+		v, ok := new(big.Int).SetString(s, 10)
+		if !ok || v.Sign() < 0 {
+			t.Fatalf("amount %q is not a non-negative integer", s)
 		}
 		return v
 	}
 	for _, a := range r.Assets {
 		for _, s := range []Side{a.Source, a.Destination} {
 			total := dec(s.Total)
-			ind := map[string]uint64{}
+			ind := map[string]*big.Int{}
 			for _, c := range s.Categories {
 				d, i := dec(c.Direct), dec(c.Indirect)
-				if d > i || i > total {
-					t.Errorf("%s %s: direct %d, indirect %d, total %d out of order", a.Asset, c.Category, d, i, total)
+				if d.Cmp(i) > 0 || i.Cmp(total) > 0 {
+					t.Errorf("%s %s: direct %s, indirect %s, total %s out of order", a.Asset, c.Category, d, i, total)
 				}
 				ind[c.Category] = i
 			}
-			sum := map[string]uint64{}
+			sum := map[string]*big.Int{}
 			for _, p := range s.Paths {
-				sum[p.Category] += dec(p.Amount)
+				if sum[p.Category] == nil {
+					sum[p.Category] = new(big.Int)
+				}
+				sum[p.Category].Add(sum[p.Category], dec(p.Amount))
 				if len(p.Steps) == 0 || len(p.Steps) > r.Hops {
 					t.Errorf("path of %d steps within %d hops", len(p.Steps), r.Hops)
 				}
 			}
 			for c, v := range sum {
-				if v > ind[c] {
-					t.Errorf("%s %s: paths add up to %d > indirect %d", a.Asset, c, v, ind[c])
+				if ind[c] == nil || v.Cmp(ind[c]) > 0 {
+					t.Errorf("%s %s: paths add up to %s > indirect %v", a.Asset, c, v, ind[c])
 				}
 			}
 		}
