@@ -147,6 +147,9 @@ func (s *Server) exposureBatch(w http.ResponseWriter, r *http.Request) error {
 		}
 		if err != nil {
 			status, msg := statusOf(err)
+			if status == http.StatusInternalServerError {
+				s.log.Error("batch item failed", "index", i, "err", err)
+			}
 			m, _ := json.Marshal(msg)
 			fmt.Fprintf(&b, `{"index":%d,"status":%d,"error":%s}`, i, status, m)
 			continue
