@@ -99,3 +99,31 @@ func TestRandomLedgers(t *testing.T) {
 		}
 	}
 }
+
+// TestConcurrentTraces runs traces in parallel on one reader while another
+// chain is appended to: results equal the sequential ones (run with -race).
+func TestConcurrentTraces(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 7))
+	w := randomWorld(r, 40, 150)
+	ix := w.graphs(t)["append"]
+	want := runTrace(t, w, ix, []string{"--from", "a1", "--policy", "haircut"})
+	done := make(chan string, 8)
+	for i := 0; i < 8; i++ {
+		go func() { done <- runTrace(t, w, ix, []string{"--from", "a1", "--policy", "haircut"}) }()
+	}
+	other := randomWorld(rand.New(rand.NewPCG(8, 8)), 10, 20).blocks["test"]
+	for i := range other {
+		other[i].Chain = "other"
+		for j := range other[i].Transfers {
+			other[i].Transfers[j].Chain = "other"
+		}
+	}
+	if err := ix.Append(other); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 8; i++ {
+		if got := <-done; got != want {
+			t.Errorf("parallel trace differs:\n%s", cmp.Diff(want, got))
+		}
+	}
+}
