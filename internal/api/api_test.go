@@ -394,6 +394,19 @@ func TestOpenAPIListsEveryRoute(t *testing.T) {
 	if !strings.HasPrefix(doc.OpenAPI, "3.") {
 		t.Fatalf("openapi version %q", doc.OpenAPI)
 	}
+	ids := map[string]bool{}
+	for p, ms := range doc.Paths {
+		for m, op := range ms {
+			var o struct {
+				OperationID string `json:"operationId"`
+				Summary     string `json:"summary"`
+			}
+			if err := json.Unmarshal(op, &o); err != nil || o.OperationID == "" || o.Summary == "" || ids[o.OperationID] {
+				t.Errorf("%s %s: missing, duplicate or unparsable operationId or summary (%v)", m, p, err)
+			}
+			ids[o.OperationID] = true
+		}
+	}
 	served := map[string]bool{}
 	for _, rt := range f.srv.Routes() {
 		k := strings.ToLower(rt.Method) + " " + rt.Path
