@@ -1,8 +1,10 @@
 package cli
 
 import (
+	"bufio"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 	"time"
@@ -81,6 +83,7 @@ func newExposureCmd(e *env) *cobra.Command {
 		maxDegree               uint64
 		asJSON, noIntel         bool
 		labels                  []string
+		file                    string
 	)
 	cmd := &cobra.Command{
 		Use:   "exposure --chain CHAIN ADDR",
@@ -108,9 +111,13 @@ built from the ledger store for each run; "redthread serve" keeps it in
 memory and caches results.`,
 		Example: `  redthread exposure --chain eth 0x098b716b8aaf21512996dc57eb0615e2383e2f96
   redthread exposure --chain eth 0x098b716b8aaf21512996dc57eb0615e2383e2f96 --as-of 2022-04-14 --hops 2 --json
-  redthread exposure --chain synth 0xabc… --labels world/truth/addresses.csv --no-intel`,
+  redthread exposure --chain synth 0xabc… --labels world/truth/addresses.csv --no-intel
+  redthread exposure --chain eth --file deposits.txt > exposures.jsonl`,
 		Args: func(cmd *cobra.Command, args []string) error {
-			if len(args) != 1 {
+			if file != "" && len(args) > 0 {
+				return usagef("give an address or --file, not both")
+			}
+			if file == "" && len(args) != 1 {
 				return usagef("want one address, got %d arguments", len(args))
 			}
 			return nil
@@ -127,9 +134,20 @@ memory and caches results.`,
 			if hops < 1 || hops > exposure.MaxHops {
 				return usagef("--hops must be 1..%d, not %d", exposure.MaxHops, hops)
 			}
-			req := exposure.Request{Chain: chain, Address: args[0], AsOf: d, Hops: hops}
-			if _, err := model.NormalizeAddress(chain, args[0]); err != nil {
-				return usagef("address: %v", err)
+			var reqs []exposure.Request
+			if file != "" {
+				addrs, err := readAddressFile(file, chain)
+				if err != nil {
+					return err
+				}
+				for _, a := range addrs {
+					reqs = append(reqs, exposure.Request{Chain: chain, Address: a, AsOf: d, Hops: hops})
+				}
+			} else {
+				if _, err := model.NormalizeAddress(chain, args[0]); err != nil {
+					return usagef("address: %v", err)
+				}
+				reqs = []exposure.Request{{Chain: chain, Address: args[0], AsOf: d, Hops: hops}}
 			}
 			attr, err := e.exposureAttributor(labels, noIntel)
 			if err != nil {
@@ -152,9 +170,12 @@ memory and caches results.`,
 			if topPaths <= 0 {
 				topPaths = -1 // none
 			}
-			eng := exposure.New(ix, attr, exposure.Options{MaxDegree: maxDegree, MaxWork: maxWork, TopPaths: topPaths, CacheEntries: -1})
+			eng := exposure.New(ix, attr, exposure.Options{MaxDegree: maxDegree, MaxWork: maxWork, TopPaths: topPaths})
 			t0 := time.Now()
-			res, err := eng.Compute(cmd.Context(), req)
+			if file != "" {
+				return exposureLines(cmd, e, eng, reqs, t0)
+			}
+			res, err := eng.Compute(cmd.Context(), reqs[0])
 			if err != nil {
 				if errors.Is(err, exposure.ErrBadRequest) || errors.Is(err, exposure.ErrUnknownChain) {
 					return usageError{err}
@@ -179,5 +200,59 @@ memory and caches results.`,
 	f.IntVar(&topPaths, "top-paths", exposure.DefaultTopPaths, "paths to report per asset, direction and category (0: none)")
 	f.StringSliceVar(&labels, "labels", nil, "labels CSV file(s): chain,address,category[,label,entity,confidence]")
 	f.BoolVar(&noIntel, "no-intel", false, "do not use the intel store's attributions")
+	f.StringVar(&file, "file", "", "score every address of FILE (one per line, # comments; - for stdin) and print JSON lines")
 	return cmd
+}
+
+// readAddressFile reads one address per line; blank lines and # comments
+// are skipped. A bad address fails the whole file, naming its line.
+func readAddressFile(name string, chain model.Chain) ([]string, error) {
+	var data []byte
+	var err error
+	if name == "-" {
+		data, err = io.ReadAll(os.Stdin)
+	} else {
+		data, err = os.ReadFile(name)
+	}
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for i, line := range strings.Split(string(data), "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		a, err := model.NormalizeAddress(chain, line)
+		if err != nil {
+			return nil, usagef("%s:%d: address: %v", name, i+1, err)
+		}
+		out = append(out, a)
+	}
+	if len(out) == 0 {
+		return nil, usagef("%s: no addresses", name)
+	}
+	return out, nil
+}
+
+// exposureLines scores requests in batches and prints one JSON line each,
+// in input order.
+func exposureLines(cmd *cobra.Command, e *env, eng *exposure.Engine, reqs []exposure.Request, t0 time.Time) error {
+	w := bufio.NewWriter(e.stdout)
+	for start := 0; start < len(reqs); start += exposure.MaxBatch {
+		chunk := reqs[start:min(len(reqs), start+exposure.MaxBatch)]
+		items, err := eng.Batch(cmd.Context(), chunk)
+		if err != nil {
+			return err
+		}
+		for i, it := range items {
+			if it.Err != nil {
+				return fmt.Errorf("%s: %w", chunk[i].Address, it.Err)
+			}
+			w.Write(it.JSON)
+			w.WriteByte('\n')
+		}
+	}
+	e.logger().Info("exposures done", "addresses", len(reqs), "elapsed", time.Since(t0).Round(time.Millisecond))
+	return w.Flush()
 }

@@ -58,10 +58,27 @@ func TestExposureCommand(t *testing.T) {
 	if code != ExitOK || !strings.Contains(out, "as of 2024-06-01") || strings.Contains(out, "hack") {
 		t.Fatalf("intel only: exit %d\n%s\n%s", code, out, errs)
 	}
+	// A file of addresses gives one JSON line each, in order.
+	list := filepath.Join(t.TempDir(), "addrs.txt")
+	os.WriteFile(list, []byte("# deposits\n"+alice+"\n\n"+strings.ToUpper(addr(0x111)[2:])+"\n"), 0o644)
+	code, out, errs = runCLI(t, "exposure", "--chain", "eth", "--file", list, "--labels", labels, "--no-intel", "--data", data)
+	// Line 4 lacks 0x: the whole file is refused, nothing printed.
+	if code != ExitUsage || out != "" || !strings.Contains(errs, list+":4: address: invalid address") {
+		t.Fatalf("--file with a bad line: exit %d\n%s\n%s", code, out, errs)
+	}
+	os.WriteFile(list, []byte("# deposits\n"+alice+"\n\n"+addr(0x111)+"\n"), 0o644)
+	code, out, errs = runCLI(t, "exposure", "--chain", "eth", "--file", list, "--labels", labels, "--no-intel", "--data", data)
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	var r1, r2 exposure.Result
+	if code != ExitOK || len(lines) != 2 || json.Unmarshal([]byte(lines[0]), &r1) != nil || json.Unmarshal([]byte(lines[1]), &r2) != nil ||
+		r1.Address != alice || r2.Address != addr(0x111) {
+		t.Fatalf("--file: exit %d\n%s\n%s", code, out, errs)
+	}
 	for _, c := range []struct {
 		args []string
 		msg  string
 	}{
+		{[]string{"exposure", "--chain", "eth", alice, "--file", list}, "not both"},
 		{[]string{"exposure", "--chain", "eth", "0x12"}, `invalid address: "0x12"`},
 		{[]string{"exposure", alice}, "--chain is required"},
 		{[]string{"exposure", "--chain", "eth"}, "want one address"},
