@@ -16,6 +16,9 @@ import (
 
 // Head returns the highest block with a stored transfer or header.
 func (s *Store) Head(chain model.Chain) (uint64, bool, error) {
+	if err := s.live(); err != nil {
+		return 0, false, err
+	}
 	p := chainPrefix(nil, pBlock, chain)
 	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: p, UpperBound: prefixEnd(p)})
 	if err != nil {
@@ -38,6 +41,9 @@ type BlockInfo struct {
 
 // Block returns the stored header facts of a block.
 func (s *Store) Block(chain model.Chain, n uint64) (BlockInfo, bool, error) {
+	if err := s.live(); err != nil {
+		return BlockInfo{}, false, err
+	}
 	v, ok, err := s.get(blockKey(nil, chain, n))
 	if err != nil || !ok {
 		return BlockInfo{}, ok, err
@@ -73,6 +79,9 @@ func decodeBlockValue(n uint64, v []byte) (BlockInfo, error) {
 
 // Address returns the canonical text of an address id.
 func (s *Store) Address(id uint64) (model.Chain, string, error) {
+	if err := s.live(); err != nil {
+		return "", "", err
+	}
 	v, ok, err := s.get(idKey(nil, pAddrRev, id))
 	if err != nil {
 		return "", "", err
@@ -86,6 +95,9 @@ func (s *Store) Address(id uint64) (model.Chain, string, error) {
 
 // ID returns the id of a canonical address, if it is known.
 func (s *Store) ID(chain model.Chain, addr string) (uint64, bool, error) {
+	if err := s.live(); err != nil {
+		return 0, false, err
+	}
 	k := addrBytes(chainPrefix(nil, pAddr, chain), chain, addr)
 	v, ok, err := s.get(k)
 	if err != nil || !ok {
@@ -122,6 +134,9 @@ func (n *names) get(id uint64) (string, error) {
 // ScanTransfers calls fn for every transfer of a chain with fromBlock ≤ block
 // ≤ toBlock, in chain order. The transfer passed to fn is reused.
 func (s *Store) ScanTransfers(ctx context.Context, chain model.Chain, fromBlock, toBlock uint64, fn func(*model.Transfer) error) error {
+	if err := s.live(); err != nil {
+		return err
+	}
 	lo := transferKey(nil, chain, fromBlock, 0)
 	var hi []byte
 	if toBlock == ^uint64(0) {
@@ -181,6 +196,9 @@ func (s *Store) ScanTransfers(ctx context.Context, chain model.Chain, fromBlock,
 // value in order), equal for stores holding the same data however they were
 // written.
 func (s *Store) Digest() ([32]byte, error) {
+	if err := s.live(); err != nil {
+		return [32]byte{}, err
+	}
 	var out [32]byte
 	it, err := s.db.NewIter(nil)
 	if err != nil {
@@ -207,6 +225,9 @@ func (s *Store) Digest() ([32]byte, error) {
 
 // ChainStats returns the number of transfers stored for a chain.
 func (s *Store) ChainStats(chain model.Chain) (uint64, error) {
+	if err := s.live(); err != nil {
+		return 0, err
+	}
 	v, ok, err := s.get(chainPrefix(nil, pChainStat, chain))
 	if err != nil || !ok {
 		return 0, err
@@ -358,6 +379,9 @@ func (s *Store) edges(id uint64, dir Direction, after []byte, limit int, newestF
 // start), in chain order (reverse chain order when newestFirst). Cost is
 // proportional to limit, whatever the address's degree.
 func (s *Store) Neighbors(ctx context.Context, chain model.Chain, addr string, dir Direction, cursor string, limit int, newestFirst bool) (Page, error) {
+	if err := s.live(); err != nil {
+		return Page{}, err
+	}
 	var pg Page
 	if limit <= 0 || limit > 10000 {
 		return pg, fmt.Errorf("neighbors: limit %d out of range 1..10000", limit)
@@ -460,6 +484,9 @@ type Summary struct {
 // and top counterparties (by transfer count) over at most sample recent
 // transfers, so hubs answer in bounded time.
 func (s *Store) Summarize(ctx context.Context, chain model.Chain, addr string, top, sample int) (*Summary, error) {
+	if err := s.live(); err != nil {
+		return nil, err
+	}
 	sm := &Summary{Chain: chain, Address: addr, SampleLimit: sample}
 	id, ok, err := s.ID(chain, addr)
 	if err != nil || !ok {

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math/big"
 
@@ -20,6 +19,9 @@ const rollbackChunk = 50000
 // idempotent, so an interrupted rollback is finished by running it again.
 // Address ids stay assigned.
 func (s *Store) Rollback(ctx context.Context, chain model.Chain, from, to uint64) error {
+	if err := s.live(); err != nil {
+		return err
+	}
 	if from > to {
 		return fmt.Errorf("rollback %s: from %d after to %d", chain, from, to)
 	}
@@ -44,8 +46,8 @@ func (s *Store) rollbackChunk(ctx context.Context, chain model.Chain, from, to u
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.db == nil {
-		return 0, errors.New("store is closed")
+	if s.closed.Load() {
+		return 0, ErrClosed
 	}
 	b := s.db.NewBatch()
 	defer b.Close()

@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 
 	"github.com/cockroachdb/pebble/v2"
@@ -47,7 +48,8 @@ type Store struct {
 	log  *slog.Logger
 	opts Options
 
-	cache readCache
+	cache  readCache
+	closed atomic.Bool
 
 	mu     sync.Mutex // serializes writers
 	nextID uint64
@@ -142,19 +144,25 @@ func Open(dir string, o Options) (*Store, error) {
 func (s *Store) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.db == nil {
+	if s.closed.Swap(true) {
 		return nil
 	}
-	err := s.db.Close()
-	s.db = nil
-	return err
+	return s.db.Close()
 }
 
 // Flush writes the memtable to disk; used after bulk loads with NoSync.
-func (s *Store) Flush() error { return s.db.Flush() }
+func (s *Store) Flush() error {
+	if err := s.live(); err != nil {
+		return err
+	}
+	return s.db.Flush()
+}
 
 // Compact compacts the whole store (for size measurements and after bulk loads).
 func (s *Store) Compact(ctx context.Context) error {
+	if err := s.live(); err != nil {
+		return err
+	}
 	if err := s.db.Flush(); err != nil {
 		return err
 	}
@@ -162,7 +170,24 @@ func (s *Store) Compact(ctx context.Context) error {
 }
 
 // DiskUsage returns the bytes of live sstables.
-func (s *Store) DiskUsage() (uint64, error) { return s.db.EstimateDiskUsage([]byte{0}, []byte{0xff}) }
+func (s *Store) DiskUsage() (uint64, error) {
+	if err := s.live(); err != nil {
+		return 0, err
+	}
+	return s.db.EstimateDiskUsage([]byte{0}, []byte{0xff})
+}
+
+// ErrClosed reports use of a closed store.
+var ErrClosed = errors.New("ledger store is closed")
+
+// live reports ErrClosed once Close has begun. Close must not run
+// concurrently with other calls; live turns use after Close into an error.
+func (s *Store) live() error {
+	if s.closed.Load() {
+		return ErrClosed
+	}
+	return nil
+}
 
 func (s *Store) get(k []byte) ([]byte, bool, error) {
 	v, closer, err := s.db.Get(k)
@@ -179,6 +204,9 @@ func (s *Store) get(k []byte) ([]byte, bool, error) {
 
 // Checkpoint returns the value of a named checkpoint.
 func (s *Store) Checkpoint(name string) ([]byte, bool, error) {
+	if err := s.live(); err != nil {
+		return nil, false, err
+	}
 	return s.get(append([]byte{pCheckpt}, name...))
 }
 
@@ -219,8 +247,8 @@ func (s *Store) Write(ctx context.Context, blocks []model.Block, cp *Checkpoint)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.db == nil {
-		return errors.New("write: store is closed")
+	if s.closed.Load() {
+		return fmt.Errorf("write: %w", ErrClosed)
 	}
 	n := 0
 	for i := range blocks {

@@ -267,3 +267,20 @@ func TestSecondOpenIsRefusedClearly(t *testing.T) {
 		t.Fatalf("second open: %v, want ErrLocked", err)
 	}
 }
+
+func TestUseAfterCloseIsAnError(t *testing.T) {
+	s, err := Open(t.TempDir(), Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if _, err := s.Summarize(context.Background(), "eth", addr(1), 1, 1); !errors.Is(err, ErrClosed) {
+		t.Fatalf("Summarize after Close: %v", err)
+	}
+	if err := s.Write(context.Background(), world(), nil); !errors.Is(err, ErrClosed) {
+		t.Fatalf("Write after Close: %v", err)
+	}
+	if s.Close() != nil {
+		t.Fatal("second Close failed")
+	}
+}
