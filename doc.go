@@ -13,7 +13,12 @@
 //	internal/synth       synthetic ledgers with ground truth
 //	internal/screen      name, identifier and wallet screening
 //	internal/progress    progress reporting interface and renderers
+//	internal/graph       compact in-memory adjacency (CSR) built from the store; imports model only
+//	internal/trace       taint tracing over the graph; imports model, graph
+//	internal/exposure    exposure scoring over the graph; imports model, graph
+//	internal/api         HTTP API; wraps the engines (store, graph, trace, exposure, intel, screen)
 //	internal/cli         the command tree; may import every internal package
 //
-// Nothing imports internal/cli or cmd/. Engines never import net/http.
+// Nothing imports internal/cli or cmd/. Engines (model, store, synth, screen,
+// progress, graph, trace, exposure) never import net/http.
 package redthread

@@ -25,10 +25,15 @@ var allowed = map[string][]string{
 	"internal/intel":    {"internal/model", "packs"},
 	"internal/synth":    {"internal/model", "internal/store", "internal/progress"},
 	"internal/screen":   {"internal/model", "internal/intel"},
+	"internal/graph":    {"internal/model"},
+	"internal/trace":    {"internal/model", "internal/graph"},
+	"internal/exposure": {"internal/model", "internal/graph"},
+	"internal/api":      {"internal/model", "internal/store", "internal/graph", "internal/trace", "internal/exposure", "internal/intel", "internal/screen"},
 }
 
 // noHTTP lists engines that must not know HTTP.
-var noHTTP = []string{"internal/model", "internal/store", "internal/synth", "internal/screen", "internal/progress"}
+var noHTTP = []string{"internal/model", "internal/store", "internal/synth", "internal/screen", "internal/progress",
+	"internal/graph", "internal/trace", "internal/exposure"}
 
 func rule(dir string) ([]string, bool) {
 	if a, ok := allowed[dir]; ok {
