@@ -74,6 +74,12 @@ func FuzzRecordReader(f *testing.F) {
 	})
 }
 
+// The import fuzzers write a file and run a whole import per input; run them
+// with a short minimization time, or the fuzzer spends minutes minimizing
+// each new input:
+//
+//	go test ./internal/importer -run XXX -fuzz '^FuzzETL$' -fuzztime 60s -fuzzminimizetime 2s
+//
 // fuzzImport runs one import over data written to a file and checks that a
 // failure wrote nothing past the committed batches and a success produced
 // valid blocks (memSink validates them).
