@@ -165,30 +165,18 @@ func Run(ctx context.Context, sink Sink, o Options) (Result, error) {
 	if err != nil {
 		return res, err
 	}
-	var total uint64
-	for _, p := range o.Files {
-		fi, err := os.Stat(p)
-		if err != nil {
-			return res, fmt.Errorf("stat %s: %w", p, err)
-		}
-		total += uint64(fi.Size())
-	}
-	o.Progress.Start("import "+o.Format, total, "bytes")
-	var base uint64
 	for _, path := range o.Files {
-		n, err := runFile(ctx, sink, &o, prep, path, base, &res)
-		base += n
-		if err != nil {
-			o.Progress.Finish(err)
+		if _, err := runFile(ctx, sink, &o, prep, path, &res); err != nil {
 			return res, err
 		}
 		res.Files++
 	}
-	o.Progress.Finish(nil)
 	return res, nil
 }
 
-func runFile(ctx context.Context, sink Sink, o *Options, prep preparer, path string, base uint64, res *Result) (uint64, error) {
+// runFile imports one file and returns its size. Progress is reported per
+// file in bytes from the resume point, so rate and ETA describe this run.
+func runFile(ctx context.Context, sink Sink, o *Options, prep preparer, path string, res *Result) (uint64, error) {
 	fi, err := os.Stat(path)
 	if err != nil {
 		return 0, fmt.Errorf("stat %s: %w", path, err)
@@ -222,7 +210,6 @@ func runFile(ctx context.Context, sink Sink, o *Options, prep preparer, path str
 		if uint64(start.Offset) >= size {
 			o.Log.Info("file already imported", "file", path, "checkpoint", name)
 			res.Skipped++
-			o.Progress.Update(base + size)
 			return size, nil
 		}
 		o.Log.Info("resuming import", "file", path, "offset", start.Offset, "line", start.Line)
@@ -231,6 +218,10 @@ func runFile(ctx context.Context, sink Sink, o *Options, prep preparer, path str
 	if err != nil {
 		return size, err
 	}
+	o.Progress.Start("import "+o.Format+" "+filepath.Base(path), size-uint64(start.Offset), "bytes")
+	var perr error
+	defer func() { o.Progress.Finish(perr) }()
+	transfers0 := res.Transfers
 	defer src.Close()
 	tailf, err := os.Open(path)
 	if err != nil {
@@ -270,6 +261,7 @@ func runFile(ctx context.Context, sink Sink, o *Options, prep preparer, path str
 	}()
 	for it := range ch {
 		if it.err != nil {
+			perr = it.err
 			return size, it.err
 		}
 		b := it.b
@@ -279,13 +271,14 @@ func runFile(ctx context.Context, sink Sink, o *Options, prep preparer, path str
 		}
 		cp := checkpoint{Offset: b.Offset, Line: b.Line, Tail: tail}
 		if err := sink.Write(ctx, b.Blocks, name, cp.encode()); err != nil {
-			return size, fmt.Errorf("import %s up to line %d: %w", path, b.Line-1, err)
+			perr = fmt.Errorf("import %s up to line %d: %w", path, b.Line-1, err)
+			return size, perr
 		}
 		res.Batches++
 		res.Transfers += int64(b.Transfers)
 		res.Rows = rows0 + b.Rows
 		o.Log.Debug("batch committed", "file", path, "offset", b.Offset, "line", b.Line, "transfers", b.Transfers)
-		o.Progress.Update(base+uint64(b.Offset), progress.Counter{Name: "transfers", N: uint64(res.Transfers)})
+		o.Progress.Update(uint64(b.Offset-start.Offset), progress.Counter{Name: "transfers", N: uint64(res.Transfers - transfers0)})
 		b.Release()
 	}
 	return size, nil
