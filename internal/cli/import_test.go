@@ -7,6 +7,11 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/redthread/redthread/internal/model"
+	"github.com/redthread/redthread/internal/store"
 )
 
 func runCLI(t *testing.T, args ...string) (int, string, string) {
@@ -57,5 +62,60 @@ func TestImportCommand(t *testing.T) {
 	}
 	if code != ExitOK {
 		t.Errorf("--help: exit %d", code)
+	}
+}
+
+// TestImportAllFormatsIntoStore runs every format through the real store.
+func TestImportAllFormatsIntoStore(t *testing.T) {
+	etl := filepath.Join("..", "importer", "testdata", "etl")
+	es := filepath.Join("..", "importer", "testdata", "etherscan")
+	data := t.TempDir()
+	for _, args := range [][]string{
+		{"import", "etl-transactions", filepath.Join(etl, "b483920_transactions.csv"), "--receipts", filepath.Join(etl, "b483920_receipts.csv")},
+		{"import", "etl-token-transfers", filepath.Join(etl, "b483920_token_transfers.csv"), "--transactions", filepath.Join(etl, "b483920_transactions.csv")},
+		{"import", "etl-traces", filepath.Join(etl, "parity_subtraces_traces.csv"), filepath.Join(etl, "parity_suicide_traces.csv"), "--blocks", filepath.Join(etl, "traces_blocks.csv")},
+		{"import", "etl-transactions", filepath.Join(etl, "s17173049_transactions.json")},
+		{"import", "etl-token-transfers", filepath.Join(etl, "s17173049_token_transfers.json"), "--transactions", filepath.Join(etl, "s17173049_transactions.json")},
+	} {
+		code, out, errs := runCLI(t, append(args, "--data", data, "--quiet")...)
+		if code != ExitOK {
+			t.Fatalf("%v: exit %d\n%s%s", args, code, out, errs)
+		}
+	}
+	es1 := t.TempDir()
+	for _, args := range [][]string{
+		{"import", "etherscan-normal", filepath.Join(es, "normal.csv")},
+		{"import", "etherscan-internal", filepath.Join(es, "internal.csv")},
+		{"import", "etherscan-token", filepath.Join(es, "token.csv"), "--token", "USDT=0xdac17f958d2ee523a2206206994597c13d831ec7:6", "--decimals", "18"},
+	} {
+		code, out, errs := runCLI(t, append(args, "--data", es1, "--quiet")...)
+		if code != ExitOK {
+			t.Fatalf("%v: exit %d\n%s%s", args, code, out, errs)
+		}
+	}
+	count := func(dir string) map[string]int {
+		st, err := store.Open(filepath.Join(dir, "ledger"), store.Options{ReadOnly: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer st.Close()
+		n := map[string]int{}
+		err = st.ScanTransfers(context.Background(), "eth", 0, 1<<62, func(tr *model.Transfer) error {
+			n[tr.Kind.String()]++
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	// ethereum-etl: 2 native + 2 token in block 483920; 2 rewards + 1
+	// selfdestruct from the traces; the stream blocks add 127 successful
+	// transactions with value and 288 non-zero token transfers.
+	if d := cmp.Diff(map[string]int{"native": 2 + 127, "token": 2 + 288, "reward": 2, "internal": 1}, count(data)); d != "" {
+		t.Errorf("etl store (-want +got):\n%s", d)
+	}
+	if d := cmp.Diff(map[string]int{"native": 2, "internal": 1, "token": 3}, count(es1)); d != "" {
+		t.Errorf("etherscan store (-want +got):\n%s", d)
 	}
 }
