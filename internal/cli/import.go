@@ -36,6 +36,7 @@ func newImportCmd(e *env) *cobra.Command {
 		compact  bool
 		quiet    bool
 		batchLen int
+		decimals int
 	)
 	var formatLines []string
 	for _, f := range importer.Formats() {
@@ -85,6 +86,12 @@ it is not written.`,
 				}
 				o.Tokens = append(o.Tokens, spec)
 			}
+			if cmd.Flags().Changed("decimals") {
+				if decimals < 0 || decimals > 77 {
+					return usagef("--decimals %d: want 0 to 77", decimals)
+				}
+				o.Decimals = &decimals
+			}
 			o.BatchTransfers = batchLen
 			o.Log = e.logger()
 			if quiet {
@@ -133,7 +140,7 @@ it is not written.`,
 	f.StringSliceVar(&o.Blocks, "blocks", nil, "ethereum-etl blocks file(s) giving block times and hashes")
 	f.BoolVar(&o.NoReceipts, "no-receipts", false, "import etl-transactions without receipts: every transaction counts as successful and fees are unknown")
 	f.StringArrayVar(&tokens, "token", nil, "Etherscan token: [SYMBOL=]CONTRACT:DECIMALS or SYMBOL=:DECIMALS (repeatable)")
-	f.IntVar(&o.Decimals, "decimals", -1, "Etherscan token exports: decimals of tokens not given by --token")
+	f.IntVar(&decimals, "decimals", 0, "Etherscan token exports: decimals of tokens not given by --token (default: such tokens are an error)")
 	f.BoolVar(&o.Restart, "restart", false, "ignore checkpoints and read every file from its start")
 	f.BoolVar(&noSync, "no-sync", false, "do not fsync each batch (faster bulk loads; a machine crash may lose the last batches, never tear one)")
 	f.BoolVar(&compact, "compact", false, "compact the store after the import and print its size")

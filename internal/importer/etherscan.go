@@ -381,8 +381,8 @@ func (p *etherscanParser) token(r *fieldReader, contract string) (TokenSpec, err
 			return s, nil
 		}
 	}
-	if p.o.Decimals >= 0 {
-		return TokenSpec{Symbol: sym, Contract: contract, Decimals: p.o.Decimals}, nil
+	if p.o.Decimals != nil {
+		return TokenSpec{Symbol: sym, Contract: contract, Decimals: *p.o.Decimals}, nil
 	}
 	r.fail(esContract, "no decimals for token %s (%s): pass --token %s=%s:DECIMALS or --decimals N", contract, sym, orDash(sym), contract)
 	return TokenSpec{}, r.err

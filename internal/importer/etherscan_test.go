@@ -81,8 +81,8 @@ func TestEtherscanToken(t *testing.T) {
 		}
 		specs = append(specs, sp)
 	}
-	run(t, m, Options{Format: "etherscan-token", Files: []string{td("etherscan", "token.csv")}, Tokens: specs, Decimals: -1})
-	run(t, m, Options{Format: "etherscan-token", Files: []string{td("etherscan", "token_quantity.csv")}, Tokens: specs[:1], Decimals: -1})
+	run(t, m, Options{Format: "etherscan-token", Files: []string{td("etherscan", "token.csv")}, Tokens: specs})
+	run(t, m, Options{Format: "etherscan-token", Files: []string{td("etherscan", "token_quantity.csv")}, Tokens: specs[:1]})
 	// Every row matches ethereum-etl's token transfer of the same transaction.
 	e := newMemSink()
 	run(t, e, Options{Format: "etl-token-transfers", Files: []string{td("etl", "s17173049_token_transfers.json")}, Transactions: []string{td("etl", "s17173049_transactions.json")}})
@@ -105,12 +105,12 @@ func TestEtherscanToken(t *testing.T) {
 		}
 	}
 	// Without decimals the import stops and says how to give them.
-	_, err := Run(context.Background(), newMemSink(), Options{Format: "etherscan-token", Files: []string{td("etherscan", "token.csv")}, Decimals: -1})
+	_, err := Run(context.Background(), newMemSink(), Options{Format: "etherscan-token", Files: []string{td("etherscan", "token.csv")}})
 	if err == nil || !strings.Contains(err.Error(), "token.csv:2") || !strings.Contains(err.Error(), "--token USDT=0xdac17f958d2ee523a2206206994597c13d831ec7:DECIMALS") {
 		t.Errorf("got %v, want an error naming line 2 and the --token flag", err)
 	}
 	// Too few decimals for the value's fraction is an error, never rounding.
-	_, err = Run(context.Background(), newMemSink(), Options{Format: "etherscan-token", Files: []string{td("etherscan", "token.csv")}, Decimals: 2})
+	_, err = Run(context.Background(), newMemSink(), Options{Format: "etherscan-token", Files: []string{td("etherscan", "token.csv")}, Decimals: intp(2)})
 	if err == nil || !strings.Contains(err.Error(), "field TokenValue \"108,714.272823\": has 6 decimal places; the asset has 2") {
 		t.Errorf("got %v", err)
 	}
@@ -137,3 +137,5 @@ func TestEtherscanOverlap(t *testing.T) {
 		t.Errorf("(-one file +two overlapping):\n%s", d)
 	}
 }
+
+func intp(n int) *int { return &n }

@@ -142,6 +142,6 @@ func FuzzEtherscan(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		fuzzImport(t, "e.csv", data, Options{Format: "etherscan-normal"})
 		fuzzImport(t, "e.csv", data, Options{Format: "etherscan-internal"})
-		fuzzImport(t, "e.csv", data, Options{Format: "etherscan-token", Tokens: []TokenSpec{usdt}, Decimals: 18})
+		fuzzImport(t, "e.csv", data, Options{Format: "etherscan-token", Tokens: []TokenSpec{usdt}, Decimals: intp(18)})
 	})
 }

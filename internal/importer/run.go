@@ -40,7 +40,7 @@ type Options struct {
 	NoReceipts   bool     // import etl transactions without receipts (status unknown, treated as success)
 	// Etherscan token amounts: decimals per contract and symbol.
 	Tokens   []TokenSpec
-	Decimals int // fallback decimals for tokens not in Tokens; -1: none
+	Decimals *int // fallback decimals for tokens not in Tokens; nil: none (an unknown token is an error)
 
 	BatchTransfers int  // default DefaultBatchTransfers
 	Restart        bool // ignore checkpoints and read every file from the start
