@@ -171,11 +171,14 @@ func (p *etherscanParser) header(f [][]byte) error {
 	}
 	switch p.kind {
 	case escanNormal, escanInternal:
+		if p.t.has(esTokenValue) || p.t.has(esQuantity) {
+			return errors.New("this is a token transfers export: use etherscan-token")
+		}
 		if !p.t.has(esValueIn) || !p.t.has(esValueOut) {
 			return errors.New("missing column(s) Value_IN(...), Value_OUT(...): is this an Etherscan transactions export?")
 		}
-		if p.t.has(esTokenValue) {
-			return errors.New("this is a token transfers export: use etherscan-token")
+		if p.kind == escanNormal && (p.t.has(esType) || headerHas(f, "ParentTxFrom")) {
+			return errors.New("this is an internal transactions export (ParentTxFrom, TxTo, Type): use etherscan-internal")
 		}
 		p.hasFee = p.t.has(esFee)
 	case escanToken:
@@ -417,4 +420,13 @@ func hexNibble(c byte) byte {
 		return c - 'a' + 10
 	}
 	return 0
+}
+
+func headerHas(f [][]byte, name string) bool {
+	for _, c := range f {
+		if string(bytes.TrimSpace(c)) == name {
+			return true
+		}
+	}
+	return false
 }

@@ -139,3 +139,17 @@ func TestEtherscanOverlap(t *testing.T) {
 }
 
 func intp(n int) *int { return &n }
+
+func TestEtherscanWrongExport(t *testing.T) {
+	for _, c := range []struct{ format, file, want string }{
+		{"etherscan-normal", "internal.csv", "use etherscan-internal"},
+		{"etherscan-normal", "token.csv", "use etherscan-token"},
+		{"etherscan-internal", "token_quantity.csv", "use etherscan-token"},
+		{"etherscan-token", "normal.csv", "missing column TokenValue"},
+	} {
+		_, err := Run(context.Background(), newMemSink(), Options{Format: c.format, Files: []string{td("etherscan", c.file)}})
+		if err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), c.file+":1: header") {
+			t.Errorf("%s %s: got %v, want a header error saying %q", c.format, c.file, err, c.want)
+		}
+	}
+}
