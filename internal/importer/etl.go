@@ -391,8 +391,12 @@ type etlTraceParser struct {
 	o       *Options
 	s       *sides
 	pending []traceRow
-	last    traceRow         // parsed, not yet accepted into the batch
-	emitted map[uint64]int64 // blocks already written → a line of theirs
+	last    traceRow // parsed, not yet accepted into the batch
+	// seen maps each block met so far to its first line: a block's traces
+	// must be contiguous, since positions number a transaction's traces.
+	seen      map[uint64]int64
+	lastBlock uint64
+	hasLast   bool
 }
 
 type traceRow struct {
@@ -428,7 +432,7 @@ const (
 )
 
 func newETLTraceParser(path string, isJSON bool, o *Options, s *sides) *etlTraceParser {
-	return &etlTraceParser{o: o, s: s, emitted: make(map[uint64]int64), t: newTable(path, isJSON,
+	return &etlTraceParser{o: o, s: s, seen: make(map[uint64]int64), t: newTable(path, isJSON,
 		[]string{"block_number", "transaction_hash", "transaction_index", "from_address", "to_address", "value", "trace_type", "call_type", "trace_address", "error"},
 		[]string{"status", "block_timestamp", "block_hash"})}
 }
@@ -507,8 +511,12 @@ func (p *etlTraceParser) row(f [][]byte, line int64, out *rowOut) (bool, error) 
 	if _, err := p.s.rowBlock(r, tr.block, trBlock, trTime, trBlockHash); err != nil {
 		return false, err
 	}
-	if first, ok := p.emitted[tr.block]; ok {
-		return false, rowErr(p.t.file, line, "block_number", p.t.vals[trBlock], "traces of block %d are not contiguous (an earlier batch ended with line %d); sort the file by block", tr.block, first)
+	if tr.block != p.lastBlock || !p.hasLast {
+		if first, ok := p.seen[tr.block]; ok {
+			return false, rowErr(p.t.file, line, "block_number", p.t.vals[trBlock], "traces of block %d are not contiguous (it also has line %d); sort the file by block", tr.block, first)
+		}
+		p.seen[tr.block] = line
+		p.lastBlock, p.hasLast = tr.block, true
 	}
 	out.key = blockKey{chain, tr.block}
 	p.last = tr
@@ -550,7 +558,6 @@ func (p *etlTraceParser) finish(b *batcher) error {
 		failedAt := make(map[string]bool)
 		for k := range group {
 			tr := &group[k]
-			p.emitted[tr.block] = tr.line
 			if k > 0 && tr.hasTx && slices.Equal(tr.addr, group[k-1].addr) {
 				return &RowError{File: p.t.file, Line: tr.line, Field: "trace_address", Value: tr.addrText,
 					Err: fmt.Errorf("transaction %s has this trace address twice (line %d)", tr.txHash, group[k-1].line)}

@@ -247,3 +247,25 @@ func TestETLTracesStreamJSON(t *testing.T) {
 		t.Errorf("transfers (-want +got):\n%s", d)
 	}
 }
+
+// TestETLTracesNotContiguous: positions number a transaction's traces, so a
+// block whose traces are split across the file is refused.
+func TestETLTracesNotContiguous(t *testing.T) {
+	a, err := os.ReadFile(td("etl", "parity_subtraces_traces.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(td("etl", "parity_error_traces.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	al := strings.SplitAfter(string(a), "\n")
+	bl := strings.SplitAfter(string(b), "\n")
+	mixed := al[0] + al[1] + bl[1] + al[2]
+	p := t.TempDir() + "/mixed.csv"
+	os.WriteFile(p, []byte(mixed), 0o644)
+	_, err = Run(context.Background(), newMemSink(), Options{Format: "etl-traces", Files: []string{p}, Blocks: []string{td("etl", "traces_blocks.csv")}})
+	if err == nil || !strings.Contains(err.Error(), "mixed.csv:4: field block_number \"1000000\": traces of block 1000000 are not contiguous (it also has line 2)") {
+		t.Errorf("got %v", err)
+	}
+}
