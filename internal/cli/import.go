@@ -145,7 +145,7 @@ it is not written.`,
 	f.BoolVar(&noSync, "no-sync", false, "do not fsync each batch (faster bulk loads; a machine crash may lose the last batches, never tear one)")
 	f.BoolVar(&compact, "compact", false, "compact the store after the import and print its size")
 	f.BoolVarP(&quiet, "quiet", "q", false, "no progress output")
-	f.IntVar(&batchLen, "batch", importer.DefaultBatchTransfers, "transfers per batch (a batch always holds whole blocks)")
+	f.IntVar(&batchLen, "batch", importer.DefaultBatchTransfers, "transfers per batch (batches end at block boundaries)")
 	return cmd
 }
 

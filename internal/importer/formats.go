@@ -21,11 +21,11 @@ var formats = map[string]format{
 	"transfers":           {"redthread's generic transfers CSV (" + TransfersHeader + ")", prepareTransfers},
 	"etl-transactions":    {"ethereum-etl transactions (native value); join receipts with --receipts", prepareETL("transactions")},
 	"etl-receipts":        {"ethereum-etl receipts joined to --transactions (same result as etl-transactions --receipts)", prepareETL("receipts")},
-	"etl-token-transfers": {"ethereum-etl token_transfers; needs --transactions (or --receipts and --blocks)", prepareETL("token_transfers")},
+	"etl-token-transfers": {"ethereum-etl token_transfers; transaction indexes from --transactions (or --receipts)", prepareETL("token_transfers")},
 	"etherscan-normal":    {"Etherscan CSV download of an address's transactions (Value_IN/Value_OUT in ETH)", prepareEtherscan(escanNormal)},
 	"etherscan-internal":  {"Etherscan CSV download of an address's internal transactions", prepareEtherscan(escanInternal)},
 	"etherscan-token":     {"Etherscan CSV download of ERC-20 token transfers; decimals from --token or --decimals", prepareEtherscan(escanToken)},
-	"etl-traces":          {"ethereum-etl traces (internal value, rewards); needs --transactions or --blocks", prepareETL("traces")},
+	"etl-traces":          {"ethereum-etl traces (internal value, rewards); block times from the rows, --transactions or --blocks", prepareETL("traces")},
 }
 
 // Formats lists the import format names.
