@@ -128,7 +128,7 @@ func (e *engine) convert(c int32, recv uint32, hop int, seq uint32, x *tval, con
 func (e *engine) deliver(c int32, seq uint32, addr, asset uint32, x *tval, hop int, v via) error {
 	v.asset = asset
 	var n *node
-	if e.scanning && c == e.scanChain {
+	if e.nodeAt != nil && c == e.scanChain {
 		n = e.nodeAt[addr]
 	} else {
 		n = e.nodes[nkey{c, addr}]
@@ -226,7 +226,7 @@ func (e *engine) newNode(c int32, addr uint32, hop int, v via, seq uint32) *node
 	e.nslab = e.nslab[1:]
 	*n = node{c: c, addr: addr, hop: hop, via: v}
 	e.nodes[nkey{c, addr}] = n
-	if e.scanning && c == e.scanChain {
+	if e.nodeAt != nil && c == e.scanChain {
 		e.nodeAt[addr] = n
 	}
 	ch := e.chains[c]
@@ -312,9 +312,8 @@ func (e *engine) activate(c int32, addr, asset uint32, n *node, seq uint32, x *t
 		h.done = false
 	}
 	if e.scanning {
-		if c == e.scanChain && e.active[addr] == nil {
-			e.active[addr] = h
-			e.bits[addr/64] |= 1 << (addr % 64)
+		if c == e.scanChain {
+			e.markActive(h)
 		}
 		return nil
 	}

@@ -88,12 +88,17 @@ func TestRandomLedgers(t *testing.T) {
 						t.Errorf("seed %d %v: %s graph differs:\n%s", seed, args, n, d)
 					}
 				}
-				saved := scanThreshold
+				saved, savedDense := scanThreshold, denseLimit
 				scanThreshold = 0
 				scan := runTrace(t, w, graphs["append"], args)
-				scanThreshold = saved
+				denseLimit = 0
+				sparse := runTrace(t, w, graphs["append"], args)
+				scanThreshold, denseLimit = saved, savedDense
 				if d := cmp.Diff(dropStats(heap), dropStats(scan)); d != "" {
 					t.Errorf("seed %d %v: scan sweep differs from heap sweep:\n%s", seed, args, d)
+				}
+				if d := cmp.Diff(scan, sparse); d != "" {
+					t.Errorf("seed %d %v: sparse scan differs from dense scan:\n%s", seed, args, d)
 				}
 			}
 		}

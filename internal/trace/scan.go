@@ -14,6 +14,27 @@ import (
 // O(events × log holders) with cache misses.
 var scanThreshold = 512
 
+// denseLimit is the largest number of addresses for which a scan keeps
+// per-address arrays of nodes and holders (16 bytes per address of the
+// chain); larger chains use the node map behind the bitmap.
+var denseLimit = 1 << 22
+
+// markActive records that an address of the scanned chain has a holder.
+func (e *engine) markActive(h *holder) {
+	e.bits[h.addr/64] |= 1 << (h.addr % 64)
+	if e.active != nil && e.active[h.addr] == nil {
+		e.active[h.addr] = h
+	}
+}
+
+// scanHolder returns a holder of an address whose bit is set.
+func (e *engine) scanHolder(c int32, addr uint32) *holder {
+	if e.active != nil {
+		return e.active[addr]
+	}
+	return e.nodes[nkey{c, addr}].hs[0]
+}
+
 // scan finishes a single-chain sweep by visiting every transfer from the
 // current position to the end of the chain (in view order).
 func (e *engine) scan() error {
@@ -21,18 +42,19 @@ func (e *engine) scan() error {
 	start := e.heap[0].key
 	ch := e.chains[c]
 	g := ch.g
-	e.nodeAt = make([]*node, g.NumAddresses())
-	for k, n := range e.nodes {
-		if k.c == c {
-			e.nodeAt[k.a] = n
+	e.bits = make([]uint64, (g.NumAddresses()+63)/64)
+	if g.NumAddresses() <= denseLimit {
+		e.nodeAt = make([]*node, g.NumAddresses())
+		e.active = make([]*holder, g.NumAddresses())
+		for k, n := range e.nodes {
+			if k.c == c {
+				e.nodeAt[k.a] = n
+			}
 		}
 	}
-	e.active = make([]*holder, g.NumAddresses())
-	e.bits = make([]uint64, (g.NumAddresses()+63)/64)
 	for _, h := range e.hlist {
-		if h.c == c && e.active[h.addr] == nil {
-			e.active[h.addr] = h
-			e.bits[h.addr/64] |= 1 << (h.addr % 64)
+		if h.c == c {
+			e.markActive(h)
 		}
 	}
 	e.heap = nil // from here on holders are found by address
@@ -75,7 +97,7 @@ func (e *engine) scan() error {
 		var v uint256.Int
 		loaded := false
 		if e.bits[snd/64]&(1<<(snd%64)) != 0 && !skipOut {
-			h := e.active[snd]
+			h := e.scanHolder(c, snd)
 			if h.asset != tr.Asset {
 				h = h.n.holder(tr.Asset)
 			}
@@ -91,7 +113,7 @@ func (e *engine) scan() error {
 		}
 		skipOut = false
 		if e.bits[rcv/64]&(1<<(rcv%64)) != 0 {
-			h := e.active[rcv]
+			h := e.scanHolder(c, rcv)
 			if h.asset != tr.Asset {
 				h = h.n.holder(tr.Asset)
 			}
