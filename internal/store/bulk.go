@@ -77,39 +77,70 @@ func (s *Store) ingest(ctx context.Context, c *collector) error {
 		}
 		return int(int64(a.off) - int64(b.off))
 	})
-	path := s.fs.PathJoin(s.dir, fmt.Sprintf("ingest-%d.sst.tmp", ingestSeq.Add(1)))
-	f, err := s.fs.Create(path, "")
-	if err != nil {
+	// One sstable per key prefix: Pebble places each ingested file at the
+	// lowest level it does not overlap, so the append-only ranges (transfers,
+	// block headers, the reverse dictionary) of an in-order load land in the
+	// bottom level and are never compacted again; only adjacency, counters
+	// and the dictionary overlap earlier data.
+	var paths []string
+	defer func() {
+		for _, p := range paths {
+			s.fs.Remove(p)
+		}
+	}()
+	var w *sstable.Writer
+	var cur byte
+	closeW := func() error {
+		if w == nil {
+			return nil
+		}
+		err := w.Close()
+		w = nil
 		return err
 	}
-	defer s.fs.Remove(path)
-	wo := s.po.MakeWriterOptions(0, s.db.TableFormat()) // fast compression; compactions recompress
-	w := sstable.NewWriter(objstorageprovider.NewFileWritable(f), wo)
 	for i := 0; i < len(c.kvs); i++ {
 		e := c.kvs[i]
 		k := c.key(e)
+		if w == nil || k[0] != cur {
+			if err := closeW(); err != nil {
+				return err
+			}
+			cur = k[0]
+			path := s.fs.PathJoin(s.dir, fmt.Sprintf("ingest-%d.sst.tmp", ingestSeq.Add(1)))
+			f, err := s.fs.Create(path, "")
+			if err != nil {
+				return err
+			}
+			paths = append(paths, path)
+			level := 0 // fast compression; compactions recompress
+			if cur == pTransfer || cur == pBlock || cur == pAddrRev {
+				level = 6
+			}
+			w = sstable.NewWriter(objstorageprovider.NewFileWritable(f), s.po.MakeWriterOptions(level, s.db.TableFormat()))
+		}
 		merge := e.vlen&mergeBit != 0
 		if i+1 < len(c.kvs) && bytes.Equal(k, c.key(c.kvs[i+1])) {
 			if merge || c.kvs[i+1].vlen&mergeBit != 0 {
-				w.Close()
+				closeW()
 				return fmt.Errorf("ingest: key %x merged and set in one write", k)
 			}
 			continue // a later Set of the same key wins
 		}
+		var err error
 		if merge {
 			err = w.Merge(k, c.value(e))
 		} else {
 			err = w.Set(k, c.value(e))
 		}
 		if err != nil {
-			w.Close()
+			closeW()
 			return err
 		}
 	}
-	if err := w.Close(); err != nil {
+	if err := closeW(); err != nil {
 		return err
 	}
-	if err := s.db.Ingest(ctx, []string{path}); err != nil {
+	if err := s.db.Ingest(ctx, paths); err != nil {
 		return fmt.Errorf("ingest: %w", err)
 	}
 	return nil
