@@ -286,16 +286,7 @@ func (e *engine) result() (*Result, error) {
 	if err := f.resolve(); err != nil {
 		return nil, err
 	}
-	names := map[nkey]string{}
-	addr := func(c int32, id uint32) string {
-		k := nkey{c, id}
-		if a, ok := names[k]; ok {
-			return a
-		}
-		a := e.chains[c].g.Address(id)
-		names[k] = a
-		return a
-	}
+	addr := func(c int32, id uint32) string { return e.chains[c].g.Address(id) }
 	times := map[int64]string{}
 	fmtTime := func(t int64) string {
 		if s, ok := times[t]; ok {
@@ -437,12 +428,22 @@ func (e *engine) result() (*Result, error) {
 		}
 		r.Nodes = append(r.Nodes, rn)
 	}
-	slices.SortFunc(r.Nodes, func(a, b Node) int {
-		if a.Chain != b.Chain {
-			return cmp.Compare(a.Chain, b.Chain)
+	nord := make([]int32, len(r.Nodes))
+	for i := range nord {
+		nord[i] = int32(i)
+	}
+	slices.SortFunc(nord, func(a, b int32) int {
+		x, y := &r.Nodes[a], &r.Nodes[b]
+		if x.Chain != y.Chain {
+			return cmp.Compare(x.Chain, y.Chain)
 		}
-		return cmp.Compare(a.Address, b.Address)
+		return cmp.Compare(x.Address, y.Address)
 	})
+	sortedNodes := make([]Node, len(r.Nodes))
+	for i, j := range nord {
+		sortedNodes[i] = r.Nodes[j]
+	}
+	r.Nodes = sortedNodes
 
 	// Conversions, ordered by their in-leg.
 	sort.SliceStable(e.convs, func(i, j int) bool {
@@ -522,7 +523,7 @@ func (e *engine) result() (*Result, error) {
 		keys[i] = ek{fr.k.c, tr.Src, tr.Dst, tr.Asset}
 		order[i] = int32(i)
 	}
-	slices.SortStableFunc(order, func(a, b int32) int { // flows are in (chain, seq) order already
+	slices.SortFunc(order, func(a, b int32) int { // ties: flow order, which is (chain, seq)
 		x, y := keys[a], keys[b]
 		if x.c != y.c {
 			return cmp.Compare(x.c, y.c)
@@ -533,7 +534,10 @@ func (e *engine) result() (*Result, error) {
 		if x.to != y.to {
 			return cmp.Compare(x.to, y.to)
 		}
-		return cmp.Compare(x.ast, y.ast)
+		if x.ast != y.ast {
+			return cmp.Compare(x.ast, y.ast)
+		}
+		return cmp.Compare(a, b)
 	})
 	var edgeFirst []uint32
 	for lo := 0; lo < len(order); {
