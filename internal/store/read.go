@@ -615,3 +615,22 @@ func (s *Store) Summarize(ctx context.Context, chain model.Chain, addr string, t
 	})
 	return sm, nil
 }
+
+// TxHash returns the transaction hash of the transfer at (chain, block, pos).
+func (s *Store) TxHash(ctx context.Context, chain model.Chain, block uint64, pos model.Position) (string, bool, error) {
+	if err := s.live(); err != nil {
+		return "", false, err
+	}
+	v, ok, err := s.get(transferKey(nil, chain, block, pos))
+	if err != nil || !ok {
+		return "", false, err
+	}
+	if len(v) < 1 {
+		return "", false, errCorrupt
+	}
+	h, _, err := readHash(v[1:])
+	if err != nil {
+		return "", false, fmt.Errorf("transfer %s/%d/%d: %w", chain, block, pos, err)
+	}
+	return h, true, nil
+}

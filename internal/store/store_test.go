@@ -284,3 +284,19 @@ func TestUseAfterCloseIsAnError(t *testing.T) {
 		t.Fatal("second Close failed")
 	}
 }
+
+func TestTxHash(t *testing.T) {
+	ctx := context.Background()
+	s := open(t, t.TempDir())
+	if err := s.Write(ctx, world(), nil); err != nil {
+		t.Fatal(err)
+	}
+	w := world()[1].Transfers[1]
+	h, ok, err := s.TxHash(ctx, "eth", w.Block, w.Position)
+	if err != nil || !ok || h != w.TxHash {
+		t.Fatalf("TxHash = %q %v %v, want %q", h, ok, err, w.TxHash)
+	}
+	if _, ok, _ := s.TxHash(ctx, "eth", 11, model.MakePosition(2, 0)); ok {
+		t.Fatal("TxHash found a transfer that does not exist")
+	}
+}
