@@ -487,6 +487,9 @@ func (s *Store) Summarize(ctx context.Context, chain model.Chain, addr string, t
 	if err := s.live(); err != nil {
 		return nil, err
 	}
+	if sample < 1 {
+		sample = 1
+	}
 	sm := &Summary{Chain: chain, Address: addr, SampleLimit: sample}
 	id, ok, err := s.ID(chain, addr)
 	if err != nil || !ok {
@@ -520,18 +523,10 @@ func (s *Store) Summarize(ctx context.Context, chain model.Chain, addr string, t
 	if err := it.Close(); err != nil {
 		return nil, err
 	}
-	first, err := s.Neighbors(ctx, chain, addr, Both, "", 1, false)
-	if err != nil {
-		return nil, err
-	}
-	last, err := s.Neighbors(ctx, chain, addr, Both, "", 1, true)
-	if err != nil {
-		return nil, err
-	}
-	if len(first.Edges) > 0 {
-		sm.FirstSeen = &BlockInfo{Number: first.Edges[0].Block, Time: first.Edges[0].Time}
-		sm.LastSeen = &BlockInfo{Number: last.Edges[0].Block, Time: last.Edges[0].Time}
-	}
+	// One newest-first pass aggregates counterparties and yields the last
+	// activity; when it reaches the oldest transfer it yields the first too,
+	// otherwise (a sampled hub) one more seek finds it.
+	var newest, oldest *rawEdge
 	type agg struct {
 		id         uint64
 		in, out    uint64
@@ -561,6 +556,10 @@ func (s *Store) Summarize(ctx context.Context, chain model.Chain, addr string, t
 			}
 			m[e.asset].Add(m[e.asset], e.amount.ToBig())
 			last = *e
+			if newest == nil {
+				c := *e
+				newest = &c
+			}
 			seen++
 			return nil
 		})
@@ -568,6 +567,10 @@ func (s *Store) Summarize(ctx context.Context, chain model.Chain, addr string, t
 			return nil, err
 		}
 		if !more {
+			if seen > 0 {
+				c := last
+				oldest = &c
+			}
 			break
 		}
 		if seen >= sample {
@@ -575,6 +578,28 @@ func (s *Store) Summarize(ctx context.Context, chain model.Chain, addr string, t
 			break
 		}
 		after, _ = decodeCursor(encodeCursor(last.block, last.pos, last.dir))
+	}
+	if newest != nil && oldest == nil {
+		if _, err := s.edges(id, Both, nil, 1, false, func(e *rawEdge) error {
+			c := *e
+			oldest = &c
+			return nil
+		}); err != nil {
+			return nil, err
+		}
+	}
+	for _, x := range []struct {
+		e   *rawEdge
+		dst **BlockInfo
+	}{{oldest, &sm.FirstSeen}, {newest, &sm.LastSeen}} {
+		if x.e == nil {
+			continue
+		}
+		t, err := s.blockTime(chain, x.e.block)
+		if err != nil {
+			return nil, err
+		}
+		*x.dst = &BlockInfo{Number: x.e.block, Time: t}
 	}
 	list := make([]*agg, 0, len(cps))
 	for _, a := range cps {
