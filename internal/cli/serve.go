@@ -17,10 +17,12 @@ import (
 	"github.com/redthread/redthread/internal/api"
 	"github.com/redthread/redthread/internal/exposure"
 	"github.com/redthread/redthread/internal/graph"
+	"github.com/redthread/redthread/internal/intel"
 	"github.com/redthread/redthread/internal/model"
 	"github.com/redthread/redthread/internal/screen"
 	"github.com/redthread/redthread/internal/store"
 	"github.com/redthread/redthread/internal/trace"
+	"github.com/redthread/redthread/internal/web"
 )
 
 func init() { register(newServeCmd) }
@@ -125,6 +127,12 @@ server gracefully.`,
 					return err
 				}
 			}
+			ui, err := web.New(web.Options{Graph: o.Graph, Ledger: uiLedger(o.Ledger), Conversions: o.Conversions,
+				Intel: uiIntel(attr, scr), CaseDir: filepath.Join(e.dataDir, "cases"), RequestTimeout: timeout, Logger: log})
+			if err != nil {
+				return err
+			}
+			o.UI = ui
 			srv, err := api.New(o)
 			if err != nil {
 				return err
@@ -149,11 +157,12 @@ server gracefully.`,
 						}
 						srv.SetAttributor(a)
 						srv.SetScreener(sc)
+						ui.SetIntel(uiIntel(a, sc))
 						log.Info("intel reloaded on SIGHUP; exposure cache dropped")
 					}
 				}
 			}()
-			fmt.Fprintf(e.stdout, "serving on http://%s (API: /api/v1/openapi.json)\n", ln.Addr())
+			fmt.Fprintf(e.stdout, "serving on http://%s (web UI: /, API: /api/v1/openapi.json)\n", ln.Addr())
 			return srv.Serve(ctx, ln)
 		},
 	}
@@ -244,4 +253,35 @@ func logGraph(e *env, gi *graph.Index) {
 	if len(r.Chains()) == 0 {
 		e.logger().Warn("the ledger store has no transfers on a known chain; name them with --chains")
 	}
+}
+
+// uiIntel gives the web UI the attributions, the intel DB (incidents) and
+// the screening index.
+func uiIntel(attr exposure.Attributor, scr api.Screener) web.Intel {
+	in := web.Intel{}
+	if attr != nil {
+		in.Attributor = attr
+	}
+	if s, ok := scr.(web.Screener); ok && scr != nil {
+		in.Screener = s
+	}
+	switch a := attr.(type) {
+	case *intel.DB:
+		in.DB = a
+	case attributors:
+		for _, x := range a {
+			if db, ok := x.(*intel.DB); ok {
+				in.DB = db
+			}
+		}
+	}
+	return in
+}
+
+// uiLedger gives the web UI the ledger store, if the server has one.
+func uiLedger(l api.Ledger) web.Ledger {
+	if st, ok := l.(*store.Store); ok && st != nil {
+		return st
+	}
+	return nil
 }
