@@ -26,18 +26,19 @@ func newEvalCmd(e *env) *cobra.Command {
 
 func newEvalTraceCmd(e *env) *cobra.Command {
 	var (
-		seed                       uint64
-		scale                      int64
-		world, policies, scenarios string
-		asJSON                     bool
+		seed                               uint64
+		scale                              int64
+		world, policies, scenarios, labels string
+		asJSON                             bool
 	)
 	cmd := &cobra.Command{
-		Use:   "trace [--seed S --scale N | --world DIR] [--policies P,…] [--scenarios S,…] [--json]",
+		Use:   "trace [--seed S --scale N | --world DIR] [--policies P,…] [--scenarios S,…] [--labels truth|intel] [--json]",
 		Short: "Score forward traces from each theft against the synthetic world's ground truth",
 		Long: `Generate a synthetic world (or read one written by 'redthread synth --out DIR'),
 then, for each laundering scenario and each policy, trace forward from the theft
 address (native coin, default stop rules and bounds, swaps and bridges followed,
-the world's true owners from truth/addresses.csv as attributions) and compare
+the world's true owners from truth/addresses.csv as attributions, or with
+--labels intel its partial intel pack) and compare
 the result with the ground truth:
 
   recovered           taint delivered to the true cash-out addresses (capped at
@@ -66,6 +67,10 @@ temporary directory that is removed afterwards. Definitions: docs/trace-quality.
 					return usagef("--policies: %v", err)
 				}
 				o.Policies = append(o.Policies, p)
+			}
+			o.Labels = labels
+			if labels != traceeval.LabelsTruth && labels != traceeval.LabelsIntel {
+				return usagef("--labels: want %s or %s, not %q", traceeval.LabelsTruth, traceeval.LabelsIntel, labels)
 			}
 			if scenarios != "" {
 				o.Scenarios = strings.Split(scenarios, ",")
@@ -115,6 +120,7 @@ temporary directory that is removed afterwards. Definitions: docs/trace-quality.
 	f.StringVar(&world, "world", "", "evaluate this world directory (from 'redthread synth --out') instead of generating one")
 	f.StringVar(&policies, "policies", "poison,haircut,fifo", "taint policies to run, comma-separated")
 	f.StringVar(&scenarios, "scenarios", "", "scenarios to evaluate, comma-separated (default: all of the world's)")
+	f.StringVar(&labels, "labels", traceeval.LabelsTruth, "attributions the trace sees: truth (every service and deposit address, from truth/addresses.csv) or intel (the world's partial, partly wrong intel pack)")
 	f.BoolVar(&asJSON, "json", false, "print the report as JSON")
 	return cmd
 }

@@ -25,7 +25,16 @@ type Options struct {
 	Policies []trace.Policy
 	// Scenarios to run by name; nil runs every scenario of the world.
 	Scenarios []string
+	// Labels are the attributions the trace sees: LabelsTruth (default)
+	// or LabelsIntel.
+	Labels string
 }
+
+// Label sources.
+const (
+	LabelsTruth = "truth" // every service and deposit address, correctly (truth/addresses.csv)
+	LabelsIntel = "intel" // the world's intel pack: 60 % of services, no deposit addresses, 3 % wrong
+)
 
 // AssetScore compares a trace with the truth for one chain and asset in
 // which stolen value was cashed out. Amounts are exact, in the asset's
@@ -43,7 +52,9 @@ type AssetScore struct {
 	// delivered there, stolen value truly cashed out there).
 	Recovered  string `json:"recovered"`
 	RecoveryBP int64  `json:"recovery_bp"`
-	// RecoveryNoMixBP is Recovered over TrueCashout − ViaMixer.
+	// RecoveryNoMixBP is the same recovery counting only the cash-out that
+	// did not pass the mixer: Σ min(taint delivered, true cash-out not via
+	// the mixer) over TrueCashout − ViaMixer.
 	RecoveryNoMixBP int64 `json:"recovery_excl_mixer_bp"`
 	// AddressBP is the share of TrueCashout at addresses the trace reaches
 	// with any taint (value-weighted endpoint address recall).
@@ -65,6 +76,7 @@ type AssetScore struct {
 type Score struct {
 	Scenario  string       `json:"scenario"`
 	Policy    string       `json:"policy"`
+	Labels    string       `json:"labels"`
 	Truncated bool         `json:"truncated"`
 	Reason    string       `json:"truncated_reason,omitempty"`
 	Assets    []AssetScore `json:"assets"`
@@ -116,6 +128,7 @@ type entKey struct {
 type truthOf struct {
 	sum      synth.ScenarioSummary
 	endpoint map[epKey]*uint256.Int    // stolen cashed out per address and asset
+	epMixed  map[epKey]*uint256.Int    // of which by mixer withdrawal addresses
 	entity   map[entKey]*uint256.Int   // stolen cashed out per entity
 	total    map[assetKey]*uint256.Int // stolen cashed out per chain and asset
 	mixed    map[assetKey]*uint256.Int // of which by mixer withdrawal addresses
@@ -132,7 +145,7 @@ func add(m map[assetKey]*uint256.Int, k assetKey, v *uint256.Int) {
 }
 
 func (w *World) truth(s synth.ScenarioSummary) *truthOf {
-	t := &truthOf{sum: s, endpoint: map[epKey]*uint256.Int{}, entity: map[entKey]*uint256.Int{},
+	t := &truthOf{sum: s, endpoint: map[epKey]*uint256.Int{}, epMixed: map[epKey]*uint256.Int{}, entity: map[entKey]*uint256.Int{},
 		total: map[assetKey]*uint256.Int{}, mixed: map[assetKey]*uint256.Int{}, tainted: map[addrKey]bool{}}
 	for i := range w.Truth.Endpoints {
 		e := &w.Truth.Endpoints[i]
@@ -164,6 +177,11 @@ func (w *World) truth(s synth.ScenarioSummary) *truthOf {
 		t.tainted[addrKey{f.Chain, f.To}] = true
 		if f.Step == "cashout" && role[addrKey{f.Chain, f.From}] == "mix-withdraw" {
 			add(t.mixed, assetKey{f.Chain, f.Asset}, &f.Stolen)
+			k := epKey{f.Chain, f.To, f.Asset}
+			if t.epMixed[k] == nil {
+				t.epMixed[k] = new(uint256.Int)
+			}
+			t.epMixed[k].Add(t.epMixed[k], &f.Stolen)
 		}
 	}
 	return t
@@ -208,6 +226,15 @@ func (w *World) Evaluate(ctx context.Context, o Options) (*Report, error) {
 	for _, a := range w.Truth.Summary.Assets {
 		symbol[assetKey{a.Chain, a.ID}] = a.Symbol
 	}
+	labels := w.Labels
+	switch o.Labels {
+	case "", LabelsTruth:
+		o.Labels = LabelsTruth
+	case LabelsIntel:
+		labels = w.Intel
+	default:
+		return nil, fmt.Errorf("unknown label source %q (want %s or %s)", o.Labels, LabelsTruth, LabelsIntel)
+	}
 	found := 0
 	for _, s := range w.Truth.Summary.Scenarios {
 		if len(want) > 0 && !want[s.Name] {
@@ -223,10 +250,11 @@ func (w *World) Evaluate(ctx context.Context, o Options) (*Report, error) {
 			}
 		}
 		for _, p := range pols {
-			sc, err := w.score(ctx, tr, p, untainted, symbol)
+			sc, err := w.score(ctx, tr, p, labels, untainted, symbol)
 			if err != nil {
 				return nil, fmt.Errorf("scenario %s, policy %s: %w", s.Name, p, err)
 			}
+			sc.Labels = o.Labels
 			rep.Scores = append(rep.Scores, *sc)
 		}
 	}
@@ -258,10 +286,10 @@ func bp(num, den *uint256.Int) int64 {
 	return int64(x.Uint64())
 }
 
-func (w *World) score(ctx context.Context, tr *truthOf, p trace.Policy, untainted int, symbol map[assetKey]string) (*Score, error) {
+func (w *World) score(ctx context.Context, tr *truthOf, p trace.Policy, labels *trace.Labels, untainted int, symbol map[assetKey]string) (*Score, error) {
 	rd := w.Index.Reader()
 	defer rd.Close()
-	eng := &trace.Engine{Graph: trace.Index(rd), Attributor: w.Labels, Conversions: w.Conversions}
+	eng := &trace.Engine{Graph: trace.Index(rd), Attributor: labels, Conversions: w.Conversions}
 	req := trace.Request{Chain: synth.Chain1, From: []string{tr.sum.Thief}, Asset: model.NativeAsset,
 		Policy: p, Direction: trace.Forward, Since: time.Unix(tr.sum.TheftTime, 0).UTC()}
 	t0 := time.Now()
@@ -275,8 +303,17 @@ func (w *World) score(ctx context.Context, tr *truthOf, p trace.Policy, untainte
 
 	got := map[epKey]*uint256.Int{} // taint received per address and asset
 	reached := map[addrKey]bool{}
+	entity := map[addrKey]string{} // the entity the trace's attributions name
 	for _, n := range res.Nodes {
 		k := addrKey{model.Chain(n.Chain), n.Address}
+		for _, a := range n.Attributions {
+			if a.Category == n.Stop && entity[k] == "" {
+				entity[k] = a.Entity
+				if a.Entity == "" {
+					entity[k] = a.Label
+				}
+			}
+		}
 		any := n.Role == "seed"
 		for _, a := range n.Received {
 			v := dec(a.Amount)
@@ -310,7 +347,7 @@ func (w *World) score(ctx context.Context, tr *truthOf, p trace.Policy, untainte
 		if e.Category != string(model.CatExchange) && e.Category != string(model.CatOTC) {
 			continue
 		}
-		k := entKey{model.Chain(e.Chain), e.Asset, e.Service}
+		k := entKey{model.Chain(e.Chain), e.Asset, entity[addrKey{model.Chain(e.Chain), e.Address}]}
 		if traced[k] == nil {
 			traced[k] = new(uint256.Int)
 		}
@@ -330,18 +367,19 @@ func (w *World) score(ctx context.Context, tr *truthOf, p trace.Policy, untainte
 	sc.MeetsGoals = sc.FalsePosBP <= TargetFalsePosBP && len(keys) > 0
 	for _, ak := range keys {
 		total := tr.total[ak]
-		var rec, addrHit, agree, tracedSum, truthSum uint256.Int
+		var rec, recNoMix, addrHit, agree, tracedSum, truthSum uint256.Int
 		for k, v := range tr.endpoint {
 			if k.chain != ak.chain || k.asset != ak.asset {
 				continue
 			}
 			if g := got[k]; g != nil {
 				addrHit.Add(&addrHit, v)
-				if g.Lt(v) {
-					rec.Add(&rec, g)
-				} else {
-					rec.Add(&rec, v)
+				rec.Add(&rec, minOf(g, v))
+				nm := new(uint256.Int).Set(v)
+				if m := tr.epMixed[k]; m != nil {
+					nm.Sub(nm, m)
 				}
+				recNoMix.Add(&recNoMix, minOf(g, nm))
 			}
 		}
 		ents := map[string]bool{}
@@ -381,7 +419,7 @@ func (w *World) score(ctx context.Context, tr *truthOf, p trace.Policy, untainte
 		}
 		noMix := new(uint256.Int).Sub(total, mixed)
 		as := AssetScore{Chain: ak.chain, Asset: ak.asset, Symbol: symbol[ak], TrueCashout: total.Dec(), ViaMixer: mixed.Dec(),
-			Recovered: rec.Dec(), RecoveryBP: bp(&rec, total), RecoveryNoMixBP: bp(&rec, noMix), AddressBP: bp(&addrHit, total),
+			Recovered: rec.Dec(), RecoveryBP: bp(&rec, total), RecoveryNoMixBP: bp(&recNoMix, noMix), AddressBP: bp(&addrHit, total),
 			EntityBP: bp(&agree, den), TracedCashout: tracedSum.Dec()}
 		var excess uint256.Int
 		excess.Sub(&tracedSum, &agree)
@@ -392,4 +430,11 @@ func (w *World) score(ctx context.Context, tr *truthOf, p trace.Policy, untainte
 		sc.Assets = append(sc.Assets, as)
 	}
 	return sc, nil
+}
+
+func minOf(a, b *uint256.Int) *uint256.Int {
+	if a.Lt(b) {
+		return a
+	}
+	return b
 }

@@ -12,7 +12,11 @@ func pct(bp int64) string { return fmt.Sprintf("%d.%02d%%", bp/100, bp%100) }
 // WriteText prints the report as a table: one row per scenario, policy and
 // cash-out chain and asset; the address counts repeat on each row of a trace.
 func (r *Report) WriteText(w io.Writer) error {
-	fmt.Fprintf(w, "trace quality on synthetic world seed %d scale %d (forward from the theft, native coin, default stop rules, true owners as labels)\n", r.Seed, r.Scale)
+	labels := LabelsTruth
+	if len(r.Scores) > 0 {
+		labels = r.Scores[0].Labels
+	}
+	fmt.Fprintf(w, "trace quality on synthetic world seed %d scale %d (forward from the theft, native coin, default stop rules, labels: %s)\n", r.Seed, r.Scale, labels)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "scenario\tpolicy\tchain:asset\trecovered\trecovered excl. mixer\tendpoint addresses\tentity agreement\texcess at cash-out\ttainted\tfalse pos.\tuntainted active\tfalse-pos. rate\tmissed\ttargets\t")
 	for _, s := range r.Scores {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/redthread/redthread/internal/graph"
 	"github.com/redthread/redthread/internal/importer"
+	"github.com/redthread/redthread/internal/intel"
 	"github.com/redthread/redthread/internal/model"
 	"github.com/redthread/redthread/internal/synth"
 	"github.com/redthread/redthread/internal/trace"
@@ -21,7 +22,8 @@ type World struct {
 	Dir         string
 	Truth       *synth.Truth
 	Index       *graph.Index
-	Labels      *trace.Labels
+	Labels      *trace.Labels // the true owners (truth/addresses.csv)
+	Intel       *trace.Labels // the world's intel pack (intel/synth.tagpack.yaml): partial, some wrong
 	Conversions *trace.ConversionSet
 }
 
@@ -103,6 +105,23 @@ func finish(dir string, ix *graph.Index) (*World, error) {
 	if err := readFile(filepath.Join(dir, synth.FileAddresses), func(r io.Reader, name string) error {
 		_, err := trace.ReadLabels(r, name, w.Labels)
 		return err
+	}); err != nil {
+		return nil, err
+	}
+	w.Intel = trace.NewLabels()
+	if err := readFile(filepath.Join(dir, "intel", "synth.tagpack.yaml"), func(r io.Reader, name string) error {
+		b, err := io.ReadAll(r)
+		if err != nil {
+			return err
+		}
+		ds, err := intel.LoadTagPack(intel.Input{Name: name, Data: b}, intel.Options{})
+		if err != nil {
+			return err
+		}
+		for _, a := range ds.Attributions {
+			w.Intel.Add(a)
+		}
+		return nil
 	}); err != nil {
 		return nil, err
 	}

@@ -1,0 +1,57 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/redthread/redthread/internal/traceeval"
+)
+
+// TestEvalTrace runs `redthread eval trace` on a small generated world and
+// checks the JSON report, the table and bad invocations.
+func TestEvalTrace(t *testing.T) {
+	var so, se bytes.Buffer
+	args := []string{"eval", "trace", "--seed", "3", "--scale", "20000", "--policies", "haircut,fifo", "--data", t.TempDir()}
+	if code := Main(context.Background(), append(args, "--json"), &so, &se); code != 0 {
+		t.Fatalf("eval trace: exit %d: %s", code, se.String())
+	}
+	var rep traceeval.Report
+	if err := json.Unmarshal(so.Bytes(), &rep); err != nil {
+		t.Fatalf("JSON: %v", err)
+	}
+	if rep.Seed != 3 || rep.Scale != 20000 || len(rep.Scores) != 4 {
+		t.Fatalf("report seed %d scale %d with %d scores, want seed 3 scale 20000 and 2 scenarios × 2 policies", rep.Seed, rep.Scale, len(rep.Scores))
+	}
+	for _, s := range rep.Scores {
+		if s.Policy != "haircut" && s.Policy != "fifo" || len(s.Assets) == 0 {
+			t.Errorf("score %+v", s)
+		}
+	}
+	so.Reset()
+	if code := Main(context.Background(), append(args, "--scenarios", "bridge-drain"), &so, &se); code != 0 {
+		t.Fatalf("eval trace: exit %d: %s", code, se.String())
+	}
+	if out := so.String(); !strings.Contains(out, "bridge-drain  haircut") || strings.Contains(out, "exchange-hot-wallet") {
+		t.Errorf("table:\n%s", out)
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"eval", "trace", "--policies", "taint-all"}, "--policies"},
+		{[]string{"eval", "trace", "--scale", "0"}, "--scale"},
+		{[]string{"eval", "trace", "--labels", "oracle"}, "--labels"},
+		{[]string{"eval", "trace", "--world", t.TempDir() + "/none"}, "--world"},
+		{[]string{"eval", "trace", "--world", t.TempDir(), "--seed", "2"}, "not both"},
+		{[]string{"eval", "trace", "--scale", "20000", "--scenarios", "heist"}, "unknown scenario"},
+	} {
+		so.Reset()
+		se.Reset()
+		if code := Main(context.Background(), tc.args, &so, &se); code != ExitUsage || !strings.Contains(se.String(), tc.want) {
+			t.Errorf("%v: exit %d, stderr %q; want exit %d and %q", tc.args[2:], code, se.String(), ExitUsage, tc.want)
+		}
+	}
+}
