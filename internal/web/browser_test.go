@@ -409,6 +409,25 @@ func TestBrowser(t *testing.T) {
 	t.Logf("report done at %v", time.Since(start))
 	os.WriteFile(filepath.Join(arts, "4-report.pdf"), pdf, 0o644)
 
+	// An incident: traced from its theft addresses to its endpoints.
+	var incSummary string
+	var incEndpoints int
+	err = chromedp.Run(ctx, chromedp.Navigate(w.base()+"/#/incidents"), chromedp.Reload(),
+		waitJS(ctx, `[...document.querySelectorAll('main a')].some(a => a.getAttribute('href') === '#/incident/exchange-hot-wallet')`),
+		chromedp.Evaluate(`location.hash = '#/incident/exchange-hot-wallet'`, nil),
+		waitJS(ctx, `document.querySelector('#incident-title') !== null && document.querySelector('#graph[data-nodes]') !== null`),
+		chromedp.Evaluate(`document.querySelector('#trace-summary').textContent`, &incSummary),
+		chromedp.Evaluate(`window.redthread.cy.nodes('[role = "endpoint"]').length`, &incEndpoints))
+	if err != nil {
+		shot(t, ctx, arts, "fail-incident.png")
+		t.Fatalf("incident page: %v", err)
+	}
+	if incEndpoints == 0 || !strings.Contains(incSummary, "endpoints") {
+		t.Errorf("incident trace: %q, %d endpoint nodes", incSummary, incEndpoints)
+	}
+	shot(t, ctx, arts, "5-incident.png")
+	t.Logf("incident done at %v: %s", time.Since(start), incSummary)
+
 	// A 2,000-node graph.
 	var renderMs string
 	var n int
@@ -432,7 +451,7 @@ func TestBrowser(t *testing.T) {
 	if ms > 5000 {
 		t.Errorf("2,000-node graph took %.0f ms to render (target 2,000 ms)", ms)
 	}
-	shot(t, ctx, arts, "5-big-graph.png")
+	shot(t, ctx, arts, "6-big-graph.png")
 	if len(cspViolations) > 0 {
 		t.Errorf("dialogs opened: %v", cspViolations)
 	}

@@ -207,7 +207,7 @@ func flowSVG(res *trace.Result) template.HTML {
 	if len(res.Endpoints) == 0 {
 		return ""
 	}
-	asset := res.Endpoints[0].Asset
+	asset := flowAsset(res)
 	type ep struct {
 		name string
 		amt  *big.Int
@@ -243,21 +243,22 @@ func flowSVG(res *trace.Result) template.HTML {
 	if total.Sign() == 0 {
 		return ""
 	}
-	const W, H, gap = 900.0, 420.0, 4.0
+	const W, H, gap, minLabel = 900.0, 420.0, 4.0, 13.0
 	usable := H - gap*float64(len(eps))
 	tf, _ := new(big.Float).SetInt(total).Float64()
 	var b bytes.Buffer
-	fmt.Fprintf(&b, `<svg class="flow" viewBox="0 0 %d %d" xmlns="http://www.w3.org/2000/svg" role="img">`, int(W), int(H)+20)
+	fmt.Fprintf(&b, `<svg class="flow" viewBox="0 0 %d %d" xmlns="http://www.w3.org/2000/svg" role="img">`, int(W), int(H)+20+int(minLabel)*len(eps)/2)
 	fmt.Fprintf(&b, `<rect x="10" y="10" width="24" height="%.1f" fill="#c0392b"/>`, usable)
 	fmt.Fprintf(&b, `<text x="40" y="24" font-size="12">source (%s)</text>`, template.HTMLEscapeString(asset))
-	y0, y1 := 10.0, 10.0
+	y0, y1, ly := 10.0, 10.0, 0.0
 	for _, e := range eps {
 		f, _ := new(big.Float).SetInt(e.amt).Float64()
 		hgt := usable * f / tf
 		fmt.Fprintf(&b, `<path d="M34 %.1f C 300 %.1f, 300 %.1f, 560 %.1f L 560 %.1f C 300 %.1f, 300 %.1f, 34 %.1f Z" fill="#e6a09a" fill-opacity="0.6"/>`,
 			y0, y0, y1, y1, y1+hgt, y1+hgt, y0+hgt, y0+hgt)
 		fmt.Fprintf(&b, `<rect x="560" y="%.1f" width="14" height="%.1f" fill="#2c3e50"/>`, y1, max(hgt, 1))
-		fmt.Fprintf(&b, `<text x="580" y="%.1f" font-size="11">%s — %s</text>`, y1+max(hgt, 1)/2+4,
+		ly = max(y1+max(hgt, 1)/2+4, ly+minLabel)
+		fmt.Fprintf(&b, `<text x="580" y="%.1f" font-size="11">%s — %s</text>`, ly,
 			template.HTMLEscapeString(e.name), template.HTMLEscapeString(e.amt.String()))
 		y0 += hgt
 		y1 += hgt + gap
@@ -314,3 +315,25 @@ svg.flow{width:100%;max-width:900px;height:auto}
 <p><small>Amounts are exact integers in the asset's smallest unit. Traces are as saved in the case; re-run them to include later blocks.</small></p>
 </body></html>
 `))
+
+// flowAsset is the asset a flow chart draws: the request's, else native if
+// it was seeded, else the asset with the most endpoint transfers.
+func flowAsset(res *trace.Result) string {
+	if res.Request.Asset != "" {
+		return res.Request.Asset
+	}
+	for _, t := range res.Totals {
+		if t.Asset == "native" && t.Seeded != "0" && t.Chain == res.Request.Chain {
+			return "native"
+		}
+	}
+	n := map[string]int{}
+	best := res.Endpoints[0].Asset
+	for _, e := range res.Endpoints {
+		n[e.Asset] += e.Transfers
+		if n[e.Asset] > n[best] {
+			best = e.Asset
+		}
+	}
+	return best
+}

@@ -176,18 +176,9 @@ func theftSeeds(members []incidentAddr, indexed map[model.Chain]*graph.Chain) []
 			}
 		}
 		var roots []incidentSeed
-		var buf []uint32
 		for _, m := range ms {
 			id, _ := ch.Lookup(m.Address)
-			root := true
-			buf = ch.In(id, buf[:0])
-			for _, s := range buf {
-				if src := ch.Transfer(s).Src; src != id && ids[src] {
-					root = false
-					break
-				}
-			}
-			if root {
+			if !reachedFrom(ch, id, ids) {
 				roots = append(roots, incidentSeed{c, m.Address})
 			}
 		}
@@ -253,4 +244,39 @@ func (h *Handler) searchIncidents(q string) []Hit {
 		}
 	}
 	return hits
+}
+
+
+// reachedFrom reports whether another attributed address sends to id within
+// three hops (a backward walk over at most 200 inputs per address and 5,000
+// addresses in all, so hubs stay cheap).
+func reachedFrom(ch *graph.Chain, id uint32, members map[uint32]bool) bool {
+	seen := map[uint32]bool{id: true}
+	frontier := []uint32{id}
+	var buf []uint32
+	for depth := 0; depth < 3 && len(frontier) > 0; depth++ {
+		var next []uint32
+		for _, a := range frontier {
+			buf = ch.In(a, buf[:0])
+			if len(buf) > 200 {
+				buf = buf[:200]
+			}
+			for _, s := range buf {
+				src := ch.Transfer(s).Src
+				if seen[src] {
+					continue
+				}
+				if members[src] {
+					return true
+				}
+				seen[src] = true
+				if len(seen) > 5000 {
+					return false
+				}
+				next = append(next, src)
+			}
+		}
+		frontier = next
+	}
+	return false
 }

@@ -16,7 +16,7 @@ function h(tag, props, ...kids) {
     else if (k === 'href') el.setAttribute('href', safeHref(v));
     else el.setAttribute(k, v === true ? '' : String(v));
   }
-  for (const c of kids.flat()) {
+  for (const c of kids.flat(Infinity)) {
     if (c === undefined || c === null || c === false) continue;
     el.append(c instanceof Node ? c : document.createTextNode(String(c)));
   }
@@ -610,6 +610,10 @@ function drawSankey(el, res, st) {
   for (const [c, v] of cats) {
     nodes.push({ name: c, itemStyle: { color: catColors[c.slice(1, -1)] || '#7f8c8d' } });
     links.push({ source: 'source', target: c, value: v });
+  }
+  if (eps.length === 0) {
+    chart.setOption({ title: { text: 'No endpoint received this asset (with these filters).', left: 'center', top: 'middle', textStyle: { fontSize: 13, color: '#6b7580' } } });
+    return chart;
   }
   chart.setOption({
     animation: false,
