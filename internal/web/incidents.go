@@ -246,7 +246,6 @@ func (h *Handler) searchIncidents(q string) []Hit {
 	return hits
 }
 
-
 // reachedFrom reports whether another attributed address sends to id within
 // three hops (a backward walk over at most 200 inputs per address and 5,000
 // addresses in all, so hubs stay cheap).
