@@ -48,6 +48,7 @@ type AssetScore struct {
 	// mixer withdrawal addresses, which no trace that stops at the mixer sees.
 	TrueCashout string `json:"true_cashout"`
 	ViaMixer    string `json:"via_mixer"`
+	ViaMixerBP  int64  `json:"via_mixer_bp"` // ViaMixer over TrueCashout
 	// Recovered is Σ over the true endpoint addresses of min(taint the trace
 	// delivered there, stolen value truly cashed out there).
 	Recovered  string `json:"recovered"`
@@ -418,7 +419,7 @@ func (w *World) score(ctx context.Context, tr *truthOf, p trace.Policy, labels *
 			mixed = m
 		}
 		noMix := new(uint256.Int).Sub(total, mixed)
-		as := AssetScore{Chain: ak.chain, Asset: ak.asset, Symbol: symbol[ak], TrueCashout: total.Dec(), ViaMixer: mixed.Dec(),
+		as := AssetScore{Chain: ak.chain, Asset: ak.asset, Symbol: symbol[ak], TrueCashout: total.Dec(), ViaMixer: mixed.Dec(), ViaMixerBP: bp(mixed, total),
 			Recovered: rec.Dec(), RecoveryBP: bp(&rec, total), RecoveryNoMixBP: bp(&recNoMix, noMix), AddressBP: bp(&addrHit, total),
 			EntityBP: bp(&agree, den), TracedCashout: tracedSum.Dec()}
 		var excess uint256.Int

@@ -18,7 +18,7 @@ func (r *Report) WriteText(w io.Writer) error {
 	}
 	fmt.Fprintf(w, "trace quality on synthetic world seed %d scale %d (forward from the theft, native coin, default stop rules, labels: %s)\n", r.Seed, r.Scale, labels)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "scenario\tpolicy\tchain:asset\trecovered\trecovered excl. mixer\tendpoint addresses\tentity agreement\texcess at cash-out\ttainted\tfalse pos.\tuntainted active\tfalse-pos. rate\tmissed\ttargets\t")
+	fmt.Fprintln(tw, "scenario\tpolicy\tchain:asset\tcash-out via mixer\trecovered\trecovered excl. mixer\tendpoint addresses\tentity agreement\texcess at cash-out\ttainted\tfalse pos.\tuntainted active\tfalse-pos. rate\tmissed\ttargets\t")
 	for _, s := range r.Scores {
 		ok := "met"
 		if !s.MeetsGoals {
@@ -32,7 +32,7 @@ func (r *Report) WriteText(w io.Writer) error {
 			if sym == "" {
 				sym = a.Asset
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s:%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%s\t%d\t%s\t\n", s.Scenario, s.Policy, a.Chain, sym,
+			fmt.Fprintf(tw, "%s\t%s\t%s:%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%s\t%d\t%s\t\n", s.Scenario, s.Policy, a.Chain, sym, pct(a.ViaMixerBP),
 				pct(a.RecoveryBP), pct(a.RecoveryNoMixBP), pct(a.AddressBP), pct(a.EntityBP), pct(a.ExcessBP),
 				s.Tainted, s.FalsePositives, s.Untainted, pct(s.FalsePosBP), s.Missed, ok)
 		}
