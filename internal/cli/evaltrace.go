@@ -29,10 +29,10 @@ func newEvalTraceCmd(e *env) *cobra.Command {
 		seed                               uint64
 		scale                              int64
 		world, policies, scenarios, labels string
-		asJSON                             bool
+		asJSON, asMarkdown                 bool
 	)
 	cmd := &cobra.Command{
-		Use:   "trace [--seed S --scale N | --world DIR] [--policies P,…] [--scenarios S,…] [--labels truth|intel] [--json]",
+		Use:   "trace [--seed S --scale N | --world DIR] [--policies P,…] [--scenarios S,…] [--labels truth|intel] [--json|--markdown]",
 		Short: "Score forward traces from each theft against the synthetic world's ground truth",
 		Long: `Generate a synthetic world (or read one written by 'redthread synth --out DIR'),
 then, for each laundering scenario and each policy, trace forward from the theft
@@ -75,6 +75,9 @@ temporary directory that is removed afterwards. Definitions: docs/trace-quality.
 			if scenarios != "" {
 				o.Scenarios = strings.Split(scenarios, ",")
 			}
+			if asJSON && asMarkdown {
+				return usagef("give at most one of --json, --markdown")
+			}
 			if world != "" && (cmd.Flags().Changed("seed") || cmd.Flags().Changed("scale")) {
 				return usagef("give either --world or --seed/--scale, not both")
 			}
@@ -111,6 +114,9 @@ temporary directory that is removed afterwards. Definitions: docs/trace-quality.
 			if asJSON {
 				return writeJSON(e.stdout, rep)
 			}
+			if asMarkdown {
+				return rep.WriteMarkdown(e.stdout)
+			}
 			return rep.WriteText(e.stdout)
 		},
 	}
@@ -122,5 +128,6 @@ temporary directory that is removed afterwards. Definitions: docs/trace-quality.
 	f.StringVar(&scenarios, "scenarios", "", "scenarios to evaluate, comma-separated (default: all of the world's)")
 	f.StringVar(&labels, "labels", traceeval.LabelsTruth, "attributions the trace sees: truth (every service and deposit address, from truth/addresses.csv) or intel (the world's partial, partly wrong intel pack)")
 	f.BoolVar(&asJSON, "json", false, "print the report as JSON")
+	f.BoolVar(&asMarkdown, "markdown", false, "print the report as a Markdown table")
 	return cmd
 }

@@ -47,3 +47,36 @@ func (r *Report) WriteText(w io.Writer) error {
 	}
 	return nil
 }
+
+// WriteMarkdown prints the report as a Markdown table (docs/trace-quality.md
+// quotes it).
+func (r *Report) WriteMarkdown(w io.Writer) error {
+	labels := LabelsTruth
+	if len(r.Scores) > 0 {
+		labels = r.Scores[0].Labels
+	}
+	fmt.Fprintf(w, "Seed %d, scale %d, labels %s:\n\n", r.Seed, r.Scale, labels)
+	fmt.Fprintln(w, "| scenario | policy | chain:asset | via mixer | recovered | excl. mixer | endpoint addr. | entity agr. | excess | tainted | false pos. | FP rate | targets |")
+	fmt.Fprintln(w, "|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|")
+	for _, s := range r.Scores {
+		ok := "met"
+		if !s.MeetsGoals {
+			ok = "missed"
+		}
+		if s.Truncated {
+			ok += " (truncated)"
+		}
+		for _, a := range s.Assets {
+			sym := a.Symbol
+			if sym == "" {
+				sym = a.Asset
+			}
+			if _, err := fmt.Fprintf(w, "| %s | %s | %s:%s | %s | %s | %s | %s | %s | %s | %d | %d / %d | %s | %s |\n", s.Scenario, s.Policy, a.Chain, sym,
+				pct(a.ViaMixerBP), pct(a.RecoveryBP), pct(a.RecoveryNoMixBP), pct(a.AddressBP), pct(a.EntityBP), pct(a.ExcessBP),
+				s.Tainted, s.FalsePositives, s.Untainted, pct(s.FalsePosBP), ok); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
