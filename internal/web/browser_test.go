@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -209,13 +210,16 @@ func TestBrowser(t *testing.T) {
 	defer cancelC()
 	ctx, cancelT := context.WithTimeout(ctx, 90*time.Second)
 	defer cancelT()
-	var cspViolations []string
+	var cspViolations, pageErrors []string
+	var pageMu sync.Mutex
 	chromedp.ListenTarget(ctx, func(ev any) {
 		switch e := ev.(type) {
 		case *page.EventJavascriptDialogOpening:
 			cspViolations = append(cspViolations, "dialog: "+e.Message)
 		case *runtime.EventExceptionThrown:
-			t.Logf("page exception: %s", e.ExceptionDetails.Error())
+			pageMu.Lock()
+			pageErrors = append(pageErrors, e.ExceptionDetails.Error())
+			pageMu.Unlock()
 		case *runtime.EventConsoleAPICalled:
 			for _, a := range e.Args {
 				t.Logf("console.%s: %s %s", e.Type, a.Value, a.Description)
@@ -447,6 +451,21 @@ func TestBrowser(t *testing.T) {
 	shot(t, ctx, arts, "5-incident.png")
 	t.Logf("incident done at %v: %s", time.Since(start), incSummary)
 
+	// A name, through screening, to the listed party's page.
+	var entity string
+	err = chromedp.Run(ctx, chromedp.Evaluate(`location.hash = '#/search/' + encodeURIComponent('Park Jin Hyok')`, nil),
+		waitJS(ctx, `[...document.querySelectorAll('.hits a')].some(a => a.textContent.includes('PARK'))`),
+		chromedp.Evaluate(`[...document.querySelectorAll('.hits a')].find(a => a.textContent.includes('PARK')).click()`, nil),
+		waitJS(ctx, `document.querySelector('#entity-title') !== null`),
+		chromedp.Evaluate(`document.querySelector('main').textContent`, &entity))
+	if err != nil {
+		shot(t, ctx, arts, "fail-entity.png")
+		t.Fatalf("name search: %v", err)
+	}
+	if !strings.Contains(entity, "DPRK3") {
+		t.Errorf("entity page lacks its program: %.300s", entity)
+	}
+
 	// A 2,000-node graph.
 	var renderMs string
 	var n int
@@ -471,6 +490,11 @@ func TestBrowser(t *testing.T) {
 		t.Errorf("2,000-node graph took %.0f ms to render (target 2,000 ms)", ms)
 	}
 	shot(t, ctx, arts, "6-big-graph.png")
+	pageMu.Lock()
+	if len(pageErrors) > 0 {
+		t.Errorf("JavaScript exceptions: %v", pageErrors)
+	}
+	pageMu.Unlock()
 	if len(cspViolations) > 0 {
 		t.Errorf("dialogs opened: %v", cspViolations)
 	}

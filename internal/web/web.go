@@ -119,6 +119,7 @@ func New(o Options) (*Handler, error) {
 	h.route("GET /ui/search", h.search)
 	h.route("GET /ui/transfers/{chain}/{address}", h.transfers)
 	h.route("GET /ui/tx/{chain}/{hash}", h.tx)
+	h.route("GET /ui/entities/{id}", h.entity)
 	h.route("GET /ui/incidents", h.incidents)
 	h.route("GET /ui/incidents/{id}", h.incident)
 	h.route("GET /ui/cases", h.listCases)

@@ -68,6 +68,7 @@ const routes = [
   [/^#\/tx\/([^/]+)\/([^/?]+)$/, (c, t) => txView(c, t)],
   [/^#\/trace\?(.*)$/, (q) => traceRoute(new URLSearchParams(q))],
   [/^#\/incidents$/, incidentsView],
+  [/^#\/entity\/([^/?]+)$/, (id) => entityView(decodeURIComponent(id))],
   [/^#\/incident\/([^/?]+)$/, (id) => incidentView(decodeURIComponent(id))],
   [/^#\/cases$/, casesView],
   [/^#\/case\/([0-9a-f]+)$/, (id) => caseView(id)],
@@ -126,7 +127,7 @@ async function searchView(q) {
     hits.length === 0 ? h('p', {}, 'Nothing found. Try an address (0x…), a transaction hash, a name or an incident.') :
       h('ul', { class: 'hits card' }, hits.map((x) => h('li', {},
         h('span', { class: 'pill' }, x.kind), ' ',
-        x.kind === 'entity' ? h('b', {}, x.title) : h('a', { href: hitHref(x) }, x.title), ' ',
+        h('a', { href: hitHref(x) }, x.title), ' ',
         h('span', { class: 'muted' }, x.detail || ''), x.score ? h('span', { class: 'muted' }, ` · score ${x.score.toFixed(2)}`) : ''))));
 }
 function hitHref(x) {
@@ -134,6 +135,7 @@ function hitHref(x) {
     case 'address': return `#/address/${enc(x.chain)}/${enc(x.address)}`;
     case 'tx': return `#/tx/${enc(x.chain)}/${enc(x.tx)}`;
     case 'incident': return `#/incident/${enc(x.id)}`;
+    case 'entity': return `#/entity/${enc(x.id)}`;
   }
   return '#/';
 }
@@ -301,6 +303,23 @@ async function caseTraceView(id, n) {
   const box = h('div', {});
   show(h('p', {}, h('a', { href: `#/case/${id}` }, '← ', c.title)), box);
   renderTrace(box, t.result, t.request, null);
+}
+
+// ---------- listed entities ----------
+async function entityView(id) {
+  const e = await api(`/ui/entities/${enc(id)}`);
+  show(h('div', { class: 'card' }, h('h1', { id: 'entity-title' }, e.names[0] || e.id),
+    h('p', {}, `${e.type || 'party'} · ${e.id}`, e.programs.length ? ' · programs ' + e.programs.join(', ') : '',
+      e.listed_on ? ' · listed ' + e.listed_on : '', e.delisted_on ? ' · delisted ' + e.delisted_on : ''),
+    h('p', { class: 'muted' }, 'Source: ', sourceCell(e.source, e.source_url)),
+    e.names.length > 1 ? h('p', {}, 'Also known as: ', e.names.slice(1).join('; ')) : '',
+    e.nationalities.length ? h('p', {}, 'Nationality (list data): ', e.nationalities.join(', ')) : '',
+    e.identifiers.length ? table(['type', 'number', 'country'], e.identifiers.map((i) => [i.Type, i.Number, i.Country])) : '',
+    e.remarks ? h('p', { class: 'note' }, e.remarks) : ''),
+  h('div', { class: 'card' }, h('h2', {}, 'Listed wallets'),
+    e.wallets.length ? table(['chain', 'address', ''], e.wallets.map((w) => [w.chain + (w.ticker ? ` (${w.ticker})` : ''),
+      w.indexed ? addrLink(w.chain, w.address) : h('span', { class: 'mono' }, w.address), w.indexed ? 'in the ledger' : 'not in the indexed ledger']))
+      : h('p', { class: 'muted' }, 'The list gives no wallet for this party.')));
 }
 
 // ---------- incidents ----------
@@ -501,7 +520,7 @@ function drawGraph(el, res, side, req) {
   }));
   const cy = window.cytoscape({
     container: el, elements, layout: { name: 'preset', fit: true, padding: 20 },
-    textureOnViewport: true, hideEdgesOnViewport: res.nodes.length > 800, pixelRatio: 1, wheelSensitivity: 0.3,
+    textureOnViewport: true, hideEdgesOnViewport: res.nodes.length > 800, pixelRatio: 1,
     style: [
       { selector: 'node', style: { 'background-color': 'data(color)', width: 14, height: 14, label: res.nodes.length <= 300 ? 'data(label)' : '', 'font-size': 9, 'text-valign': 'bottom', 'min-zoomed-font-size': 6 } },
       { selector: 'node[role = "seed"]', style: { 'border-width': 4, 'border-color': '#000', width: 22, height: 22, label: 'data(label)' } },
