@@ -16,6 +16,8 @@
 //	internal/graph       compact in-memory adjacency (CSR) built from the store; imports model only
 //	internal/trace       taint tracing over the graph; imports model, graph
 //	internal/exposure    exposure scoring over the graph; imports model, graph
+//	internal/traceeval   trace quality against synthetic ground truth
+//	internal/web         the investigator web UI and cases, served by the API
 //	internal/api         HTTP API; wraps the engines (store, graph, trace, exposure, intel, screen)
 //	internal/cli         the command tree; may import every internal package
 //

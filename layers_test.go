@@ -16,24 +16,25 @@ const module = "github.com/redthread/redthread/"
 // internal packages its production code may import. Directories not listed
 // may import anything internal except internal/cli (checked below).
 var allowed = map[string][]string{
-	"internal/model":    {},
-	"internal/progress": {},
-	"internal/store":    {"internal/model"},
-	"internal/chain/":   {"internal/model", "internal/chain/"},
-	"internal/importer": {"internal/model", "internal/progress"},
-	"internal/ingest":   {"internal/model", "internal/store", "internal/chain/", "internal/progress"},
-	"internal/intel":    {"internal/model", "packs"},
-	"internal/synth":    {"internal/model", "internal/store", "internal/progress"},
-	"internal/screen":   {"internal/model", "internal/intel"},
-	"internal/graph":    {"internal/model"},
-	"internal/trace":    {"internal/model", "internal/graph"},
-	"internal/exposure": {"internal/model", "internal/graph"},
-	"internal/api":      {"internal/model", "internal/store", "internal/graph", "internal/trace", "internal/exposure", "internal/intel", "internal/screen"},
+	"internal/model":     {},
+	"internal/progress":  {},
+	"internal/store":     {"internal/model"},
+	"internal/chain/":    {"internal/model", "internal/chain/"},
+	"internal/importer":  {"internal/model", "internal/progress"},
+	"internal/ingest":    {"internal/model", "internal/store", "internal/chain/", "internal/progress"},
+	"internal/intel":     {"internal/model", "packs"},
+	"internal/synth":     {"internal/model", "internal/store", "internal/progress"},
+	"internal/screen":    {"internal/model", "internal/intel"},
+	"internal/graph":     {"internal/model"},
+	"internal/trace":     {"internal/model", "internal/graph"},
+	"internal/exposure":  {"internal/model", "internal/graph"},
+	"internal/traceeval": {"internal/model", "internal/graph", "internal/trace", "internal/synth", "internal/importer", "internal/intel"},
+	"internal/api":       {"internal/model", "internal/store", "internal/graph", "internal/trace", "internal/exposure", "internal/intel", "internal/screen"},
 }
 
 // noHTTP lists engines that must not know HTTP.
 var noHTTP = []string{"internal/model", "internal/store", "internal/synth", "internal/screen", "internal/progress",
-	"internal/graph", "internal/trace", "internal/exposure"}
+	"internal/graph", "internal/trace", "internal/exposure", "internal/traceeval"}
 
 func rule(dir string) ([]string, bool) {
 	if a, ok := allowed[dir]; ok {
