@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/hex"
 	"fmt"
+	"hash/fnv"
 	"net/http"
 	"sort"
 	"strconv"
@@ -256,7 +257,8 @@ type txIndex struct {
 
 type chainTx struct {
 	n    int               // transfers indexed
-	seqs map[uint64]uint32 // first 8 bytes of the hash → first seq (collisions: lowest seq; verified on use)
+	seqs map[uint64]uint32 // hashKey → first seq of the transaction (verified on use)
+	coll map[string]uint32 // transactions whose key another transaction took first: hash → first seq
 	err  error
 }
 
@@ -266,20 +268,19 @@ const MaxTxIndex = 5_000_000
 
 func newTxIndex() *txIndex { return &txIndex{chains: map[model.Chain]*chainTx{}} }
 
+// hashKey is the 64-bit FNV-1a hash of a transaction hash's canonical
+// text; ok is false when h is not 0x and 64 hex digits.
 func hashKey(h string) (uint64, bool) {
-	h = strings.TrimPrefix(lower(h), "0x")
-	if len(h) != 64 {
+	h = lower(h)
+	if len(h) != 66 || !strings.HasPrefix(h, "0x") {
 		return 0, false
 	}
-	b, err := hex.DecodeString(h[:16])
-	if err != nil {
+	if _, err := hex.DecodeString(h[2:]); err != nil {
 		return 0, false
 	}
-	var k uint64
-	for _, c := range b {
-		k = k<<8 | uint64(c)
-	}
-	return k, true
+	f := fnv.New64a()
+	f.Write([]byte(h))
+	return f.Sum64(), true
 }
 
 // findTx returns the chains and blocks holding a transaction.
@@ -315,9 +316,11 @@ func (h *Handler) txSeqs(ctx context.Context, ch *graph.Chain, k uint64, hash st
 	if err != nil {
 		return nil, err
 	}
-	first, ok := ct.seqs[k]
+	first, ok := ct.coll[lower(hash)]
 	if !ok {
-		return nil, nil
+		if first, ok = ct.seqs[k]; !ok {
+			return nil, nil
+		}
 	}
 	// A transaction's transfers share a block: check the block's transfers.
 	num, _, _, _ := ch.BlockAt(ch.BlockIndex(first))
@@ -349,7 +352,8 @@ func (ix *txIndex) chain(ctx context.Context, ch *graph.Chain) (*chainTx, error)
 	if n > MaxTxIndex {
 		return nil, badRequest("transaction search: %s has %d transfers, more than the %d the UI indexes; trace with its address instead", ch.Name(), n, MaxTxIndex)
 	}
-	ct := &chainTx{n: n, seqs: make(map[uint64]uint32, n)}
+	ct := &chainTx{n: n, seqs: make(map[uint64]uint32, n), coll: map[string]uint32{}}
+	last := ""
 	const run = 1 << 16
 	seqs := make([]uint32, 0, run)
 	for lo := 0; lo < n; lo += run {
@@ -362,10 +366,15 @@ func (ix *txIndex) chain(ctx context.Context, ch *graph.Chain) (*chainTx, error)
 			return nil, fmt.Errorf("index tx hashes of %s: %w", ch.Name(), err)
 		}
 		for i, hh := range hs {
-			if k, ok := hashKey(hh); ok {
-				if _, dup := ct.seqs[k]; !dup {
-					ct.seqs[k] = seqs[i]
-				}
+			k, ok := hashKey(hh)
+			if !ok || hh == last {
+				continue
+			}
+			last = hh
+			if _, taken := ct.seqs[k]; !taken {
+				ct.seqs[k] = seqs[i]
+			} else if _, seen := ct.coll[hh]; !seen {
+				ct.coll[hh] = seqs[i] // a key collision, or a transaction seen again out of order
 			}
 		}
 	}
