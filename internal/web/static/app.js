@@ -437,6 +437,7 @@ function renderTrace(box, res, req, title) {
     h('div', { class: 'card' }, h('h2', {}, title || 'Trace'),
       h('p', { id: 'trace-summary' }, `${res.request.direction} ${res.request.policy} trace on ${res.request.chain}: ${fmt(res.nodes.length)} addresses, ${fmt(res.stats.tainted_transfers)} tainted transfers, ${fmt(res.endpoints.length)} endpoints`,
         res.truncated ? h('b', {}, ` · truncated (${res.truncated_reason || 'limit'})`) : ''),
+      h('p', { id: 'trace-when' }, traceWhen(res)),
       h('div', { class: 'row' }, 'Save this trace to a case: ', saveSel, saveMsg),
       table(['chain', 'asset', 'seeded', 'to endpoints', 'held', 'pending'], totals.map((x) => [x.chain, h('span', { class: 'mono' }, short(x.asset)), fmt(x.seeded), fmt(x.endpoints), fmt(x.held), fmt(x.pending)]), [2, 3, 4, 5])),
     h('div', { class: 'card row' }, 'Filters: ', h('label', {}, 'asset ', assetSel), h('label', {}, 'min ', minIn), h('label', {}, 'from ', fromIn), h('label', {}, 'to ', toIn),
@@ -445,7 +446,7 @@ function renderTrace(box, res, req, title) {
     h('div', { class: 'grid' }, h('div', { class: 'card' }, h('h2', {}, 'Flow: source → endpoints'), sankeyEl), h('div', { class: 'card' }, h('h2', {}, 'Timeline: tainted value arriving at endpoints per day'), timelineEl)),
     h('div', { class: 'card' }, h('h2', {}, 'Endpoints'), endpointTable(res)));
 
-  const cy = drawGraph(graphEl, res, side, req);
+  const cy = drawGraph(graphEl, res, side, req, st);
   window.redthread.cy = cy;
   const charts = [];
   const redraw = () => {
@@ -468,13 +469,30 @@ function renderTrace(box, res, req, title) {
   graphEl.dataset.renderMs = ms.toFixed(1);
 }
 
+// traceWhen says when the funds moved: first and last tainted transfer, and
+// when they reached endpoints.
+function traceWhen(res) {
+  let first = '', last = '';
+  for (const e of res.edges) {
+    if (!first || e.first < first) first = e.first;
+    if (!last || e.last > last) last = e.last;
+  }
+  let ef = '', el = '';
+  for (const e of res.endpoints) {
+    if (!ef || e.first < ef) ef = e.first;
+    if (!el || e.last > el) el = e.last;
+  }
+  if (!first) return 'No tainted transfer.';
+  return `Funds moved from ${first} to ${last}` + (ef ? `; reached endpoints from ${ef} to ${el}.` : '; no endpoint reached.');
+}
+
 function endpointTable(res) {
   return table(['address', 'service', 'category', 'asset', 'amount', 'transfers', 'first', 'last'],
     res.endpoints.slice(0, 300).map((e) => [addrLink(e.chain, e.address), e.service || '', h('span', { class: 'pill' }, e.category || e.reason || ''),
       h('span', { class: 'mono' }, short(e.asset)), fmt(e.amount), fmt(e.transfers), e.first, e.last]), [4, 5]);
 }
 
-function drawGraph(el, res, side, req) {
+function drawGraph(el, res, side, req, st) {
   if (!window.cytoscape) { el.append(errBox('graph library failed to load')); return null; }
   const byHop = new Map();
   const elements = [];
@@ -531,24 +549,24 @@ function drawGraph(el, res, side, req) {
       { selector: '.collapsed', style: { 'border-width': 3, 'border-style': 'double', 'border-color': '#555' } },
     ],
   });
-  cy.on('tap', 'node', (ev) => nodePanel(side, cy, ev.target, req, res));
+  cy.on('tap', 'node', (ev) => nodePanel(side, cy, ev.target, req, res, st));
   return cy;
 }
 
-function nodePanel(side, cy, node, req, res) {
+function nodePanel(side, cy, node, req, res, st) {
   const n = node.data('n');
   const collapsed = node.hasClass('collapsed');
   const toggle = h('button', { id: 'collapse' }, collapsed ? 'Expand downstream' : 'Collapse downstream');
   toggle.addEventListener('click', () => {
     const down = node.successors();
     if (node.hasClass('collapsed')) { node.removeClass('collapsed'); down.style('display', 'element'); } else { node.addClass('collapsed'); down.not(node).style('display', 'none'); }
-    nodePanel(side, cy, node, req, res);
+    nodePanel(side, cy, node, req, res, st);
   });
-  const cont = h('button', {}, 'Continue trace from here');
+  const cont = h('button', { id: 'continue' }, st.asset ? `Continue trace of ${short(st.asset)} from here` : 'Continue trace from here');
   cont.addEventListener('click', async () => {
     cont.disabled = true;
     try {
-      const more = await api('/api/v1/trace', { method: 'POST', body: { ...req, from: [n.address], tx: undefined, chain: n.chain } });
+      const more = await api('/api/v1/trace', { method: 'POST', body: { ...req, from: [n.address], tx: undefined, chain: n.chain, asset: st.asset || req.asset } });
       mergeTrace(cy, more, res);
       cont.textContent = `added ${more.nodes.length} addresses`;
     } catch (e) { side.append(errBox(e)); }
