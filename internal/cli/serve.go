@@ -42,11 +42,13 @@ func newServeCmd(e *env) *cobra.Command {
 	)
 	cmd := &cobra.Command{
 		Use:   "serve [--listen 127.0.0.1:8080] [--token T]",
-		Short: "Serve the JSON API (exposure, trace, screening, addresses) over HTTP",
+		Short: "Serve the investigator web UI and the JSON API (exposure, trace, screening, addresses) over HTTP",
 		Long: `Serve redthread's HTTP API: JSON under /api/v1 (exposure of one address or a
 batch of up to 10,000, traces, screening batches of up to 1,000 names, address
 summaries), its OpenAPI document at /api/v1/openapi.json, /healthz and
-Prometheus metrics at /metrics. Routes and examples: docs/api.md.
+Prometheus metrics at /metrics. Routes and examples: docs/api.md. The
+investigator web UI is at / (docs/ui.md); its cases are kept under
+DATA/cases.
 
 At start the graph index of every chain in the ledger store (or of --chains) is
 built in memory, and the intel store and the screening index are loaded.
