@@ -490,6 +490,18 @@ func TestBrowser(t *testing.T) {
 		t.Errorf("2,000-node graph took %.0f ms to render (target 2,000 ms)", ms)
 	}
 	shot(t, ctx, arts, "6-big-graph.png")
+	var csp []string
+	if err := chromedp.Run(ctx, chromedp.Evaluate(`window.redthread.csp`, &csp)); err != nil || len(csp) > 0 {
+		t.Errorf("Content-Security-Policy violations on the trace page: %v %v", csp, err)
+	}
+	// The policy is enforced: an injected inline script does not run.
+	var ran bool
+	err = chromedp.Run(ctx, chromedp.Evaluate(`(() => { const s = document.createElement('script'); s.textContent = 'window.__inline = 1';
+		document.body.append(s); return true })()`, nil),
+		waitJS(ctx, `window.redthread.csp.length > 0`), chromedp.Evaluate(`window.__inline !== undefined`, &ran))
+	if err != nil || ran {
+		t.Errorf("inline script not blocked by the Content-Security-Policy: ran %v, %v", ran, err)
+	}
 	pageMu.Lock()
 	if len(pageErrors) > 0 {
 		t.Errorf("JavaScript exceptions: %v", pageErrors)

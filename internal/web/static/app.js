@@ -4,7 +4,8 @@
 
 const main = document.getElementById('main');
 let csrf = '';
-window.redthread = { renders: [] };
+window.redthread = { renders: [], csp: [] };
+document.addEventListener('securitypolicyviolation', (e) => window.redthread.csp.push(`${e.violatedDirective} ${e.blockedURI}`));
 
 // h builds an element: h('a', {href: '#/x', class: 'c', onclick: fn}, 'text', child…).
 function h(tag, props, ...kids) {
