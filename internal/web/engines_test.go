@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/holiman/uint256"
 
 	"github.com/redthread/redthread/internal/graph"
@@ -146,5 +147,26 @@ func TestEngines(t *testing.T) {
 	_, report := get(t, h, "/ui/cases/"+id+"/export/html")
 	if strings.Contains(report, "<script>x") || !strings.Contains(report, "&lt;script&gt;x&lt;/script&gt; Desk") || !strings.Contains(report, txh(2)) {
 		t.Errorf("report escaping or evidence wrong")
+	}
+}
+
+func TestTheftSeeds(t *testing.T) {
+	_, ix, _ := tinyLedger(t)
+	gr := ix.Reader()
+	defer gr.Close()
+	ch, _ := gr.Chain("synth")
+	indexed := map[model.Chain]*graph.Chain{"synth": ch}
+	m := func(a int, label, role string) incidentAddr {
+		return incidentAddr{Chain: "synth", Address: addr(a), Label: label, Role: role, Indexed: true}
+	}
+	// A → B → {C, D}; E → B. A, C and D are attributed: only A is a root.
+	got := theftSeeds([]incidentAddr{m(0xc, "", ""), m(0xa, "", ""), m(0xd, "", ""), {Chain: "eth", Address: addr(1)}}, indexed)
+	if diff := cmp.Diff([]incidentSeed{{"synth", addr(0xa)}}, got); diff != "" {
+		t.Errorf("roots (-want +got):\n%s", diff)
+	}
+	// A theft role wins over the flow.
+	got = theftSeeds([]incidentAddr{m(0xa, "", ""), m(0xd, "", "theft")}, indexed)
+	if diff := cmp.Diff([]incidentSeed{{"synth", addr(0xd)}}, got); diff != "" {
+		t.Errorf("theft role (-want +got):\n%s", diff)
 	}
 }

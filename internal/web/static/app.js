@@ -162,9 +162,19 @@ async function addressView(chain, addr) {
     table(['asset', 'in', 'received', 'out', 'sent'],
       a.assets.map((x) => [h('span', { class: 'mono' }, x.asset), fmt(x.count_in), fmt(x.received), fmt(x.count_out), fmt(x.sent)]), [1, 2, 3, 4]),
     h('p', { class: 'muted' }, 'Amounts in the asset\'s smallest unit, exact.'));
-  const top = h('div', { class: 'card' }, h('h2', {}, 'Top counterparties'),
-    a.counterparties_sampled ? h('p', { class: 'muted' }, `Over the most recent ${fmt(a.sample_limit)} transfers (busy address).`) : '',
-    table(['counterparty', 'in', 'out'], a.counterparties.map((c) => [addrLink(a.chain, c.address), fmt(c.transfers_in), fmt(c.transfers_out)]), [1, 2]));
+  const top = h('div', { class: 'card', id: 'counterparties' });
+  const drawTop = (x, n) => {
+    const more = h('button', {}, 'Show the top 100');
+    more.addEventListener('click', async () => {
+      more.disabled = true;
+      try { drawTop(await api(`/api/v1/address/${enc(a.chain)}/${enc(a.address)}?top=100`), 100); } catch (e) { top.append(errBox(e)); }
+    });
+    clear(top).append(h('h2', {}, `Top ${n} counterparties by transfers`),
+      x.counterparties_sampled ? h('p', { class: 'muted' }, `Over the most recent ${fmt(x.sample_limit)} transfers (busy address).`) : '',
+      table(['counterparty', 'in', 'out'], x.counterparties.map((c) => [addrLink(x.chain, c.address), fmt(c.transfers_in), fmt(c.transfers_out)]), [1, 2]),
+      n < 100 && x.counterparties.length >= n ? h('div', { class: 'row' }, more) : '');
+  };
+  drawTop(a, 10);
   const expo = h('div', { class: 'card', id: 'exposure' }, h('h2', {}, 'Exposure by category'), 'loading…');
   const tr = h('div', { class: 'card' }, h('h2', {}, 'Transfers (newest first)'));
   show(head, h('div', { class: 'grid' }, attrs, assets), h('div', { class: 'grid' }, expo, top), tr);
