@@ -13,9 +13,9 @@ func TestNormalizeAddress(t *testing.T) {
 	}{
 		{"eth", "0x098B716B8Aaf21512996dC57EB0615e2383E2f96", "0x098b716b8aaf21512996dc57eb0615e2383e2f96", false},
 		{"eth", " 0X098b716b8aaf21512996dc57eb0615e2383e2f96 ", "0x098b716b8aaf21512996dc57eb0615e2383e2f96", false},
-		{"eth", "0x098b716b8aaf21512996dc57eb0615e2383e2f9", "", true},   // 39 digits
-		{"eth", "0x098b716b8aaf21512996dc57eb0615e2383e2f9g", "", true},  // not hex
-		{"eth", "098b716b8aaf21512996dc57eb0615e2383e2f96aa", "", true},  // no 0x
+		{"eth", "0x098b716b8aaf21512996dc57eb0615e2383e2f9", "", true},  // 39 digits
+		{"eth", "0x098b716b8aaf21512996dc57eb0615e2383e2f9g", "", true}, // not hex
+		{"eth", "098b716b8aaf21512996dc57eb0615e2383e2f96aa", "", true}, // no 0x
 		{"btc", "bc1qa5wkgaew2dkv56kfvj49j0av5nml45x9ek9hz6", "bc1qa5wkgaew2dkv56kfvj49j0av5nml45x9ek9hz6", false},
 		{"btc", "bc1q a", "", true},
 		{"btc", "", "", true},
