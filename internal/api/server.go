@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -136,6 +135,9 @@ func New(o Options) (*Server, error) {
 	s.mux.Handle("/api/", s.wrap(Route{Path: "/api/", handle: func(w http.ResponseWriter, r *http.Request) error {
 		return &httpError{http.StatusNotFound, fmt.Sprintf("no route %s %s (see /api/v1/openapi.json)", r.Method, r.URL.Path)}
 	}}))
+	if o.Token != "" {
+		s.mux.HandleFunc("/login", s.login)
+	}
 	if o.UI != nil {
 		s.mux.Handle("/", s.protect(o.UI))
 	} else {
@@ -172,9 +174,11 @@ func (s *Server) authorized(r *http.Request) bool {
 	if s.opts.Token == "" {
 		return true
 	}
-	h := r.Header.Get("Authorization")
-	tok, ok := strings.CutPrefix(h, "Bearer ")
-	return ok && subtle.ConstantTimeCompare([]byte(tok), []byte(s.opts.Token)) == 1
+	if tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
+		return s.tokenOK(tok)
+	}
+	c, err := r.Cookie(tokenCookie)
+	return err == nil && s.tokenOK(c.Value)
 }
 
 var errUnauthorized = &httpError{http.StatusUnauthorized, "missing or wrong access token (want Authorization: Bearer TOKEN)"}
@@ -183,6 +187,10 @@ var errUnauthorized = &httpError{http.StatusUnauthorized, "missing or wrong acce
 func (s *Server) protect(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !s.authorized(r) {
+			if wantsHTML(r) {
+				http.Redirect(w, r, "/login", http.StatusSeeOther)
+				return
+			}
 			w.Header().Set("WWW-Authenticate", `Bearer realm="redthread"`)
 			s.writeError(w, r, errUnauthorized)
 			return

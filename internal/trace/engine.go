@@ -185,6 +185,11 @@ func (E *Engine) Run(ctx context.Context, req Request) (*Result, error) {
 	if err := e.sweep(); err != nil && !errors.Is(err, errStop) {
 		return nil, err
 	}
+	// The sweep checks the context every 65,536 transfers; a small trace
+	// may finish between checks, after its deadline.
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	return e.result()
 }
 
