@@ -121,7 +121,8 @@ Without --data the store lives in a fresh temporary directory that is kept
 
 			fmt.Fprintf(e.stdout, "\ndone in %s. Explore the same data:\n", time.Since(start).Round(time.Millisecond))
 			fmt.Fprintf(e.stdout, "  redthread --data %s address synth %s\n", data, theft.Address)
-			fmt.Fprintf(e.stdout, "  redthread --data %s serve      # API and web UI on http://127.0.0.1:8080/\n", data)
+			fmt.Fprintf(e.stdout, "  redthread --data %s serve --swaps %s --bridges %s\n      # then open the web UI on http://127.0.0.1:8080/\n",
+				data, filepath.Join(world, "swaps.csv"), filepath.Join(world, "bridges.csv"))
 			return nil
 		},
 	}

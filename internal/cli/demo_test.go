@@ -28,7 +28,7 @@ func TestDemo(t *testing.T) {
 			t.Errorf("demo output lacks %s", want)
 		}
 	}
-	if !strings.Contains(out, "--data "+data+" serve") {
+	if !strings.Contains(out, "--data "+data+" serve --swaps") {
 		t.Errorf("demo does not tell how to explore the data")
 	}
 	if code, _, errOut := runCLI(t, "demo", "--scale", "5"); code != ExitUsage || !strings.Contains(errOut, "--scale 5") {
