@@ -338,6 +338,37 @@ func dateOrEmpty(t time.Time) string {
 	return t.UTC().Format(time.DateOnly)
 }
 
+// AddressReport is the JSON of an address summary with its attributions,
+// shared by GET /api/v1/address and `redthread address --json`.
+type AddressReport = addressJSON
+
+// NewAddressReport renders a ledger summary and the attributions valid at
+// asOf; amounts are decimal strings.
+func NewAddressReport(sm *store.Summary, asOf time.Time, attrs []model.Attribution) AddressReport {
+	out := addressJSON{Chain: string(sm.Chain), Address: sm.Address, AsOf: asOf.Format(time.DateOnly), Known: sm.Known,
+		FirstSeen: blockOf(sm.FirstSeen), LastSeen: blockOf(sm.LastSeen), Sampled: sm.Sampled, SampleLimit: sm.SampleLimit,
+		Assets: []assetJSON{}, Counterparties: []counterpartyJSON{}, Attributions: []attrJSON{}}
+	for _, a := range sm.Assets {
+		out.Assets = append(out.Assets, assetJSON{a.Asset, a.CountIn, a.CountOut, a.Received.String(), a.Sent.String()})
+	}
+	for _, c := range sm.Counterparties {
+		cp := counterpartyJSON{Address: c.Address, In: c.In, Out: c.Out, Received: map[string]string{}, Sent: map[string]string{}}
+		for k, v := range c.Received {
+			cp.Received[k] = v.String()
+		}
+		for k, v := range c.Sent {
+			cp.Sent[k] = v.String()
+		}
+		out.Counterparties = append(out.Counterparties, cp)
+	}
+	for _, at := range attrs {
+		out.Attributions = append(out.Attributions, attrJSON{Label: at.Label, Category: string(at.Category), Entity: at.Entity,
+			Incident: at.Incident, Role: at.Role, Source: at.Source.Name, URL: at.Source.URL, Confidence: int(at.Confidence),
+			ValidFrom: dateOrEmpty(at.ValidFrom), ValidTo: dateOrEmpty(at.ValidTo)})
+	}
+	return out
+}
+
 func blockOf(b *store.BlockInfo) *blockJSON {
 	if b == nil {
 		return nil
@@ -376,29 +407,11 @@ func (s *Server) address(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return fmt.Errorf("summarize %s: %w", addr, err)
 	}
-	out := addressJSON{Chain: string(chain), Address: addr, AsOf: asOf.Format(time.DateOnly), Known: sm.Known,
-		FirstSeen: blockOf(sm.FirstSeen), LastSeen: blockOf(sm.LastSeen), Sampled: sm.Sampled, SampleLimit: sm.SampleLimit,
-		Assets: []assetJSON{}, Counterparties: []counterpartyJSON{}, Attributions: []attrJSON{}}
-	for _, a := range sm.Assets {
-		out.Assets = append(out.Assets, assetJSON{a.Asset, a.CountIn, a.CountOut, a.Received.String(), a.Sent.String()})
-	}
-	for _, c := range sm.Counterparties {
-		cp := counterpartyJSON{Address: c.Address, In: c.In, Out: c.Out, Received: map[string]string{}, Sent: map[string]string{}}
-		for k, v := range c.Received {
-			cp.Received[k] = v.String()
-		}
-		for k, v := range c.Sent {
-			cp.Sent[k] = v.String()
-		}
-		out.Counterparties = append(out.Counterparties, cp)
-	}
+	var attrs []model.Attribution
 	if a := s.attributor(); a != nil {
-		for _, at := range a.Lookup(chain, addr, asOf) {
-			out.Attributions = append(out.Attributions, attrJSON{Label: at.Label, Category: string(at.Category), Entity: at.Entity,
-				Incident: at.Incident, Role: at.Role, Source: at.Source.Name, URL: at.Source.URL, Confidence: int(at.Confidence),
-				ValidFrom: dateOrEmpty(at.ValidFrom), ValidTo: dateOrEmpty(at.ValidTo)})
-		}
+		attrs = a.Lookup(chain, addr, asOf)
 	}
+	out := NewAddressReport(sm, asOf, attrs)
 	writeJSON(w, http.StatusOK, out)
 	return nil
 }

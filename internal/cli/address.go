@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"math/big"
 	"path/filepath"
 	"strings"
 	"text/tabwriter"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/redthread/redthread/internal/api"
 	"github.com/redthread/redthread/internal/model"
 	"github.com/redthread/redthread/internal/store"
 )
@@ -33,6 +33,7 @@ func newAddressCmd(e *env) *cobra.Command {
 		cursor  string
 		limit   int
 		newest  bool
+		noIntel bool
 	)
 	cmd := &cobra.Command{
 		Use:   "address CHAIN ADDR",
@@ -85,10 +86,19 @@ printed cursor back with --cursor for the next page.`,
 			if err != nil {
 				return err
 			}
-			if asJSON {
-				return writeJSON(e.stdout, summaryJSON(sm))
+			now := time.Now().UTC()
+			var attrs []model.Attribution
+			if !noIntel {
+				db, err := e.intelStore().DB()
+				if err != nil {
+					return fmt.Errorf("open intel store: %w", err)
+				}
+				attrs = db.Lookup(chain, a, now)
 			}
-			printSummary(e.stdout, sm)
+			if asJSON {
+				return writeJSON(e.stdout, api.NewAddressReport(sm, now, attrs))
+			}
+			printSummary(e.stdout, sm, attrs)
 			return nil
 		},
 	}
@@ -101,6 +111,7 @@ printed cursor back with --cursor for the next page.`,
 	f.StringVar(&cursor, "cursor", "", "with --page: cursor printed by the previous page")
 	f.IntVar(&limit, "limit", 100, "with --page: transfers per page (1..10000)")
 	f.BoolVar(&newest, "newest-first", false, "with --page: newest transfers first")
+	f.BoolVar(&noIntel, "no-intel", false, "do not look the address up in the intel store")
 	return cmd
 }
 
@@ -110,37 +121,8 @@ func writeJSON(w io.Writer, v any) error {
 	return enc.Encode(v)
 }
 
-// JSON shapes of the address command; amounts are decimal strings.
+// JSON shape of a page of transfers; amounts are decimal strings.
 type (
-	blockJSON struct {
-		Block uint64 `json:"block"`
-		Time  string `json:"time"`
-	}
-	assetJSON struct {
-		Asset    string `json:"asset"`
-		CountIn  uint64 `json:"count_in"`
-		CountOut uint64 `json:"count_out"`
-		Received string `json:"received"`
-		Sent     string `json:"sent"`
-	}
-	counterpartyJSON struct {
-		Address  string            `json:"address"`
-		In       uint64            `json:"transfers_in"`
-		Out      uint64            `json:"transfers_out"`
-		Received map[string]string `json:"received"`
-		Sent     map[string]string `json:"sent"`
-	}
-	addressJSON struct {
-		Chain          string             `json:"chain"`
-		Address        string             `json:"address"`
-		Known          bool               `json:"known"`
-		FirstSeen      *blockJSON         `json:"first_seen,omitempty"`
-		LastSeen       *blockJSON         `json:"last_seen,omitempty"`
-		Assets         []assetJSON        `json:"assets"`
-		Counterparties []counterpartyJSON `json:"counterparties"`
-		Sampled        bool               `json:"counterparties_sampled"`
-		SampleLimit    int                `json:"sample_limit"`
-	}
 	edgeJSON struct {
 		Block        uint64 `json:"block"`
 		Time         string `json:"time"`
@@ -158,34 +140,6 @@ type (
 )
 
 func isoTime(t int64) string { return time.Unix(t, 0).UTC().Format(time.RFC3339) }
-
-func blockOf(b *store.BlockInfo) *blockJSON {
-	if b == nil {
-		return nil
-	}
-	return &blockJSON{Block: b.Number, Time: isoTime(b.Time)}
-}
-
-func amounts(m map[string]*big.Int) map[string]string {
-	out := make(map[string]string, len(m))
-	for k, v := range m {
-		out[k] = v.String()
-	}
-	return out
-}
-
-func summaryJSON(sm *store.Summary) addressJSON {
-	out := addressJSON{Chain: string(sm.Chain), Address: sm.Address, Known: sm.Known, FirstSeen: blockOf(sm.FirstSeen),
-		LastSeen: blockOf(sm.LastSeen), Sampled: sm.Sampled, SampleLimit: sm.SampleLimit,
-		Assets: []assetJSON{}, Counterparties: []counterpartyJSON{}}
-	for _, a := range sm.Assets {
-		out.Assets = append(out.Assets, assetJSON{a.Asset, a.CountIn, a.CountOut, a.Received.String(), a.Sent.String()})
-	}
-	for _, c := range sm.Counterparties {
-		out.Counterparties = append(out.Counterparties, counterpartyJSON{c.Address, c.In, c.Out, amounts(c.Received), amounts(c.Sent)})
-	}
-	return out
-}
 
 func dirName(d store.Direction) string {
 	if d == store.In {
@@ -214,8 +168,11 @@ func printPage(w io.Writer, pg store.Page, asJSON bool) error {
 	return nil
 }
 
-func printSummary(w io.Writer, sm *store.Summary) {
+func printSummary(w io.Writer, sm *store.Summary, attrs []model.Attribution) {
 	fmt.Fprintf(w, "%s %s\n", sm.Chain, sm.Address)
+	for _, at := range attrs {
+		fmt.Fprintf(w, "  %-10s %s (confidence %d; source %s)\n", at.Category, at.Label, at.Confidence, at.Source.Name)
+	}
 	if !sm.Known || sm.FirstSeen == nil {
 		fmt.Fprintln(w, "  no transfers in the ledger store")
 		return
