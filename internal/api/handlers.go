@@ -163,83 +163,21 @@ func (s *Server) exposureBatch(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// traceBody is a trace request as JSON (docs/api.md).
-type traceBody struct {
-	Chain          string   `json:"chain"`
-	From           []string `json:"from"`
-	Tx             string   `json:"tx,omitempty"`
-	Asset          string   `json:"asset,omitempty"`
-	Policy         string   `json:"policy"`
-	Direction      string   `json:"direction"`
-	Since          string   `json:"since,omitempty"`
-	MaxHops        int      `json:"max_hops,omitempty"`
-	MaxNodes       int      `json:"max_nodes,omitempty"`
-	MaxEdges       int      `json:"max_edges,omitempty"`
-	MaxDegree      uint64   `json:"max_degree,omitempty"`
-	StopCategories []string `json:"stop_categories,omitempty"`
-	NoSwaps        bool     `json:"no_swaps,omitempty"`
-	NoBridges      bool     `json:"no_bridges,omitempty"`
-}
-
 // MaxTraceSeeds bounds the seed addresses of one trace request.
 const MaxTraceSeeds = 1000
-
-func (b *traceBody) request() (trace.Request, error) {
-	var req trace.Request
-	var err error
-	if len(b.From) > MaxTraceSeeds {
-		return req, tooLarge("%d seed addresses, at most %d", len(b.From), MaxTraceSeeds)
-	}
-	if req.Policy, err = trace.ParsePolicy(b.Policy); err != nil {
-		return req, err
-	}
-	if req.Direction, err = trace.ParseDirection(b.Direction); err != nil {
-		return req, err
-	}
-	req.Chain, req.From, req.Tx, req.Asset = model.Chain(strings.ToLower(b.Chain)), b.From, b.Tx, b.Asset
-	if b.Since != "" {
-		t, err := time.Parse(time.RFC3339, b.Since)
-		if err != nil {
-			if t, err = time.Parse(time.DateOnly, b.Since); err != nil {
-				return req, badRequest("since: %q is not an RFC 3339 time or YYYY-MM-DD date", b.Since)
-			}
-		}
-		req.Since = t
-	}
-	// The API keeps every trace within the engine's default bounds.
-	for _, l := range []struct {
-		v    int
-		max  int
-		name string
-	}{{b.MaxHops, 100, "max_hops"}, {b.MaxNodes, trace.DefaultMaxNodes, "max_nodes"}, {b.MaxEdges, trace.DefaultMaxEdges, "max_edges"}} {
-		if l.v < 0 || l.v > l.max {
-			return req, badRequest("%s must be 0 (default) to %d, not %d", l.name, l.max, l.v)
-		}
-	}
-	req.MaxHops, req.MaxNodes, req.MaxEdges, req.MaxDegree = b.MaxHops, b.MaxNodes, b.MaxEdges, b.MaxDegree
-	if b.StopCategories != nil {
-		req.Categories = []model.Category{}
-		for _, c := range b.StopCategories {
-			cat, err := trace.ParseCategory(c)
-			if err != nil {
-				return req, badRequest("stop_categories: %v", err)
-			}
-			req.Categories = append(req.Categories, cat)
-		}
-	}
-	req.NoSwaps, req.NoBridges = b.NoSwaps, b.NoBridges
-	return req, nil
-}
 
 func (s *Server) trace(w http.ResponseWriter, r *http.Request) error {
 	if s.opts.Graph == nil {
 		return fmt.Errorf("trace: %w", errNotConfigured)
 	}
-	var body traceBody
+	var body trace.Params
 	if err := decode(r, &body); err != nil {
 		return err
 	}
-	req, err := body.request()
+	if len(body.From) > MaxTraceSeeds {
+		return tooLarge("%d seed addresses, at most %d", len(body.From), MaxTraceSeeds)
+	}
+	req, err := body.Request()
 	if err != nil {
 		return err
 	}

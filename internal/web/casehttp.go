@@ -10,61 +10,16 @@ import (
 	"github.com/redthread/redthread/internal/trace"
 )
 
-// TraceRequest is a trace as the UI asks for it (the fields of the API's
-// POST /api/v1/trace body that the UI uses).
-type TraceRequest struct {
-	Chain          string   `json:"chain"`
-	From           []string `json:"from"`
-	Tx             string   `json:"tx,omitempty"`
-	Asset          string   `json:"asset,omitempty"`
-	Policy         string   `json:"policy"`
-	Direction      string   `json:"direction"`
-	Since          string   `json:"since,omitempty"`
-	MaxHops        int      `json:"max_hops,omitempty"`
-	MaxNodes       int      `json:"max_nodes,omitempty"`
-	StopCategories []string `json:"stop_categories,omitempty"`
-}
+// TraceRequest is a trace as the UI asks for it and as cases keep it: the
+// API's POST /api/v1/trace body.
+type TraceRequest = trace.Params
 
-func (b *TraceRequest) request() (trace.Request, error) {
-	var req trace.Request
-	var err error
+// traceRequest bounds the seeds of a UI trace and checks the rest.
+func traceRequest(b *TraceRequest) (trace.Request, error) {
 	if len(b.From) == 0 || len(b.From) > 1000 {
-		return req, badRequest("from: want 1 to 1000 addresses, not %d", len(b.From))
+		return trace.Request{}, badRequest("from: want 1 to 1000 addresses, not %d", len(b.From))
 	}
-	if req.Policy, err = trace.ParsePolicy(b.Policy); err != nil {
-		return req, badRequest("policy: %v", err)
-	}
-	if req.Direction, err = trace.ParseDirection(b.Direction); err != nil {
-		return req, badRequest("direction: %v", err)
-	}
-	req.Chain, req.From, req.Tx, req.Asset = model.Chain(lower(b.Chain)), b.From, b.Tx, b.Asset
-	if b.Since != "" {
-		t, err := time.Parse(time.RFC3339, b.Since)
-		if err != nil {
-			if t, err = time.Parse(time.DateOnly, b.Since); err != nil {
-				return req, badRequest("since: %q is not an RFC 3339 time or YYYY-MM-DD date", b.Since)
-			}
-		}
-		req.Since = t
-	}
-	if b.MaxHops < 0 || b.MaxHops > 100 {
-		return req, badRequest("max_hops must be 0 (default) to 100, not %d", b.MaxHops)
-	}
-	if b.MaxNodes < 0 || b.MaxNodes > trace.DefaultMaxNodes {
-		return req, badRequest("max_nodes must be 0 (default) to %d, not %d", trace.DefaultMaxNodes, b.MaxNodes)
-	}
-	req.MaxHops, req.MaxNodes = b.MaxHops, b.MaxNodes
-	if b.StopCategories != nil {
-		req.Categories = []model.Category{}
-		for _, c := range b.StopCategories {
-			cat, err := trace.ParseCategory(c)
-			if err != nil {
-				return req, badRequest("stop_categories: %v", err)
-			}
-			req.Categories = append(req.Categories, cat)
-		}
-	}
-	return req, nil
+	return b.Request()
 }
 
 func (h *Handler) caseStore() (*CaseStore, error) {
@@ -288,7 +243,7 @@ func (h *Handler) addTrace(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *Handler) runTrace(r *http.Request, tr TraceRequest) (*trace.Result, error) {
-	req, err := tr.request()
+	req, err := traceRequest(&tr)
 	if err != nil {
 		return nil, err
 	}
