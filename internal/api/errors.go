@@ -12,14 +12,22 @@ import (
 	"github.com/redthread/redthread/internal/trace"
 )
 
-// httpError is an error the API itself raises, with its status and a
-// message safe to show.
-type httpError struct {
-	status int
-	msg    string
+// Error is an error raised by a handler with its HTTP status and a message
+// safe to show. Handlers mounted beside the API (the web UI) raise it too, so
+// that StatusOf stays the one place where errors become statuses.
+type Error struct {
+	Status int
+	Msg    string
 }
 
-func (e *httpError) Error() string { return e.msg }
+func (e *Error) Error() string { return e.Msg }
+
+type httpError = Error
+
+// Errorf returns an *Error with a formatted message.
+func Errorf(status int, format string, a ...any) error {
+	return &Error{status, fmt.Sprintf(format, a...)}
+}
 
 func badRequest(format string, a ...any) error {
 	return &httpError{http.StatusBadRequest, fmt.Sprintf(format, a...)}
@@ -32,16 +40,16 @@ func tooLarge(format string, a ...any) error {
 // errNotConfigured: the server was started without the engine a route needs.
 var errNotConfigured = errors.New("not configured")
 
-// statusOf maps an error to an HTTP status and a message for the client.
-// It is the only place where errors become statuses. Errors the engines
+// StatusOf maps an error to an HTTP status and a message for the client.
+// It is the only place where errors become statuses (the web UI calls it too). Errors the engines
 // raise for bad requests carry messages written for users and pass through;
 // anything else (storage, I/O, bugs) becomes a bare 500 and is logged.
-func statusOf(err error) (int, string) {
+func StatusOf(err error) (int, string) {
 	var he *httpError
 	var mbe *http.MaxBytesError
 	switch {
 	case errors.As(err, &he):
-		return he.status, he.msg
+		return he.Status, he.Msg
 	case errors.As(err, &mbe):
 		return http.StatusRequestEntityTooLarge, fmt.Sprintf("request body larger than %d bytes", mbe.Limit)
 	case errors.Is(err, screen.ErrBatchSize), errors.Is(err, exposure.ErrBatchSize):
@@ -66,7 +74,7 @@ func statusOf(err error) (int, string) {
 // writeError writes err as {"error": message} with its status; 500s are
 // logged with their detail, which the client never sees.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
-	status, msg := statusOf(err)
+	status, msg := StatusOf(err)
 	if status == http.StatusInternalServerError {
 		s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	}

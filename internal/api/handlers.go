@@ -146,7 +146,7 @@ func (s *Server) exposureBatch(w http.ResponseWriter, r *http.Request) error {
 			err = bad[i]
 		}
 		if err != nil {
-			status, msg := statusOf(err)
+			status, msg := StatusOf(err)
 			if status == http.StatusInternalServerError {
 				s.log.Error("batch item failed", "index", i, "err", err)
 			}

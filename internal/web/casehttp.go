@@ -31,7 +31,7 @@ func (h *Handler) caseStore() (*CaseStore, error) {
 
 func caseErr(err error) error {
 	if errors.Is(err, ErrNoCase) {
-		return &httpError{http.StatusNotFound, err.Error()}
+		return &httpError{Status: http.StatusNotFound, Msg: err.Error()}
 	}
 	return err
 }

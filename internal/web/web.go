@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/redthread/redthread/internal/api"
 	"io"
 	"io/fs"
 	"log/slog"
@@ -131,7 +132,7 @@ func New(o Options) (*Handler, error) {
 	h.route("POST /ui/cases/{id}/traces", h.addTrace)
 	h.route("GET /ui/cases/{id}/export/{format}", h.export)
 	h.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		writeErr(w, &httpError{http.StatusNotFound, "no page " + r.URL.Path})
+		writeErr(w, &httpError{Status: http.StatusNotFound, Msg: "no page " + r.URL.Path})
 	})
 	return h, nil
 }
@@ -163,17 +164,17 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // token, or that a browser says comes from another site.
 func (h *Handler) checkCSRF(r *http.Request) error {
 	if site := r.Header.Get("Sec-Fetch-Site"); site != "" && site != "same-origin" && site != "none" {
-		return &httpError{http.StatusForbidden, "cross-site request refused (Sec-Fetch-Site: " + site + ")"}
+		return &httpError{Status: http.StatusForbidden, Msg: "cross-site request refused (Sec-Fetch-Site: " + site + ")"}
 	}
 	if o := r.Header.Get("Origin"); o != "" {
 		u, err := url.Parse(o)
 		if err != nil || u.Host != r.Host {
-			return &httpError{http.StatusForbidden, "cross-origin request refused (Origin does not match Host)"}
+			return &httpError{Status: http.StatusForbidden, Msg: "cross-origin request refused (Origin does not match Host)"}
 		}
 	}
 	tok := r.Header.Get(CSRFHeader)
 	if subtle.ConstantTimeCompare([]byte(tok), []byte(h.csrf)) != 1 {
-		return &httpError{http.StatusForbidden, "missing or stale CSRF token (header " + CSRFHeader + "; reload the page)"}
+		return &httpError{Status: http.StatusForbidden, Msg: "missing or stale CSRF token (header " + CSRFHeader + "; reload the page)"}
 	}
 	return nil
 }
@@ -226,45 +227,20 @@ func (h *Handler) route(pattern string, fn func(http.ResponseWriter, *http.Reque
 // maxBody bounds request bodies of the UI endpoints.
 const maxBody = 64 << 10
 
-type httpError struct {
-	status int
-	msg    string
-}
-
-func (e *httpError) Error() string { return e.msg }
+// httpError is the API's error with a status: api.StatusOf maps every
+// error of the UI, as it does the API's.
+type httpError = api.Error
 
 func badRequest(format string, a ...any) error {
-	return &httpError{http.StatusBadRequest, fmt.Sprintf(format, a...)}
+	return api.Errorf(http.StatusBadRequest, format, a...)
 }
 
-func notFound(format string, a ...any) error {
-	return &httpError{http.StatusNotFound, fmt.Sprintf(format, a...)}
-}
+func notFound(format string, a ...any) error { return api.Errorf(http.StatusNotFound, format, a...) }
 
-var errNoEngine = &httpError{http.StatusServiceUnavailable, "not available: the server was started without it"}
-
-// statusOf maps an error to an HTTP status and a message safe to show.
-func statusOf(err error) (int, string) {
-	var he *httpError
-	var mbe *http.MaxBytesError
-	switch {
-	case errors.As(err, &he):
-		return he.status, he.msg
-	case errors.As(err, &mbe):
-		return http.StatusRequestEntityTooLarge, fmt.Sprintf("request body larger than %d bytes", mbe.Limit)
-	case errors.Is(err, context.DeadlineExceeded):
-		return http.StatusServiceUnavailable, "request timed out"
-	case errors.Is(err, trace.ErrBadRequest):
-		return http.StatusBadRequest, err.Error()
-	case errors.Is(err, trace.ErrUnknownChain), errors.Is(err, trace.ErrUnknownAddress),
-		errors.Is(err, trace.ErrUnknownAsset), errors.Is(err, trace.ErrUnknownTx):
-		return http.StatusNotFound, err.Error()
-	}
-	return http.StatusInternalServerError, "internal error"
-}
+var errNoEngine = &httpError{Status: http.StatusServiceUnavailable, Msg: "not available: the server was started without it"}
 
 func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
-	status, _ := statusOf(err)
+	status, _ := api.StatusOf(err)
 	if status == http.StatusInternalServerError {
 		h.log.Error("ui request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
@@ -272,7 +248,7 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 }
 
 func writeErr(w http.ResponseWriter, err error) {
-	status, msg := statusOf(err)
+	status, msg := api.StatusOf(err)
 	writeJSON(w, status, map[string]string{"error": msg})
 }
 
