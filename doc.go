@@ -17,6 +17,7 @@
 //	internal/trace       taint tracing over the graph; imports model, graph
 //	internal/exposure    exposure scoring over the graph; imports model, graph
 //	internal/traceeval   trace quality against synthetic ground truth
+//	internal/testscript  runner of the engines' data-driven test scripts (tests only)
 //	internal/web         the investigator web UI and cases, served by the API
 //	internal/api         HTTP API; wraps the engines (store, graph, trace, exposure, intel, screen)
 //	internal/cli         the command tree; may import every internal package

@@ -1,13 +1,12 @@
 package exposure
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"flag"
 	"fmt"
+	"github.com/redthread/redthread/internal/testscript"
 	"math/big"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -243,111 +242,36 @@ func TestScripts(t *testing.T) {
 	}
 }
 
-type cmdBlock struct {
-	line       int
-	cmd        string
-	input      []string
-	expected   string
-	start, end int
-}
-
-func parseScript(t *testing.T, data []byte) ([]string, []cmdBlock) {
-	var lines []string
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	for sc.Scan() {
-		lines = append(lines, sc.Text())
-	}
-	var cmds []cmdBlock
-	for i := 0; i < len(lines); {
-		l := strings.TrimSpace(lines[i])
-		if l == "" || strings.HasPrefix(l, "#") {
-			i++
-			continue
-		}
-		cb := cmdBlock{line: i + 1, cmd: l}
-		i++
-		for i < len(lines) && lines[i] != "----" {
-			if s := strings.TrimSpace(lines[i]); s != "" && !strings.HasPrefix(s, "#") {
-				cb.input = append(cb.input, s)
-			}
-			i++
-		}
-		if i == len(lines) {
-			t.Fatalf("line %d: command without ----", cb.line)
-		}
-		i++
-		cb.start = i
-		var exp []string
-		for i < len(lines) && lines[i] != "" {
-			exp = append(exp, lines[i])
-			i++
-		}
-		cb.end = i
-		if len(exp) > 0 {
-			cb.expected = strings.Join(exp, "\n") + "\n"
-		}
-		cmds = append(cmds, cb)
-	}
-	return lines, cmds
-}
-
 func runScript(t *testing.T, file string) {
-	data, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	lines, cmds := parseScript(t, data)
 	var w *world
 	var graphs map[string]*graph.Index
-	outs := make([]string, len(cmds))
-	for ci, cb := range cmds {
-		f := strings.Fields(cb.cmd)
+	testscript.Run(t, file, *rewrite, func(b *testscript.Block) string {
+		var err error
+		f := strings.Fields(b.Cmd)
 		var got string
 		switch f[0] {
 		case "ledger":
-			if w, err = parseLedger(cb.input); err != nil {
-				t.Fatalf("%s:%d: %v", file, cb.line, err)
+			if w, err = parseLedger(b.Input); err != nil {
+				t.Fatalf("%s:%d: %v", file, b.Line, err)
 			}
 			graphs = w.graphs(t)
 			got = fmt.Sprintf("ok %d transfers\n", w.n)
 		case "exposure":
 			if w == nil {
-				t.Fatalf("%s:%d: exposure before ledger", file, cb.line)
+				t.Fatalf("%s:%d: exposure before ledger", file, b.Line)
 			}
 			names := []string{"append", "tail", "store"}
 			got = runExposure(t, w, graphs["append"], f[1:])
 			for _, n := range names[1:] {
 				if d := cmp.Diff(got, runExposure(t, w, graphs[n], f[1:])); d != "" {
-					t.Errorf("%s:%d: graph built by %s differs from one built by append (-append +%s):\n%s", file, cb.line, n, n, d)
+					t.Errorf("%s:%d: graph built by %s differs from one built by append (-append +%s):\n%s", file, b.Line, n, n, d)
 				}
 			}
 		default:
-			t.Fatalf("%s:%d: unknown command %q", file, cb.line, f[0])
+			t.Fatalf("%s:%d: unknown command %q", file, b.Line, f[0])
 		}
-		outs[ci] = got
-		if !*rewrite {
-			if d := cmp.Diff(cb.expected, got); d != "" {
-				t.Errorf("%s:%d: %s: output differs (-want +got):\n%s", file, cb.line, cb.cmd, d)
-			}
-		}
-	}
-	if *rewrite {
-		var b strings.Builder
-		prev := 0
-		for ci, cb := range cmds {
-			for _, l := range lines[prev:cb.start] {
-				b.WriteString(l + "\n")
-			}
-			b.WriteString(outs[ci])
-			prev = cb.end
-		}
-		for _, l := range lines[prev:] {
-			b.WriteString(l + "\n")
-		}
-		if err := os.WriteFile(file, []byte(b.String()), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+		return got
+	})
 }
 
 // Each lists every label, so the engine uses its attributed-id bitmap.

@@ -1,11 +1,11 @@
 package trace
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"flag"
 	"fmt"
+	"github.com/redthread/redthread/internal/testscript"
 	"os"
 	"path/filepath"
 	"sort"
@@ -342,78 +342,24 @@ func TestScripts(t *testing.T) {
 	}
 }
 
-type cmdBlock struct {
-	line     int
-	cmd      string
-	input    []string
-	expected string
-	start    int // index of the first line after the separator
-	end      int // index after the expected output
-}
-
-func parseScript(t *testing.T, data []byte) ([]string, []cmdBlock) {
-	var lines []string
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	for sc.Scan() {
-		lines = append(lines, sc.Text())
-	}
-	var cmds []cmdBlock
-	for i := 0; i < len(lines); {
-		l := strings.TrimSpace(lines[i])
-		if l == "" || strings.HasPrefix(l, "#") {
-			i++
-			continue
-		}
-		cb := cmdBlock{line: i + 1, cmd: l}
-		i++
-		for i < len(lines) && lines[i] != "----" {
-			if s := strings.TrimSpace(lines[i]); s != "" && !strings.HasPrefix(s, "#") {
-				cb.input = append(cb.input, s)
-			}
-			i++
-		}
-		if i == len(lines) {
-			t.Fatalf("line %d: command without ----", cb.line)
-		}
-		i++
-		cb.start = i
-		var exp []string
-		for i < len(lines) && lines[i] != "" {
-			exp = append(exp, lines[i])
-			i++
-		}
-		cb.end = i
-		if len(exp) > 0 {
-			cb.expected = strings.Join(exp, "\n") + "\n"
-		}
-		cmds = append(cmds, cb)
-	}
-	return lines, cmds
-}
-
 func runScript(t *testing.T, file string) {
-	data, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	lines, cmds := parseScript(t, data)
 	var w *world
 	var graphs map[string]*graph.Index
-	outs := make([]string, len(cmds))
-	for ci, cb := range cmds {
-		f := strings.Fields(cb.cmd)
+	testscript.Run(t, file, *rewrite, func(b *testscript.Block) string {
+		var err error
+		f := strings.Fields(b.Cmd)
 		var got string
 		switch f[0] {
 		case "ledger":
-			w, err = parseLedger(cb.input)
+			w, err = parseLedger(b.Input)
 			if err != nil {
-				t.Fatalf("%s:%d: %v", file, cb.line, err)
+				t.Fatalf("%s:%d: %v", file, b.Line, err)
 			}
 			graphs = w.graphs(t)
 			got = fmt.Sprintf("ok %d transfers\n", w.n)
 		case "trace":
 			if w == nil {
-				t.Fatalf("%s:%d: trace before ledger", file, cb.line)
+				t.Fatalf("%s:%d: trace before ledger", file, b.Line)
 			}
 			names := []string{"append", "tail", "store"}
 			results := map[string]string{}
@@ -427,43 +373,21 @@ func runScript(t *testing.T, file string) {
 			scanThreshold = 0
 			scanned := runTrace(t, w, graphs["append"], f[1:])
 			scanThreshold = saved
-			if !strings.Contains(cb.cmd, "max-touched") {
+			if !strings.Contains(b.Cmd, "max-touched") {
 				if d := cmp.Diff(dropStats(got), dropStats(scanned)); d != "" {
-					t.Errorf("%s:%d: scan sweep differs from heap sweep (-heap +scan):\n%s", file, cb.line, d)
+					t.Errorf("%s:%d: scan sweep differs from heap sweep (-heap +scan):\n%s", file, b.Line, d)
 				}
 			}
 			for _, n := range names[1:] {
 				if d := cmp.Diff(got, results[n]); d != "" {
-					t.Errorf("%s:%d: graph built by %s differs from one built by append (-append +%s):\n%s", file, cb.line, n, n, d)
+					t.Errorf("%s:%d: graph built by %s differs from one built by append (-append +%s):\n%s", file, b.Line, n, n, d)
 				}
 			}
 		default:
-			t.Fatalf("%s:%d: unknown command %q", file, cb.line, f[0])
+			t.Fatalf("%s:%d: unknown command %q", file, b.Line, f[0])
 		}
-		outs[ci] = got
-		if !*rewrite {
-			if d := cmp.Diff(cb.expected, got); d != "" {
-				t.Errorf("%s:%d: %s: output differs (-want +got):\n%s", file, cb.line, cb.cmd, d)
-			}
-		}
-	}
-	if *rewrite {
-		var b strings.Builder
-		prev := 0
-		for ci, cb := range cmds {
-			for _, l := range lines[prev:cb.start] {
-				b.WriteString(l + "\n")
-			}
-			b.WriteString(outs[ci])
-			prev = cb.end
-		}
-		for _, l := range lines[prev:] {
-			b.WriteString(l + "\n")
-		}
-		if err := os.WriteFile(file, []byte(b.String()), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+		return got
+	})
 }
 
 // dropStats removes the work counters, which differ between sweeps.
