@@ -30,12 +30,6 @@ func (c *counters) add(o *counters) {
 	}
 }
 
-func (c *counters) neg() {
-	for i := range c {
-		c[i].Neg(&c[i])
-	}
-}
-
 func (c *counters) isZero() bool {
 	for i := range c {
 		if c[i].Sign() != 0 {

@@ -107,30 +107,6 @@ func (s *Store) ID(chain model.Chain, addr string) (uint64, bool, error) {
 	return id, err == nil, err
 }
 
-// names resolves ids to addresses with a small memo.
-type names struct {
-	s *Store
-	m map[uint64]string
-}
-
-func (n *names) get(id uint64) (string, error) {
-	if id == 0 {
-		return model.NativeAsset, nil
-	}
-	if a, ok := n.m[id]; ok {
-		return a, nil
-	}
-	_, a, err := n.s.Address(id)
-	if err != nil {
-		return "", err
-	}
-	if n.m == nil {
-		n.m = make(map[uint64]string)
-	}
-	n.m[id] = a
-	return a, nil
-}
-
 // ScanTransfers calls fn for every transfer of a chain with fromBlock ≤ block
 // ≤ toBlock, in chain order. The transfer passed to fn is reused.
 func (s *Store) ScanTransfers(ctx context.Context, chain model.Chain, fromBlock, toBlock uint64, fn func(*model.Transfer) error) error {
@@ -149,7 +125,6 @@ func (s *Store) ScanTransfers(ctx context.Context, chain model.Chain, fromBlock,
 		return err
 	}
 	defer it.Close()
-	nm := names{s: s}
 	var t model.Transfer
 	var r rawTransfer
 	var curBlock uint64 = ^uint64(0)
@@ -173,17 +148,14 @@ func (s *Store) ScanTransfers(ctx context.Context, chain model.Chain, fromBlock,
 			curBlock, curTime = block, bi.Time
 		}
 		t = model.Transfer{Chain: chain, Block: block, Time: curTime, Position: pos, TxHash: r.hash, Kind: r.kind, Amount: r.amount}
-		if t.From, err = nm.get(r.from); err != nil {
+		if t.From, err = s.name(r.from); err != nil {
 			return err
 		}
-		if t.To, err = nm.get(r.to); err != nil {
+		if t.To, err = s.name(r.to); err != nil {
 			return err
 		}
-		if t.Asset, err = nm.get(r.asset); err != nil {
+		if t.Asset, err = s.name(r.asset); err != nil {
 			return err
-		}
-		if len(nm.m) > 1<<20 {
-			clear(nm.m)
 		}
 		if err := fn(&t); err != nil {
 			return err

@@ -367,7 +367,6 @@ func (w *writer) writeBlock(b *model.Block) error {
 			}
 		}
 		w.vbuf = transferValue(w.vbuf[:0], t, from, to, asset)
-		tk = transferKey(w.kbuf[:0], t.Chain, t.Block, t.Position)
 		if fresh {
 			hwm = mark{k: cur, ok: true}
 			w.s.hwm[t.Chain] = hwm
