@@ -117,6 +117,9 @@ type Block struct {
 	Time       int64
 	Txs        []Tx
 	Transfers  []Transfer
+	// Conversions observed in this block (DEX swaps, bridge deposits and
+	// payouts): each has a leg in this block, its In leg if that is known.
+	Conversions []Conversion
 }
 
 // Validate checks the invariants every adapter must produce.
@@ -131,6 +134,19 @@ func (b *Block) Validate() error {
 			return fmt.Errorf("block %d: transfer %d: position %d not after %d", b.Number, i, t.Position, prev)
 		}
 		prev = t.Position
+	}
+	for i := range b.Conversions {
+		c := &b.Conversions[i]
+		l := c.In
+		if !l.Known() {
+			l = c.Out
+		}
+		if l.Chain != b.Chain || l.Block != b.Number {
+			return fmt.Errorf("block %d: conversion %d: no leg in this block", b.Number, i)
+		}
+		if c.Kind != ConvSwap && c.Kind != ConvBridge {
+			return fmt.Errorf("block %d: conversion %d: unknown kind %q", b.Number, i, c.Kind)
+		}
 	}
 	return nil
 }

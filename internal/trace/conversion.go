@@ -14,34 +14,18 @@ import (
 	"github.com/redthread/redthread/internal/model"
 )
 
-// ConversionKind says what converted the value.
-type ConversionKind string
+// ConversionKind, Leg and Conversion are the model's conversion vocabulary.
+type (
+	ConversionKind = model.ConversionKind
+	Leg            = model.Leg
+	Conversion     = model.Conversion
+)
 
 // Conversion kinds.
 const (
-	Swap   ConversionKind = "swap"   // asset A in, asset B out, on one chain (DEX)
-	Bridge ConversionKind = "bridge" // deposit on one chain, payout on another
+	Swap   = model.ConvSwap
+	Bridge = model.ConvBridge
 )
-
-// Leg locates one transfer of a conversion.
-type Leg struct {
-	Chain    model.Chain
-	Block    uint64
-	Position model.Position
-}
-
-func (l Leg) String() string { return fmt.Sprintf("%s:%d.%d", l.Chain, l.Block, l.Position) }
-
-// Conversion links the transfer that paid into a swap or bridge (In) with
-// the transfer that paid out (Out). Taint crosses it at the rate
-// AmountOut/AmountIn; when both are zero the rate is the legs' own amounts.
-type Conversion struct {
-	Kind      ConversionKind
-	In, Out   Leg
-	AmountIn  uint256.Int
-	AmountOut uint256.Int
-	Ref       string // free text: pool, memo, bridge transfer id
-}
 
 // Conversions finds conversion edges by either leg.
 type Conversions interface {

@@ -39,7 +39,7 @@ func randomWorld(r *rand.Rand, nAddr, nBlocks int) *world {
 			blk.Transfers = append(blk.Transfers,
 				model.Transfer{Chain: "test", Block: blk.Number, Time: blk.Time, Position: model.MakePosition(uint32(i), 0), TxHash: "s", From: trader, To: "pool", Asset: "tok", Amount: *uint256.NewInt(1 + r.Uint64N(500)), Kind: model.KindToken},
 				model.Transfer{Chain: "test", Block: blk.Number, Time: blk.Time, Position: model.MakePosition(uint32(i+1), 0), TxHash: "s", From: "pool", To: trader, Asset: model.NativeAsset, Amount: *uint256.NewInt(1 + r.Uint64N(500)), Kind: model.KindNative})
-			w.convs = append(w.convs, Conversion{Kind: Swap, In: Leg{"test", blk.Number, model.MakePosition(uint32(i), 0)}, Out: Leg{"test", blk.Number, model.MakePosition(uint32(i+1), 0)}})
+			w.convs = append(w.convs, Conversion{Kind: Swap, In: Leg{Chain: "test", Block: blk.Number, Position: model.MakePosition(uint32(i), 0)}, Out: Leg{Chain: "test", Block: blk.Number, Position: model.MakePosition(uint32(i+1), 0)}})
 		}
 		w.n += len(blk.Transfers)
 		bl = append(bl, blk)
