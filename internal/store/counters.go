@@ -1,6 +1,7 @@
 package store
 
 import (
+	"encoding/binary"
 	"errors"
 	"io"
 	"math/big"
@@ -93,10 +94,15 @@ func (m *counterMerger) Finish(includesBase bool) ([]byte, io.Closer, error) {
 	return m.sum.encode(nil), nil, nil
 }
 
-// merger sums counter records. Only counter keys are ever merged.
+// merger merges the store's two kinds of merge operands: counter records
+// (summed) and adjacency lists (sorted union), told apart by key prefix.
 var merger = &pebble.Merger{
-	Name: "redthread.counters.v1",
+	Name: "redthread.v2",
 	Merge: func(key, value []byte) (pebble.ValueMerger, error) {
+		if len(key) == 17 && (key[0] == pIn || key[0] == pOut) {
+			m := &adjMerger{start: binary.BigEndian.Uint64(key[9:])}
+			return m, m.MergeNewer(value)
+		}
 		m := &counterMerger{}
 		if err := m.merge(value); err != nil {
 			return nil, err

@@ -6,26 +6,31 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/holiman/uint256"
-
 	"github.com/redthread/redthread/internal/model"
 )
 
 // Key prefixes (docs/store-format.md).
 const (
-	pAddr      = 'A' // A chain addr          → id
-	pAddrRev   = 'a' // a id                  → chain addr
-	pBlock     = 'B' // B chain block         → time hash parent
-	pCounter   = 'C' // C id asset            → counters (merge)
-	pIn        = 'I' // I id block pos        → counterparty asset kind amount
-	pCheckpt   = 'K' // K name                → value
-	pMeta      = 'M' // M name                → value
-	pOut       = 'O' // O id block pos        → counterparty asset kind amount
-	pChainStat = 'S' // S chain               → counters (merge)
-	pTransfer  = 'T' // T chain block pos     → kind hash from to asset amount
+	pAddr       = 'A' // A chain addr          → id
+	pAddrRev    = 'a' // a id                  → chain addr
+	pBlock      = 'B' // B chain block         → time hash parent
+	pCounter    = 'C' // C id asset            → counters (merge)
+	pIn         = 'I' // I id start            → incoming adjacency bucket (merge)
+	pCheckpt    = 'K' // K name                → value
+	pMeta       = 'M' // M name                → value
+	pOut        = 'O' // O id start            → outgoing adjacency bucket (merge)
+	pChainStat  = 'S' // S chain               → counters (merge)
+	pTransfer   = 'T' // T chain block pos     → segment of transfers
+	pConversion = 'X' // X chain block pos     → conversion
 )
 
-var metaNextID = []byte{pMeta, 'n', 'e', 'x', 't', 'i', 'd'}
+var (
+	metaNextID = []byte{pMeta, 'n', 'e', 'x', 't', 'i', 'd'}
+	metaFormat = []byte{pMeta, 'f', 'o', 'r', 'm', 'a', 't'}
+)
+
+// formatVersion is the on-disk layout version this code reads and writes.
+const formatVersion = 2
 
 // chainPrefix returns p, len(chain), chain.
 func chainPrefix(dst []byte, p byte, chain model.Chain) []byte {
@@ -42,13 +47,6 @@ func transferKey(dst []byte, chain model.Chain, block uint64, pos model.Position
 func blockKey(dst []byte, chain model.Chain, block uint64) []byte {
 	dst = chainPrefix(dst, pBlock, chain)
 	return binary.BigEndian.AppendUint64(dst, block)
-}
-
-func adjKey(dst []byte, p byte, id uint64, block uint64, pos model.Position) []byte {
-	dst = append(dst, p)
-	dst = binary.BigEndian.AppendUint64(dst, id)
-	dst = binary.BigEndian.AppendUint64(dst, block)
-	return binary.BigEndian.AppendUint64(dst, uint64(pos))
 }
 
 func idKey(dst []byte, p byte, id uint64) []byte {
@@ -82,62 +80,7 @@ func addrText(chain model.Chain, b []byte) string {
 	return string(b)
 }
 
-// hashBytes encodes a transaction hash: flag 0 and 32 raw bytes for
-// 0x-prefixed 32-byte hex, flag 1 and a length-prefixed string otherwise.
-func hashBytes(dst []byte, h string) []byte {
-	if len(h) == 66 && h[0] == '0' && h[1] == 'x' {
-		n := len(dst)
-		dst = append(dst, 0)
-		dst = append(dst, make([]byte, 32)...)
-		if _, err := hex.Decode(dst[n+1:], []byte(h[2:])); err == nil {
-			return dst
-		}
-		dst = dst[:n]
-	}
-	dst = append(dst, 1)
-	dst = binary.AppendUvarint(dst, uint64(len(h)))
-	return append(dst, h...)
-}
-
-func readHash(b []byte) (string, []byte, error) {
-	if len(b) < 1 {
-		return "", nil, errCorrupt
-	}
-	switch b[0] {
-	case 0:
-		if len(b) < 33 {
-			return "", nil, errCorrupt
-		}
-		return "0x" + hex.EncodeToString(b[1:33]), b[33:], nil
-	case 1:
-		n, k := binary.Uvarint(b[1:])
-		if k <= 0 || uint64(len(b)-1-k) < n {
-			return "", nil, errCorrupt
-		}
-		s := 1 + k
-		return string(b[s : s+int(n)]), b[s+int(n):], nil
-	}
-	return "", nil, errCorrupt
-}
-
 var errCorrupt = errors.New("store: corrupt record")
-
-func appendAmount(dst []byte, a *uint256.Int) []byte {
-	n := (a.BitLen() + 7) / 8
-	dst = append(dst, byte(n))
-	var buf [32]byte
-	a.WriteToArray32(&buf)
-	return append(dst, buf[32-n:]...)
-}
-
-func readAmount(b []byte, a *uint256.Int) ([]byte, error) {
-	if len(b) < 1 || int(b[0]) > 32 || len(b) < 1+int(b[0]) {
-		return nil, errCorrupt
-	}
-	n := int(b[0])
-	a.SetBytes(b[1 : 1+n])
-	return b[1+n:], nil
-}
 
 func readUvarint(b []byte) (uint64, []byte, error) {
 	v, n := binary.Uvarint(b)
@@ -145,55 +88,6 @@ func readUvarint(b []byte) (uint64, []byte, error) {
 		return 0, nil, errCorrupt
 	}
 	return v, b[n:], nil
-}
-
-// transferValue: kind, hash, from id, to id, asset id, amount.
-func transferValue(dst []byte, t *model.Transfer, from, to, asset uint64) []byte {
-	dst = append(dst, byte(t.Kind))
-	dst = hashBytes(dst, t.TxHash)
-	dst = binary.AppendUvarint(dst, from)
-	dst = binary.AppendUvarint(dst, to)
-	dst = binary.AppendUvarint(dst, asset)
-	return appendAmount(dst, &t.Amount)
-}
-
-type rawTransfer struct {
-	kind            model.Kind
-	hash            string
-	from, to, asset uint64
-	amount          uint256.Int
-}
-
-func decodeTransferValue(b []byte, r *rawTransfer) error {
-	if len(b) < 1 {
-		return errCorrupt
-	}
-	r.kind = model.Kind(b[0])
-	var err error
-	if r.hash, b, err = readHash(b[1:]); err != nil {
-		return err
-	}
-	if r.from, b, err = readUvarint(b); err != nil {
-		return err
-	}
-	if r.to, b, err = readUvarint(b); err != nil {
-		return err
-	}
-	if r.asset, b, err = readUvarint(b); err != nil {
-		return err
-	}
-	if _, err = readAmount(b, &r.amount); err != nil {
-		return err
-	}
-	return nil
-}
-
-// adjValue: counterparty id, asset id, kind, amount.
-func adjValue(dst []byte, counterparty, asset uint64, kind model.Kind, amount *uint256.Int) []byte {
-	dst = binary.AppendUvarint(dst, counterparty)
-	dst = binary.AppendUvarint(dst, asset)
-	dst = append(dst, byte(kind))
-	return appendAmount(dst, amount)
 }
 
 func decodeTransferKey(k []byte) (chain model.Chain, block uint64, pos model.Position, err error) {

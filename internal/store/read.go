@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"math/big"
 	"sort"
@@ -113,6 +114,37 @@ func (s *Store) ScanTransfers(ctx context.Context, chain model.Chain, fromBlock,
 	if err := s.live(); err != nil {
 		return err
 	}
+	var t model.Transfer
+	return s.scanRows(chain, fromBlock, toBlock, func(block uint64, r *segRow, hash func() string) error {
+		if block != t.Block || t.Chain == "" {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			bi, _, err := s.Block(chain, block)
+			if err != nil {
+				return err
+			}
+			t.Time = bi.Time
+		}
+		t.Chain, t.Block, t.Position, t.Kind, t.Amount = chain, block, r.pos, r.kind, r.amount
+		t.TxHash = hash()
+		var err error
+		if t.From, err = s.name(r.from); err != nil {
+			return err
+		}
+		if t.To, err = s.name(r.to); err != nil {
+			return err
+		}
+		if t.Asset, err = s.name(r.asset); err != nil {
+			return err
+		}
+		return fn(&t)
+	})
+}
+
+// scanRows calls fn for every stored row of a chain's blocks in range, in
+// chain order, merging a block's segments by position.
+func (s *Store) scanRows(chain model.Chain, fromBlock, toBlock uint64, fn func(block uint64, r *segRow, hash func() string) error) error {
 	lo := transferKey(nil, chain, fromBlock, 0)
 	var hi []byte
 	if toBlock == ^uint64(0) {
@@ -125,48 +157,81 @@ func (s *Store) ScanTransfers(ctx context.Context, chain model.Chain, fromBlock,
 		return err
 	}
 	defer it.Close()
-	var t model.Transfer
-	var r rawTransfer
-	var curBlock uint64 = ^uint64(0)
-	var curTime int64
-	for ok := it.First(); ok; ok = it.Next() {
-		_, block, pos, err := decodeTransferKey(it.Key())
+	var d segDecoder
+	hash := func() string { return d.hash() }
+	type held struct {
+		row  segRow
+		hash string
+	}
+	var multi []held
+	for ok := it.First(); ok; {
+		_, block, first, err := decodeTransferKey(it.Key())
 		if err != nil {
 			return err
 		}
-		if err := decodeTransferValue(it.Value(), &r); err != nil {
-			return fmt.Errorf("transfer %s/%d/%d: %w", chain, block, pos, err)
-		}
-		if block != curBlock {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			bi, _, err := s.Block(chain, block)
+		v := it.Value()
+		ok = it.Next()
+		nextSame := false
+		if ok {
+			_, b2, _, err := decodeTransferKey(it.Key())
 			if err != nil {
 				return err
 			}
-			curBlock, curTime = block, bi.Time
+			nextSame = b2 == block
 		}
-		t = model.Transfer{Chain: chain, Block: block, Time: curTime, Position: pos, TxHash: r.hash, Kind: r.kind, Amount: r.amount}
-		if t.From, err = s.name(r.from); err != nil {
-			return err
+		if !nextSame && multi == nil {
+			if err := d.init(first, v); err != nil {
+				return fmt.Errorf("transfers %s/%d: %w", chain, block, err)
+			}
+			for {
+				more, err := d.next()
+				if err != nil {
+					return fmt.Errorf("transfers %s/%d: %w", chain, block, err)
+				}
+				if !more {
+					break
+				}
+				if err := fn(block, &d.row, hash); err != nil {
+					return err
+				}
+			}
+			continue
 		}
-		if t.To, err = s.name(r.to); err != nil {
-			return err
+		// Several segments of one block: hold their rows, then emit in order.
+		if err := d.init(first, v); err != nil {
+			return fmt.Errorf("transfers %s/%d: %w", chain, block, err)
 		}
-		if t.Asset, err = s.name(r.asset); err != nil {
-			return err
+		for {
+			more, err := d.next()
+			if err != nil {
+				return fmt.Errorf("transfers %s/%d: %w", chain, block, err)
+			}
+			if !more {
+				break
+			}
+			r := d.row
+			r.hash = nil
+			multi = append(multi, held{r, d.hash()})
 		}
-		if err := fn(&t); err != nil {
-			return err
+		if nextSame {
+			continue
 		}
+		sort.Slice(multi, func(i, j int) bool { return multi[i].row.pos < multi[j].row.pos })
+		for i := range multi {
+			h := multi[i].hash
+			if err := fn(block, &multi[i].row, func() string { return h }); err != nil {
+				return err
+			}
+		}
+		multi = nil
 	}
 	return it.Error()
 }
 
-// Digest is a SHA-256 over the store's logical contents (every key and merged
-// value in order), equal for stores holding the same data however they were
-// written.
+// Digest is a SHA-256 over the store's logical contents, equal for stores
+// holding the same data however they were written: transfers and adjacency
+// entries are hashed one by one in chain order (not as the segments and
+// buckets that hold them), every other key with its merged value.
 func (s *Store) Digest() ([32]byte, error) {
 	if err := s.live(); err != nil {
 		return [32]byte{}, err
@@ -176,17 +241,75 @@ func (s *Store) Digest() ([32]byte, error) {
 	if err != nil {
 		return out, err
 	}
-	defer it.Close()
+	defer func() { it.Close() }()
 	h := sha256.New()
 	var n [8]byte
-	for ok := it.First(); ok; ok = it.Next() {
-		k, v := it.Key(), it.Value()
-		binary.BigEndian.PutUint64(n[:], uint64(len(k)))
+	put := func(b []byte) {
+		binary.BigEndian.PutUint64(n[:], uint64(len(b)))
 		h.Write(n[:])
-		h.Write(k)
-		binary.BigEndian.PutUint64(n[:], uint64(len(v)))
-		h.Write(n[:])
-		h.Write(v)
+		h.Write(b)
+	}
+	var buf []byte
+	var es []rawEdge
+	for ok := it.First(); ok; {
+		k := it.Key()
+		switch {
+		case k[0] == pTransfer:
+			chain, block, _, err := decodeTransferKey(k)
+			if err != nil {
+				return out, err
+			}
+			if err := it.Close(); err != nil {
+				return out, err
+			}
+			if err := s.scanRows(chain, block, ^uint64(0), func(block uint64, r *segRow, hash func() string) error {
+				buf = binary.BigEndian.AppendUint64(chainPrefix(buf[:0], pTransfer, chain), block)
+				buf = binary.BigEndian.AppendUint64(buf, uint64(r.pos))
+				put(buf)
+				buf = append(buf[:0], byte(r.kind))
+				buf = binary.AppendUvarint(buf, uint64(len(hash())))
+				buf = append(buf, hash()...)
+				buf = binary.AppendUvarint(buf, r.from)
+				buf = binary.AppendUvarint(buf, r.to)
+				buf = binary.AppendUvarint(buf, r.asset)
+				put(appendAmountDec(buf, &r.amount))
+				return nil
+			}); err != nil {
+				return out, err
+			}
+			if it, err = s.db.NewIter(&pebble.IterOptions{LowerBound: prefixEnd(chainPrefix(nil, pTransfer, chain))}); err != nil {
+				return out, err
+			}
+			ok = it.First()
+			continue
+		case (k[0] == pIn || k[0] == pOut) && len(k) == 17:
+			v, err := it.ValueAndErr()
+			if err != nil {
+				return out, err
+			}
+			if es, err = decodeEntries(es[:0], v, binary.BigEndian.Uint64(k[9:]), In); err != nil {
+				return out, fmt.Errorf("adjacency %x: %w", k, err)
+			}
+			for i := range es {
+				e := &es[i]
+				buf = append(buf[:0], k[:9]...)
+				buf = binary.BigEndian.AppendUint64(buf, e.block)
+				buf = binary.BigEndian.AppendUint64(buf, uint64(e.pos))
+				put(buf)
+				buf = binary.AppendUvarint(buf[:0], e.cp)
+				buf = binary.AppendUvarint(buf, e.asset)
+				buf = append(buf, byte(e.kind))
+				put(appendAmountDec(buf, &e.amount))
+			}
+		default:
+			v, err := it.ValueAndErr()
+			if err != nil {
+				return out, err
+			}
+			put(k)
+			put(v)
+		}
+		ok = it.Next()
 	}
 	if err := it.Error(); err != nil {
 		return out, err
@@ -250,99 +373,171 @@ type rawEdge struct {
 	amount    uint256.Int
 }
 
+// adjCursor walks one direction of an address's adjacency, bucket by
+// bucket, forwards or backwards.
+type adjCursor struct {
+	it          *pebble.Iterator
+	dir         Direction
+	ents        []rawEdge
+	i           int
+	newestFirst bool
+	ok          bool
+}
+
+// load decodes the bucket under the iterator, or clears ok at the end.
+func (c *adjCursor) load(valid bool) error {
+	c.ok = false
+	for valid {
+		k := c.it.Key()
+		if len(k) != 17 {
+			return errCorrupt
+		}
+		v, err := c.it.ValueAndErr()
+		if err != nil {
+			return err
+		}
+		if c.ents, err = decodeEntries(c.ents[:0], v, binary.BigEndian.Uint64(k[9:]), c.dir); err != nil {
+			return err
+		}
+		if len(c.ents) > 0 {
+			c.ok = true
+			c.i = 0
+			if c.newestFirst {
+				c.i = len(c.ents) - 1
+			}
+			return nil
+		}
+		if c.newestFirst {
+			valid = c.it.Prev()
+		} else {
+			valid = c.it.Next()
+		}
+	}
+	return c.it.Error()
+}
+
+func (c *adjCursor) cur() *rawEdge { return &c.ents[c.i] }
+
+func (c *adjCursor) advance() error {
+	if c.newestFirst {
+		c.i--
+		if c.i >= 0 {
+			return nil
+		}
+		return c.load(c.it.Prev())
+	}
+	c.i++
+	if c.i < len(c.ents) {
+		return nil
+	}
+	return c.load(c.it.Next())
+}
+
+// edgeCmp orders edges by (block, position).
+func edgeCmp(a, b *rawEdge) int {
+	switch {
+	case a.block != b.block:
+		if a.block < b.block {
+			return -1
+		}
+		return 1
+	case a.pos != b.pos:
+		if a.pos < b.pos {
+			return -1
+		}
+		return 1
+	}
+	return 0
+}
+
 // edges calls fn for up to limit adjacency entries of address id after the
 // cursor position (nil: the start), merging directions in (reverse) chain
-// order. It reports whether more entries follow.
+// order; at one position incoming comes before outgoing in chain order. It
+// reports whether more entries follow.
 func (s *Store) edges(id uint64, dir Direction, after []byte, limit int, newestFirst bool, fn func(*rawEdge) error) (bool, error) {
-	type src struct {
-		it  *pebble.Iterator
-		dir Direction
-		ok  bool
+	var at rawEdge
+	var atDir Direction
+	if after != nil {
+		at.block, at.pos, atDir = binary.BigEndian.Uint64(after), model.Position(binary.BigEndian.Uint64(after[8:])), Direction(after[16])
 	}
-	var srcs []*src
+	// passed reports whether e is at or before the cursor in reading order.
+	passed := func(e *rawEdge) bool {
+		c := edgeCmp(e, &at)
+		if newestFirst {
+			return c > 0 || c == 0 && e.dir >= atDir
+		}
+		return c < 0 || c == 0 && e.dir <= atDir
+	}
+	var srcs []*adjCursor
 	for _, d := range []Direction{In, Out} {
 		if dir != Both && dir != d {
 			continue
 		}
-		p := pIn
+		p := byte(pIn)
 		if d == Out {
 			p = pOut
 		}
-		pre := idKey(nil, byte(p), id)
+		pre := idKey(nil, p, id)
 		it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: pre, UpperBound: prefixEnd(pre)})
 		if err != nil {
 			return false, err
 		}
 		defer it.Close()
-		sr := &src{it: it, dir: d}
+		c := &adjCursor{it: it, dir: d, newestFirst: newestFirst}
+		var valid bool
 		switch {
 		case after == nil && !newestFirst:
-			sr.ok = it.First()
+			valid = it.First()
 		case after == nil:
-			sr.ok = it.Last()
-		case !newestFirst:
-			sr.ok = it.SeekGE(append(pre, after[:16]...))
-			if sr.ok && string(it.Key()[9:]) == string(after[:16]) && byte(d) <= after[16] {
-				sr.ok = it.Next()
-			}
+			valid = it.Last()
 		default:
-			bp := append(pre, after[:16]...)
-			if byte(d) < after[16] && it.SeekGE(bp) && string(it.Key()[9:]) == string(after[:16]) {
-				sr.ok = true
+			if at.block == ^uint64(0) {
+				valid = it.Last()
 			} else {
-				sr.ok = it.SeekLT(bp)
+				valid = it.SeekLT(bucketKey(nil, p, id, at.block+1))
+			}
+			if !valid && !newestFirst {
+				valid = it.First()
 			}
 		}
-		srcs = append(srcs, sr)
+		if err := c.load(valid); err != nil {
+			return false, err
+		}
+		for after != nil && c.ok && passed(c.cur()) {
+			if err := c.advance(); err != nil {
+				return false, err
+			}
+		}
+		srcs = append(srcs, c)
 	}
-	var e rawEdge
 	for n := 0; n < limit; n++ {
-		var best *src
-		for _, sr := range srcs {
-			if !sr.ok {
+		var best *adjCursor
+		for _, c := range srcs {
+			if !c.ok {
 				continue
 			}
 			if best == nil {
-				best = sr
+				best = c
 				continue
 			}
-			c := compareKeys(sr.it.Key()[9:], best.it.Key()[9:])
-			if (!newestFirst && c < 0) || (newestFirst && c >= 0) {
-				best = sr
+			r := edgeCmp(c.cur(), best.cur())
+			if (!newestFirst && r < 0) || (newestFirst && r >= 0) {
+				best = c
 			}
 		}
 		if best == nil {
 			break
 		}
-		k := best.it.Key()
-		e.block, e.pos, e.dir = binary.BigEndian.Uint64(k[9:]), model.Position(binary.BigEndian.Uint64(k[17:])), best.dir
-		v := best.it.Value()
-		var err error
-		if e.cp, v, err = readUvarint(v); err != nil {
+		if err := fn(best.cur()); err != nil {
 			return false, err
 		}
-		if e.asset, v, err = readUvarint(v); err != nil || len(v) < 1 {
-			return false, errCorrupt
-		}
-		e.kind = model.Kind(v[0])
-		if _, err := readAmount(v[1:], &e.amount); err != nil {
+		if err := best.advance(); err != nil {
 			return false, err
-		}
-		if err := fn(&e); err != nil {
-			return false, err
-		}
-		if newestFirst {
-			best.ok = best.it.Prev()
-		} else {
-			best.ok = best.it.Next()
 		}
 	}
 	more := false
-	for _, sr := range srcs {
-		more = more || sr.ok
-		if err := sr.it.Error(); err != nil {
-			return false, err
-		}
+	for _, c := range srcs {
+		more = more || c.ok
 	}
 	return more, nil
 }
@@ -618,16 +813,19 @@ func (s *Store) TxHash(ctx context.Context, chain model.Chain, block uint64, pos
 	if err := s.live(); err != nil {
 		return "", false, err
 	}
-	v, ok, err := s.get(transferKey(nil, chain, block, pos))
-	if err != nil || !ok {
-		return "", false, err
-	}
-	if len(v) < 1 {
-		return "", false, errCorrupt
-	}
-	h, _, err := readHash(v[1:])
-	if err != nil {
+	var h string
+	found := false
+	err := s.blockSegments(chain, block, func(d *segDecoder) error {
+		if d.row.pos == pos {
+			h, found = d.hash(), true
+			return errStop
+		}
+		return nil
+	})
+	if err != nil && err != errStop {
 		return "", false, fmt.Errorf("transfer %s/%d/%d: %w", chain, block, pos, err)
 	}
-	return h, true, nil
+	return h, found, nil
 }
+
+var errStop = errors.New("stop")

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
 	"math/big"
 
@@ -30,7 +31,7 @@ func (s *Store) Rollback(ctx context.Context, chain model.Chain, from, to uint64
 		if err != nil {
 			return fmt.Errorf("rollback %s blocks %d–%d: %w", chain, from, to, err)
 		}
-		if n < rollbackChunk {
+		if n == 0 {
 			break
 		}
 	}
@@ -73,28 +74,49 @@ func (s *Store) rollbackChunk(ctx context.Context, chain model.Chain, from, to u
 		c[fc].Sub(&c[fc], big.NewInt(1))
 		c[fs].Sub(&c[fs], amt)
 	}
+	touched := map[uint64]struct{}{} // id<<1 | 1 for outgoing
 	n := 0
-	var r rawTransfer
-	for ok := it.First(); ok && n < rollbackChunk; ok = it.Next() {
-		_, block, pos, err := decodeTransferKey(it.Key())
+	more := false
+	var d segDecoder
+	for ok := it.First(); ok; ok = it.Next() {
+		if n >= rollbackChunk {
+			more = true
+			break
+		}
+		_, _, first, err := decodeTransferKey(it.Key())
+		if err == nil {
+			err = d.init(first, it.Value())
+		}
+		for err == nil {
+			var row bool
+			if row, err = d.next(); !row {
+				break
+			}
+			r := &d.row
+			amt := r.amount.ToBig()
+			add(r.from, r.asset, fCountOut, fSumOut, amt)
+			add(r.to, r.asset, fCountIn, fSumIn, amt)
+			touched[r.from<<1|1] = struct{}{}
+			touched[r.to<<1] = struct{}{}
+			n++
+		}
 		if err != nil {
 			it.Close()
 			return 0, err
 		}
-		if err := decodeTransferValue(it.Value(), &r); err != nil {
-			it.Close()
-			return 0, err
-		}
 		b.Delete(it.Key(), nil)
-		b.Delete(adjKey(nil, pOut, r.from, block, pos), nil)
-		b.Delete(adjKey(nil, pIn, r.to, block, pos), nil)
-		amt := r.amount.ToBig()
-		add(r.from, r.asset, fCountOut, fSumOut, amt)
-		add(r.to, r.asset, fCountIn, fSumIn, amt)
-		n++
 	}
 	if err := it.Close(); err != nil {
 		return 0, err
+	}
+	for k := range touched {
+		p := byte(pIn)
+		if k&1 == 1 {
+			p = pOut
+		}
+		if err := s.dropEntries(b, p, k>>1, from, to); err != nil {
+			return 0, err
+		}
 	}
 	for k, c := range cnt {
 		b.Merge(counterKey(nil, k[0], k[1]), c.encode(nil), nil)
@@ -104,18 +126,83 @@ func (s *Store) rollbackChunk(ctx context.Context, chain model.Chain, from, to u
 		c[0].SetInt64(-int64(n))
 		b.Merge(chainPrefix(nil, pChainStat, chain), c.encode(nil), nil)
 	}
-	if n < rollbackChunk {
-		// Last chunk: the headers go with it.
+	if !more {
+		// Last chunk: the headers and conversions go with it.
 		bhi := prefixEnd(chainPrefix(nil, pBlock, chain))
+		xhi := prefixEnd(chainPrefix(nil, pConversion, chain))
 		if to != ^uint64(0) {
 			bhi = blockKey(nil, chain, to+1)
+			xhi = conversionKey(nil, model.Leg{Chain: chain, Block: to + 1})
 		}
 		b.DeleteRange(blockKey(nil, chain, from), bhi, nil)
+		b.DeleteRange(conversionKey(nil, model.Leg{Chain: chain, Block: from}), xhi, nil)
 	}
 	if err := b.Commit(pebble.Sync); err != nil {
 		return 0, err
 	}
 	delete(s.hwm, chain)
+	clear(s.buckets)
+	s.bucketsComplete = false
 	s.cache.forgetBlocks()
-	return n, nil
+	if more {
+		return rollbackChunk, nil
+	}
+	return 0, nil
+}
+
+// dropEntries rewrites the adjacency buckets of an address in a direction
+// without the entries of blocks from..to.
+func (s *Store) dropEntries(b *pebble.Batch, p byte, id, from, to uint64) error {
+	start, found, _, err := s.bucketAround(p, id, from)
+	if err != nil {
+		return err
+	}
+	pre := idKey(nil, p, id)
+	lo := pre
+	if found {
+		lo = bucketKey(nil, p, id, start)
+	}
+	hi := prefixEnd(pre)
+	if to != ^uint64(0) {
+		hi = bucketKey(nil, p, id, to+1)
+	}
+	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: hi})
+	if err != nil {
+		return err
+	}
+	defer it.Close()
+	var keep []byte
+	for ok := it.First(); ok; ok = it.Next() {
+		k := it.Key()
+		if len(k) != 17 {
+			return errCorrupt
+		}
+		v, err := it.ValueAndErr()
+		if err != nil {
+			return err
+		}
+		st := binary.BigEndian.Uint64(k[9:])
+		keep = keep[:0]
+		dropped := false
+		for rest := v; len(rest) > 0; {
+			block, _, n, err := entryHead(rest, st)
+			if err != nil {
+				return err
+			}
+			if block >= from && block <= to {
+				dropped = true
+			} else {
+				keep = append(keep, rest[:n]...)
+			}
+			rest = rest[n:]
+		}
+		switch {
+		case !dropped:
+		case len(keep) == 0:
+			b.Delete(k, nil)
+		default:
+			b.Set(k, keep, nil)
+		}
+	}
+	return it.Error()
 }

@@ -28,7 +28,7 @@ func TestSizeBreakdown(t *testing.T) {
 	if err := s.Compact(ctx); err != nil {
 		t.Fatal(err)
 	}
-	for _, p := range []byte{pAddr, pAddrRev, pBlock, pCounter, pIn, pOut, pTransfer} {
+	for _, p := range []byte{pAddr, pAddrRev, pBlock, pCounter, pIn, pOut, pTransfer, pConversion} {
 		du, _ := s.db.EstimateDiskUsage([]byte{p}, []byte{p + 1})
 		t.Logf("%c: %.2f bytes/transfer", p, float64(du)/float64(n))
 	}

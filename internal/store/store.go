@@ -58,6 +58,10 @@ type Store struct {
 	// opened and the cache was never cleared), so a miss means a new address.
 	idsComplete bool
 	hwm         map[model.Chain]mark
+	// buckets caches the newest adjacency bucket of addresses (key id<<1,
+	// |1 for outgoing); bucketsComplete as idsComplete.
+	buckets         map[uint64]bucketState
+	bucketsComplete bool
 }
 
 // mark is the largest (block, position) stored for a chain.
@@ -112,6 +116,9 @@ func Open(dir string, o Options) (*Store, error) {
 		po.Levels[i].FilterPolicy = bloom.FilterPolicy(10)
 	}
 	db, err := pebble.Open(dir, po)
+	if err != nil && strings.Contains(err.Error(), "merger name") {
+		return nil, fmt.Errorf("open ledger store %s: written by an older redthread in another layout; import again into a new data directory (%v)", dir, err)
+	}
 	if err != nil {
 		if errors.Is(err, syscall.EAGAIN) || errors.Is(err, syscall.EWOULDBLOCK) || strings.Contains(err.Error(), "lock held") {
 			return nil, fmt.Errorf("open ledger store %s: %w (%v)", dir, ErrLocked, err)
@@ -122,7 +129,7 @@ func Open(dir string, o Options) (*Store, error) {
 	if fs == nil {
 		fs = vfs.Default
 	}
-	s := &Store{db: db, dir: dir, fs: fs, po: po, log: o.Logger, opts: o, ids: make(map[string]uint64), hwm: make(map[model.Chain]mark)}
+	s := &Store{db: db, dir: dir, fs: fs, po: po, log: o.Logger, opts: o, ids: make(map[string]uint64), buckets: make(map[uint64]bucketState), hwm: make(map[model.Chain]mark)}
 	v, ok, err := s.get(metaNextID)
 	if err != nil {
 		db.Close()
@@ -137,7 +144,32 @@ func Open(dir string, o Options) (*Store, error) {
 		s.nextID = binary.BigEndian.Uint64(v)
 	}
 	s.idsComplete = s.nextID == 1
+	if err := s.checkFormat(); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open ledger store %s: %w", dir, err)
+	}
+	s.bucketsComplete = s.idsComplete
 	return s, nil
+}
+
+// checkFormat refuses a store of another layout version and stamps a new
+// store with this one.
+func (s *Store) checkFormat() error {
+	v, ok, err := s.get(metaFormat)
+	if err != nil {
+		return err
+	}
+	switch {
+	case ok && (len(v) != 1 || v[0] != formatVersion):
+		return fmt.Errorf("store format %x, this redthread reads format %d; import again into a new data directory", v, formatVersion)
+	case ok:
+		return nil
+	case !s.idsComplete:
+		return fmt.Errorf("store has no format stamp (an older layout); import again into a new data directory")
+	case s.opts.ReadOnly:
+		return nil
+	}
+	return s.db.Set(metaFormat, []byte{formatVersion}, pebble.Sync)
 }
 
 // Close flushes and closes the store.
@@ -226,9 +258,20 @@ type writer struct {
 	slowKeys map[string]struct{}        // keys at or below the high-water mark written in this batch
 	fastKeys map[model.Chain][][16]byte // keys above it written in this batch, increasing
 	added    map[model.Chain]int64
+	stored   map[blockRef]map[model.Position]storedRow // blocks at or below the mark, as read
+	seg      segBuilder
+	adj, tmp []adjEntry
+	amts     []byte // encoded amounts of this write's transfers
+	buckets  map[uint64]bucketState
 	kbuf     []byte
 	vbuf     []byte
 	abuf     []byte
+}
+
+// storedRow is a transfer already in the store, for replay checks.
+type storedRow struct {
+	row  segRow
+	hash string
 }
 
 // Write stores blocks and, if cp is not nil, the checkpoint, in one atomic
@@ -259,6 +302,8 @@ func (s *Store) Write(ctx context.Context, blocks []model.Block, cp *Checkpoint)
 		newIDs:   make(map[string]uint64),
 		counters: make(map[[2]uint64]*delta),
 		added:    make(map[model.Chain]int64),
+		buckets:  make(map[uint64]bucketState),
+		adj:      make([]adjEntry, 0, 2*n),
 	}
 	var batch *pebble.Batch
 	var coll *collector
@@ -275,12 +320,14 @@ func (s *Store) Write(ctx context.Context, blocks []model.Block, cp *Checkpoint)
 	for c, h := range s.hwm {
 		hwmSnapshot[c] = h
 	}
-	if err := w.writeBlocks(blocks); err != nil {
+	err := w.writeBlocks(blocks)
+	if err == nil {
+		err = w.finish(cp)
+	}
+	if err != nil {
 		s.nextID, s.hwm = startID, hwmSnapshot
 		return err
 	}
-	w.finish(cp)
-	var err error
 	if coll != nil {
 		err = s.ingest(ctx, coll)
 	} else {
@@ -297,6 +344,9 @@ func (s *Store) Write(ctx context.Context, blocks []model.Block, cp *Checkpoint)
 	for k, id := range w.newIDs {
 		s.cacheID(k, id)
 	}
+	for k, b := range w.buckets {
+		s.cacheBucket(k, b)
+	}
 	return nil
 }
 
@@ -306,6 +356,14 @@ func (s *Store) cacheID(k string, id uint64) {
 		s.idsComplete = false
 	}
 	s.ids[k] = id
+}
+
+func (s *Store) cacheBucket(k uint64, b bucketState) {
+	if _, ok := s.buckets[k]; !ok && len(s.buckets) >= 2*s.opts.AddrCacheEntries {
+		clear(s.buckets)
+		s.bucketsComplete = false
+	}
+	s.buckets[k] = b
 }
 
 func (w *writer) writeBlocks(blocks []model.Block) error {
@@ -319,7 +377,7 @@ func (w *writer) writeBlocks(blocks []model.Block) error {
 }
 
 func (w *writer) writeBlock(b *model.Block) error {
-	if len(b.Transfers) == 0 && b.Hash == "" {
+	if len(b.Transfers) == 0 && b.Hash == "" && len(b.Conversions) == 0 {
 		return nil
 	}
 	hwm, err := w.s.highWater(b.Chain)
@@ -345,12 +403,15 @@ func (w *writer) writeBlock(b *model.Block) error {
 			return err
 		}
 	}
+	w.seg.reset()
 	for j := range b.Transfers {
 		t := &b.Transfers[j]
-		tk := transferKey(w.kbuf[:0], t.Chain, t.Block, t.Position)
-		w.kbuf = tk
+		if t.Kind == 0 || t.Kind > kindMask {
+			return fmt.Errorf("transfer %d: kind %d out of range", t.Position, t.Kind)
+		}
 		var cur [16]byte
-		copy(cur[:], tk[len(tk)-16:])
+		binary.BigEndian.PutUint64(cur[:8], t.Block)
+		binary.BigEndian.PutUint64(cur[8:], uint64(t.Position))
 		fresh := !hwm.ok || bytes.Compare(cur[:], hwm.k[:]) > 0
 		from, err := w.id(t.Chain, t.From)
 		if err != nil {
@@ -366,7 +427,6 @@ func (w *writer) writeBlock(b *model.Block) error {
 				return fmt.Errorf("transfer %d asset: %w", t.Position, err)
 			}
 		}
-		w.vbuf = transferValue(w.vbuf[:0], t, from, to, asset)
 		if fresh {
 			hwm = mark{k: cur, ok: true}
 			w.s.hwm[t.Chain] = hwm
@@ -375,7 +435,7 @@ func (w *writer) writeBlock(b *model.Block) error {
 			}
 			w.fastKeys[t.Chain] = append(w.fastKeys[t.Chain], cur)
 		} else {
-			dup, err := w.stored(t.Chain, tk, cur)
+			dup, err := w.replayed(t, cur, from, to, asset)
 			if err != nil {
 				return err
 			}
@@ -383,51 +443,101 @@ func (w *writer) writeBlock(b *model.Block) error {
 				continue
 			}
 		}
-		if err := w.b.Set(tk, w.vbuf, nil); err != nil {
-			return err
+		off := len(w.amts)
+		w.amts = appendAmountDec(w.amts, &t.Amount)
+		amount := w.amts[off:]
+		if w.seg.n == segmentRows {
+			if err := w.flushSegment(b.Chain, b.Number); err != nil {
+				return err
+			}
 		}
-		w.vbuf = adjValue(w.vbuf[:0], to, asset, t.Kind, &t.Amount)
-		if err := w.b.Set(adjKey(w.kbuf[:0], pOut, from, t.Block, t.Position), w.vbuf, nil); err != nil {
-			return err
-		}
-		w.vbuf = adjValue(w.vbuf[:0], from, asset, t.Kind, &t.Amount)
-		if err := w.b.Set(adjKey(w.kbuf[:0], pIn, to, t.Block, t.Position), w.vbuf, nil); err != nil {
-			return err
-		}
+		w.seg.add(t, from, to, asset, amount)
+		e := adjEntry{key: from<<1 | 1, block: t.Block, pos: t.Position, cp: to, asset: asset, kind: t.Kind, amt: uint32(off), alen: uint32(len(amount))}
+		w.adj = append(w.adj, e)
+		e.key, e.cp = to<<1, from
+		w.adj = append(w.adj, e)
 		w.count(from, asset, false, t)
 		w.count(to, asset, true, t)
 		w.added[t.Chain]++
 	}
+	if err := w.flushSegment(b.Chain, b.Number); err != nil {
+		return err
+	}
+	for i := range b.Conversions {
+		c := &b.Conversions[i]
+		l := c.In
+		if !l.Known() {
+			l = c.Out
+		}
+		w.vbuf = appendConversion(w.vbuf[:0], c)
+		if err := w.b.Set(conversionKey(w.kbuf[:0], l), w.vbuf, nil); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
-// stored reports whether a transfer key at or below the high-water mark is
-// already stored, in the store or earlier in this batch, with the value in
-// w.vbuf. Other content is ErrConflict.
-func (w *writer) stored(chain model.Chain, tk []byte, cur [16]byte) (bool, error) {
-	fk := w.fastKeys[chain]
+func (w *writer) flushSegment(chain model.Chain, block uint64) error {
+	if w.seg.n == 0 {
+		return nil
+	}
+	if len(w.amts) >= 1<<32-64 {
+		return fmt.Errorf("write: too much data for one write")
+	}
+	w.vbuf = w.seg.value(w.vbuf[:0])
+	w.kbuf = transferKey(w.kbuf[:0], chain, block, w.seg.first)
+	w.seg.reset()
+	return w.b.Set(w.kbuf, w.vbuf, nil)
+}
+
+// replayed reports whether a transfer at or below the high-water mark is
+// already stored, in the store or earlier in this batch. Other content in
+// the store is ErrConflict.
+func (w *writer) replayed(t *model.Transfer, cur [16]byte, from, to, asset uint64) (bool, error) {
+	fk := w.fastKeys[t.Chain]
 	i := sort.Search(len(fk), func(i int) bool { return bytes.Compare(fk[i][:], cur[:]) >= 0 })
 	if i < len(fk) && fk[i] == cur {
 		return true, nil // written earlier in this batch; same content is not checked here
 	}
-	if _, ok := w.slowKeys[string(tk)]; ok {
+	tk := string(transferKey(w.kbuf[:0], t.Chain, t.Block, t.Position))
+	if _, ok := w.slowKeys[tk]; ok {
 		return true, nil
 	}
-	old, ok, err := w.s.get(tk)
-	if err != nil {
-		return false, err
+	ref := blockRef{t.Chain, t.Block}
+	rows, ok := w.stored[ref]
+	if !ok {
+		var err error
+		if rows, err = w.s.blockRows(t.Chain, t.Block); err != nil {
+			return false, err
+		}
+		if w.stored == nil {
+			w.stored = make(map[blockRef]map[model.Position]storedRow)
+		}
+		w.stored[ref] = rows
 	}
-	if ok {
-		if bytes.Equal(old, w.vbuf) {
+	if r, ok := rows[t.Position]; ok {
+		if sameRow(&r.row, r.hash, t, from, to, asset) {
 			return true, nil
 		}
-		return false, fmt.Errorf("transfer at position %d: %w: already stored with other content; roll the block range back first", binary.BigEndian.Uint64(cur[8:]), ErrConflict)
+		return false, fmt.Errorf("transfer at position %d: %w: already stored with other content; roll the block range back first", t.Position, ErrConflict)
 	}
 	if w.slowKeys == nil {
 		w.slowKeys = make(map[string]struct{})
 	}
-	w.slowKeys[string(tk)] = struct{}{}
+	w.slowKeys[tk] = struct{}{}
 	return false, nil
+}
+
+// blockRows reads every stored transfer of a block.
+func (s *Store) blockRows(chain model.Chain, block uint64) (map[model.Position]storedRow, error) {
+	rows := map[model.Position]storedRow{}
+	err := s.blockSegments(chain, block, func(d *segDecoder) error {
+		r := d.row
+		r.hash = nil
+		rows[r.pos] = storedRow{row: r, hash: d.hash()}
+		return nil
+	})
+	return rows, err
 }
 
 // delta accumulates one counter's changes in a write: counts as uint64 and
@@ -471,7 +581,10 @@ func (d *delta) counters() *counters {
 	return &c
 }
 
-func (w *writer) finish(cp *Checkpoint) {
+func (w *writer) finish(cp *Checkpoint) error {
+	if err := w.writeAdjacency(); err != nil {
+		return err
+	}
 	keys := make([][2]uint64, 0, len(w.counters))
 	for k := range w.counters {
 		keys = append(keys, k)
@@ -498,6 +611,115 @@ func (w *writer) finish(cp *Checkpoint) {
 	if cp != nil {
 		w.b.Set(append([]byte{pCheckpt}, cp.Name...), cp.Value, nil)
 	}
+	return nil
+}
+
+// writeAdjacency groups the write's adjacency entries by address and
+// direction and adds each group to its buckets with merge operands.
+func (w *writer) writeAdjacency() error {
+	es := radixSortByKey(w.adj, w.tmp)
+	for i := 0; i < len(es); {
+		j := i + 1
+		sorted := true
+		for j < len(es) && es[j].key == es[i].key {
+			if es[j].before(&es[j-1]) {
+				sorted = false
+			}
+			j++
+		}
+		g := es[i:j]
+		if !sorted {
+			sort.SliceStable(g, func(a, b int) bool { return g[a].before(&g[b]) })
+		}
+		if err := w.addToBuckets(g); err != nil {
+			return err
+		}
+		i = j
+	}
+	return nil
+}
+
+// addToBuckets adds one address's entries in one direction, in chain order.
+func (w *writer) addToBuckets(g []adjEntry) error {
+	k := g[0].key
+	p, id := byte(pIn), k>>1
+	if k&1 == 1 {
+		p = pOut
+	}
+	st, ok, err := w.bucket(k)
+	if err != nil {
+		return err
+	}
+	// Entries older than the newest bucket go to the bucket covering them,
+	// or, before the first bucket, to new buckets below it. (Such writes,
+	// older history after newer, may grow a covering bucket past bucketCap.)
+	i := 0
+	for i < len(g) && ok && g[i].block < st.start {
+		start, found, next, err := w.s.bucketAround(p, id, g[i].block)
+		if err != nil {
+			return err
+		}
+		limit := min(next, st.start)
+		j := i
+		if found {
+			for j < len(g) && g[j].block < limit {
+				j++
+			}
+		} else {
+			start = g[i].block
+			for j < len(g) && g[j].block < limit {
+				if j > i && j-i >= bucketCap && g[j].block > g[j-1].block {
+					break
+				}
+				j++
+			}
+		}
+		if err := w.emitRun(p, id, start, g[i:j]); err != nil {
+			return err
+		}
+		i = j
+	}
+	for i < len(g) {
+		if !ok || (st.n >= bucketCap && g[i].block > st.last) {
+			st, ok = bucketState{start: g[i].block, last: g[i].block}, true
+		}
+		j := i
+		for j < len(g) && (st.n < bucketCap || g[j].block <= st.last) {
+			st.n++
+			st.last = max(st.last, g[j].block)
+			j++
+		}
+		if err := w.emitRun(p, id, st.start, g[i:j]); err != nil {
+			return err
+		}
+		i = j
+	}
+	w.buckets[k] = st
+	return nil
+}
+
+func (w *writer) emitRun(p byte, id, start uint64, run []adjEntry) error {
+	w.vbuf = w.vbuf[:0]
+	for i := range run {
+		e := &run[i]
+		w.vbuf = appendEntry(w.vbuf, start, e.block, e.pos, e.cp, e.asset, e.kind, w.amts[e.amt:e.amt+e.alen])
+	}
+	return w.b.Merge(bucketKey(w.kbuf[:0], p, id, start), w.vbuf, nil)
+}
+
+// bucket returns the state of an address's newest bucket in a direction.
+func (w *writer) bucket(k uint64) (bucketState, bool, error) {
+	if b, ok := w.s.buckets[k]; ok {
+		return b, true, nil
+	}
+	if w.s.bucketsComplete {
+		return bucketState{}, false, nil
+	}
+	p := byte(pIn)
+	if k&1 == 1 {
+		p = pOut
+	}
+	return w.s.lastBucket(p, k>>1)
 }
 
 // id returns the id of an address, assigning one if it is new.
