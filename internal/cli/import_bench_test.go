@@ -82,6 +82,18 @@ func BenchmarkImportTransfers(b *testing.B) {
 		if err := st.Compact(context.Background()); err != nil {
 			b.Fatal(err)
 		}
+		sst, err := st.DiskUsage()
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(float64(sst)/float64(rows), "sst-bytes/transfer")
+		kinds, err := st.UsageByKind()
+		if err != nil {
+			b.Fatal(err)
+		}
+		for k, v := range kinds {
+			b.Logf("%s: %.2f bytes/transfer", k, float64(v)/float64(rows))
+		}
 		// Close first: Pebble deletes obsolete files in the background.
 		if err := st.Close(); err != nil {
 			b.Fatal(err)

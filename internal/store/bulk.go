@@ -24,7 +24,7 @@ type kv struct {
 	pfx  uint64 // the key's first 8 bytes, big-endian, for fast comparison
 	off  uint32 // arena offset of the key, followed by the value; increases with arrival
 	klen uint16
-	vlen uint16 // top bit: a merge operand
+	vlen uint16 // top bit: a merge operand; klen's top bit: a deletion
 }
 
 const mergeBit = 1 << 15
@@ -36,7 +36,11 @@ type collector struct {
 }
 
 func (c *collector) add(k, v []byte, merge bool) error {
-	if len(k) >= 1<<16 || len(v) >= mergeBit || len(c.arena)+len(k)+len(v) >= 1<<32 {
+	return c.addKV(k, v, merge, false)
+}
+
+func (c *collector) addKV(k, v []byte, merge, del bool) error {
+	if len(k) >= mergeBit || len(v) >= mergeBit || len(c.arena)+len(k)+len(v) >= 1<<32 {
 		return fmt.Errorf("ingest: key or value too large for one write")
 	}
 	var p [8]byte
@@ -45,21 +49,27 @@ func (c *collector) add(k, v []byte, merge bool) error {
 	if merge {
 		e.vlen |= mergeBit
 	}
+	if del {
+		e.klen |= mergeBit
+	}
 	c.arena = append(c.arena, k...)
 	c.arena = append(c.arena, v...)
 	c.kvs = append(c.kvs, e)
 	return nil
 }
 
-func (c *collector) key(e kv) []byte { return c.arena[e.off : e.off+uint32(e.klen)] }
+func (c *collector) key(e kv) []byte { return c.arena[e.off : e.off+uint32(e.klen&^mergeBit)] }
 
 func (c *collector) value(e kv) []byte {
-	s := e.off + uint32(e.klen)
+	s := e.off + uint32(e.klen&^mergeBit)
 	return c.arena[s : s+uint32(e.vlen&^mergeBit)]
 }
 
 func (c *collector) Set(k, v []byte, _ *pebble.WriteOptions) error   { return c.add(k, v, false) }
 func (c *collector) Merge(k, v []byte, _ *pebble.WriteOptions) error { return c.add(k, v, true) }
+func (c *collector) Delete(k []byte, _ *pebble.WriteOptions) error {
+	return c.addKV(k, nil, false, true)
+}
 
 var ingestSeq atomic.Uint64
 
@@ -127,7 +137,9 @@ func (s *Store) ingest(ctx context.Context, c *collector) error {
 			continue // a later Set of the same key wins
 		}
 		var err error
-		if merge {
+		if e.klen&mergeBit != 0 {
+			err = w.Delete(k)
+		} else if merge {
 			err = w.Merge(k, c.value(e))
 		} else {
 			err = w.Set(k, c.value(e))

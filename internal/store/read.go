@@ -236,6 +236,9 @@ func (s *Store) Digest() ([32]byte, error) {
 	if err := s.live(); err != nil {
 		return [32]byte{}, err
 	}
+	if err := s.indexed(context.Background()); err != nil {
+		return [32]byte{}, err
+	}
 	var out [32]byte
 	it, err := s.db.NewIter(nil)
 	if err != nil {
@@ -550,6 +553,9 @@ func (s *Store) Neighbors(ctx context.Context, chain model.Chain, addr string, d
 		return Page{}, err
 	}
 	var pg Page
+	if err := s.indexed(ctx); err != nil {
+		return pg, err
+	}
 	if limit <= 0 || limit > 10000 {
 		return pg, fmt.Errorf("neighbors: limit %d out of range 1..10000", limit)
 	}
@@ -656,6 +662,9 @@ func (s *Store) Summarize(ctx context.Context, chain model.Chain, addr string, t
 	}
 	if sample < 1 {
 		sample = 1
+	}
+	if err := s.indexed(ctx); err != nil {
+		return nil, err
 	}
 	sm := &Summary{Chain: chain, Address: addr, SampleLimit: sample}
 	id, ok, err := s.ID(chain, addr)

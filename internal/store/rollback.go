@@ -26,6 +26,9 @@ func (s *Store) Rollback(ctx context.Context, chain model.Chain, from, to uint64
 	if from > to {
 		return fmt.Errorf("rollback %s: from %d after to %d", chain, from, to)
 	}
+	if err := s.indexed(ctx); err != nil {
+		return err
+	}
 	for {
 		n, err := s.rollbackChunk(ctx, chain, from, to)
 		if err != nil {

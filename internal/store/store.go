@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/big"
 	"sort"
 	"strings"
 	"sync"
@@ -17,7 +16,6 @@ import (
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/cockroachdb/pebble/v2/bloom"
 	"github.com/cockroachdb/pebble/v2/vfs"
-	"github.com/holiman/uint256"
 
 	"github.com/redthread/redthread/internal/model"
 )
@@ -37,6 +35,9 @@ type Options struct {
 	FS vfs.FS
 	// ReadOnly opens the store for reading only.
 	ReadOnly bool
+	// IndexBufferBytes bounds the memory of adjacency entries that large
+	// (bulk) writes leave to be indexed together (default 512 MiB).
+	IndexBufferBytes int
 }
 
 // Store is the ledger store. Reads may run concurrently with one writer.
@@ -62,6 +63,10 @@ type Store struct {
 	// |1 for outgoing); bucketsComplete as idsComplete.
 	buckets         map[uint64]bucketState
 	bucketsComplete bool
+	// pend holds the adjacency entries of bulk writes not yet indexed;
+	// pendFlag is set while it is not empty (docs/store-format.md).
+	pend     *pending
+	pendFlag atomic.Bool
 }
 
 // mark is the largest (block, position) stored for a chain.
@@ -89,6 +94,9 @@ func Open(dir string, o Options) (*Store, error) {
 	}
 	if o.CacheBytes == 0 {
 		o.CacheBytes = 256 << 20
+	}
+	if o.IndexBufferBytes == 0 {
+		o.IndexBufferBytes = 512 << 20
 	}
 	if o.AddrCacheEntries == 0 {
 		o.AddrCacheEntries = 4 << 20
@@ -148,6 +156,10 @@ func Open(dir string, o Options) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("open ledger store %s: %w", dir, err)
 	}
+	if err := s.recoverPending(); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open ledger store %s: %w", dir, err)
+	}
 	s.bucketsComplete = s.idsComplete
 	return s, nil
 }
@@ -176,15 +188,23 @@ func (s *Store) checkFormat() error {
 func (s *Store) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.closed.Swap(true) {
+	if s.closed.Load() {
 		return nil
 	}
-	return s.db.Close()
+	ferr := s.flushPending(context.Background())
+	s.closed.Store(true)
+	if err := s.db.Close(); err != nil {
+		return err
+	}
+	return ferr
 }
 
 // Flush writes the memtable to disk; used after bulk loads with NoSync.
 func (s *Store) Flush() error {
 	if err := s.live(); err != nil {
+		return err
+	}
+	if err := s.indexed(context.Background()); err != nil {
 		return err
 	}
 	return s.db.Flush()
@@ -193,6 +213,9 @@ func (s *Store) Flush() error {
 // Compact compacts the whole store (for size measurements and after bulk loads).
 func (s *Store) Compact(ctx context.Context) error {
 	if err := s.live(); err != nil {
+		return err
+	}
+	if err := s.indexed(ctx); err != nil {
 		return err
 	}
 	if err := s.db.Flush(); err != nil {
@@ -254,12 +277,14 @@ type writer struct {
 	s        *Store
 	b        sink
 	newIDs   map[string]uint64
-	counters map[[2]uint64]*delta
 	slowKeys map[string]struct{}        // keys at or below the high-water mark written in this batch
 	fastKeys map[model.Chain][][16]byte // keys above it written in this batch, increasing
 	added    map[model.Chain]int64
 	stored   map[blockRef]map[model.Position]storedRow // blocks at or below the mark, as read
 	seg      segBuilder
+	slow     bool                 // some transfer was at or below the high-water mark
+	deferred bool                 // adjacency and counters left to the pending index
+	before   map[model.Chain]mark // high-water marks before this write
 	adj, tmp []adjEntry
 	amts     []byte // encoded amounts of this write's transfers
 	buckets  map[uint64]bucketState
@@ -298,12 +323,11 @@ func (s *Store) Write(ctx context.Context, blocks []model.Block, cp *Checkpoint)
 		n += len(blocks[i].Transfers)
 	}
 	w := &writer{
-		s:        s,
-		newIDs:   make(map[string]uint64),
-		counters: make(map[[2]uint64]*delta),
-		added:    make(map[model.Chain]int64),
-		buckets:  make(map[uint64]bucketState),
-		adj:      make([]adjEntry, 0, 2*n),
+		s:       s,
+		newIDs:  make(map[string]uint64),
+		added:   make(map[model.Chain]int64),
+		buckets: make(map[uint64]bucketState),
+		adj:     make([]adjEntry, 0, 2*n),
 	}
 	var batch *pebble.Batch
 	var coll *collector
@@ -321,7 +345,13 @@ func (s *Store) Write(ctx context.Context, blocks []model.Block, cp *Checkpoint)
 		hwmSnapshot[c] = h
 	}
 	err := w.writeBlocks(blocks)
+	if err == nil && s.pend != nil && (coll == nil || w.slow) {
+		// Only fresh bulk writes join the deferred index; anything else
+		// is indexed at once, after what is pending.
+		err = s.flushPending(ctx)
+	}
 	if err == nil {
+		w.deferred = coll != nil && !w.slow && !s.opts.ReadOnly
 		err = w.finish(cp)
 	}
 	if err != nil {
@@ -346,6 +376,12 @@ func (s *Store) Write(ctx context.Context, blocks []model.Block, cp *Checkpoint)
 	}
 	for k, b := range w.buckets {
 		s.cacheBucket(k, b)
+	}
+	if w.deferred {
+		s.deferIndex(w)
+		if s.pend.bytes() > s.opts.IndexBufferBytes {
+			return s.flushPending(ctx)
+		}
 	}
 	return nil
 }
@@ -383,6 +419,12 @@ func (w *writer) writeBlock(b *model.Block) error {
 	hwm, err := w.s.highWater(b.Chain)
 	if err != nil {
 		return err
+	}
+	if _, ok := w.before[b.Chain]; !ok {
+		if w.before == nil {
+			w.before = make(map[model.Chain]mark)
+		}
+		w.before[b.Chain] = hwm
 	}
 	bk := blockKey(w.kbuf[:0], b.Chain, b.Number)
 	w.kbuf = bk
@@ -435,6 +477,7 @@ func (w *writer) writeBlock(b *model.Block) error {
 			}
 			w.fastKeys[t.Chain] = append(w.fastKeys[t.Chain], cur)
 		} else {
+			w.slow = true
 			dup, err := w.replayed(t, cur, from, to, asset)
 			if err != nil {
 				return err
@@ -456,8 +499,6 @@ func (w *writer) writeBlock(b *model.Block) error {
 		w.adj = append(w.adj, e)
 		e.key, e.cp = to<<1, from
 		w.adj = append(w.adj, e)
-		w.count(from, asset, false, t)
-		w.count(to, asset, true, t)
 		w.added[t.Chain]++
 	}
 	if err := w.flushSegment(b.Chain, b.Number); err != nil {
@@ -540,63 +581,12 @@ func (s *Store) blockRows(chain model.Chain, block uint64) (map[model.Position]s
 	return rows, err
 }
 
-// delta accumulates one counter's changes in a write: counts as uint64 and
-// sums as uint256, spilling into big integers only on overflow.
-type delta struct {
-	n     [2]uint64
-	sum   [2]uint256.Int
-	spill [2]*big.Int
-}
-
-func (w *writer) count(id, asset uint64, in bool, t *model.Transfer) {
-	k := [2]uint64{id, asset}
-	d := w.counters[k]
-	if d == nil {
-		d = new(delta)
-		w.counters[k] = d
-	}
-	i := 1
-	if in {
-		i = 0
-	}
-	d.n[i]++
-	if _, overflow := d.sum[i].AddOverflow(&d.sum[i], &t.Amount); overflow {
-		if d.spill[i] == nil {
-			d.spill[i] = new(big.Int)
-		}
-		d.spill[i].Add(d.spill[i], new(big.Int).Lsh(big.NewInt(1), 256))
-	}
-}
-
-func (d *delta) counters() *counters {
-	var c counters
-	c[fCountIn].SetUint64(d.n[0])
-	c[fCountOut].SetUint64(d.n[1])
-	for i, f := range []int{fSumIn, fSumOut} {
-		c[f].SetBytes(d.sum[i].Bytes())
-		if d.spill[i] != nil {
-			c[f].Add(&c[f], d.spill[i])
-		}
-	}
-	return &c
-}
-
 func (w *writer) finish(cp *Checkpoint) error {
-	if err := w.writeAdjacency(); err != nil {
-		return err
-	}
-	keys := make([][2]uint64, 0, len(w.counters))
-	for k := range w.counters {
-		keys = append(keys, k)
-	}
-	sort.Slice(keys, func(i, j int) bool {
-		if keys[i][0] != keys[j][0] {
-			return keys[i][0] < keys[j][0]
+	if !w.deferred {
+		x := indexer{s: w.s, b: w.b, amts: w.amts, buckets: w.buckets}
+		if err := x.write(w.adj, w.tmp); err != nil {
+			return err
 		}
-		return keys[i][1] < keys[j][1]
-	})
-	for _, k := range keys {
-		w.b.Merge(counterKey(w.kbuf[:0], k[0], k[1]), w.counters[k].counters().encode(w.vbuf[:0]), nil)
 	}
 	for chain, n := range w.added {
 		var c counters
@@ -611,115 +601,12 @@ func (w *writer) finish(cp *Checkpoint) error {
 	if cp != nil {
 		w.b.Set(append([]byte{pCheckpt}, cp.Name...), cp.Value, nil)
 	}
-	return nil
-}
-
-// writeAdjacency groups the write's adjacency entries by address and
-// direction and adds each group to its buckets with merge operands.
-func (w *writer) writeAdjacency() error {
-	es := radixSortByKey(w.adj, w.tmp)
-	for i := 0; i < len(es); {
-		j := i + 1
-		sorted := true
-		for j < len(es) && es[j].key == es[i].key {
-			if es[j].before(&es[j-1]) {
-				sorted = false
-			}
-			j++
+	if w.deferred {
+		if marks, changed := w.s.pendingMarks(w.before); changed {
+			w.b.Set(metaPending, encodeMarks(marks), nil)
 		}
-		g := es[i:j]
-		if !sorted {
-			sort.SliceStable(g, func(a, b int) bool { return g[a].before(&g[b]) })
-		}
-		if err := w.addToBuckets(g); err != nil {
-			return err
-		}
-		i = j
 	}
 	return nil
-}
-
-// addToBuckets adds one address's entries in one direction, in chain order.
-func (w *writer) addToBuckets(g []adjEntry) error {
-	k := g[0].key
-	p, id := byte(pIn), k>>1
-	if k&1 == 1 {
-		p = pOut
-	}
-	st, ok, err := w.bucket(k)
-	if err != nil {
-		return err
-	}
-	// Entries older than the newest bucket go to the bucket covering them,
-	// or, before the first bucket, to new buckets below it. (Such writes,
-	// older history after newer, may grow a covering bucket past bucketCap.)
-	i := 0
-	for i < len(g) && ok && g[i].block < st.start {
-		start, found, next, err := w.s.bucketAround(p, id, g[i].block)
-		if err != nil {
-			return err
-		}
-		limit := min(next, st.start)
-		j := i
-		if found {
-			for j < len(g) && g[j].block < limit {
-				j++
-			}
-		} else {
-			start = g[i].block
-			for j < len(g) && g[j].block < limit {
-				if j > i && j-i >= bucketCap && g[j].block > g[j-1].block {
-					break
-				}
-				j++
-			}
-		}
-		if err := w.emitRun(p, id, start, g[i:j]); err != nil {
-			return err
-		}
-		i = j
-	}
-	for i < len(g) {
-		if !ok || (st.n >= bucketCap && g[i].block > st.last) {
-			st, ok = bucketState{start: g[i].block, last: g[i].block}, true
-		}
-		j := i
-		for j < len(g) && (st.n < bucketCap || g[j].block <= st.last) {
-			st.n++
-			st.last = max(st.last, g[j].block)
-			j++
-		}
-		if err := w.emitRun(p, id, st.start, g[i:j]); err != nil {
-			return err
-		}
-		i = j
-	}
-	w.buckets[k] = st
-	return nil
-}
-
-func (w *writer) emitRun(p byte, id, start uint64, run []adjEntry) error {
-	w.vbuf = w.vbuf[:0]
-	for i := range run {
-		e := &run[i]
-		w.vbuf = appendEntry(w.vbuf, start, e.block, e.pos, e.cp, e.asset, e.kind, w.amts[e.amt:e.amt+e.alen])
-	}
-	return w.b.Merge(bucketKey(w.kbuf[:0], p, id, start), w.vbuf, nil)
-}
-
-// bucket returns the state of an address's newest bucket in a direction.
-func (w *writer) bucket(k uint64) (bucketState, bool, error) {
-	if b, ok := w.s.buckets[k]; ok {
-		return b, true, nil
-	}
-	if w.s.bucketsComplete {
-		return bucketState{}, false, nil
-	}
-	p := byte(pIn)
-	if k&1 == 1 {
-		p = pOut
-	}
-	return w.s.lastBucket(p, k>>1)
 }
 
 // id returns the id of an address, assigning one if it is new.
@@ -792,4 +679,31 @@ func (p pebbleLogger) Errorf(format string, args ...any) {
 func (p pebbleLogger) Fatalf(format string, args ...any) {
 	p.l.Error("pebble: fatal: " + fmt.Sprintf(format, args...))
 	panic(fmt.Sprintf(format, args...))
+}
+
+// UsageByKind returns the bytes of live sstables per kind of record
+// (transfers, adjacency-in, adjacency-out, counters, dictionary, blocks,
+// conversions, other), estimated by Pebble.
+func (s *Store) UsageByKind() (map[string]uint64, error) {
+	if err := s.live(); err != nil {
+		return nil, err
+	}
+	names := map[byte]string{pAddr: "dictionary", pAddrRev: "dictionary", pBlock: "blocks", pCounter: "counters",
+		pIn: "adjacency-in", pOut: "adjacency-out", pTransfer: "transfers", pConversion: "conversions"}
+	out := map[string]uint64{}
+	for p := 0; p < 256; p++ {
+		du, err := s.db.EstimateDiskUsage([]byte{byte(p)}, []byte{byte(p), 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff})
+		if err != nil {
+			return nil, err
+		}
+		if du == 0 {
+			continue
+		}
+		n, ok := names[byte(p)]
+		if !ok {
+			n = "other"
+		}
+		out[n] += du
+	}
+	return out, nil
 }

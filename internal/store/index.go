@@ -1,0 +1,238 @@
+package store
+
+import (
+	"encoding/binary"
+	"math/big"
+	"slices"
+	"sort"
+
+	"github.com/holiman/uint256"
+)
+
+// indexer derives the adjacency buckets and the per-address counters from
+// a write's adjacency entries: entries are sorted by address and direction
+// (stable, so chain order holds within one), each group is added to its
+// buckets as merge operands, and the groups of one address are summed into
+// counter deltas per asset.
+type indexer struct {
+	s       *Store
+	b       sink
+	amts    []byte                 // encoded amounts the entries point into
+	buckets map[uint64]bucketState // newest bucket states this write leaves
+	kbuf    []byte
+	vbuf    []byte
+	acc     []assetDelta
+}
+
+// assetDelta accumulates one address's counter changes for one asset:
+// counts as uint64 and sums as uint256, spilling into big integers only on
+// overflow.
+type assetDelta struct {
+	asset uint64
+	n     [2]uint64 // in, out
+	sum   [2]uint256.Int
+	spill [2]*big.Int
+}
+
+func (x *indexer) write(es, tmp []adjEntry) error {
+	es = radixSortByKey(es, tmp)
+	cur := ^uint64(0)
+	for i := 0; i < len(es); {
+		k := es[i].key
+		if k>>1 != cur {
+			x.flushCounters(cur)
+			cur = k >> 1
+		}
+		j := i + 1
+		sorted := true
+		for j < len(es) && es[j].key == k {
+			if es[j].before(&es[j-1]) {
+				sorted = false
+			}
+			j++
+		}
+		g := es[i:j]
+		if !sorted {
+			sort.SliceStable(g, func(a, b int) bool { return g[a].before(&g[b]) })
+		}
+		if err := x.addToBuckets(g); err != nil {
+			return err
+		}
+		if err := x.count(g); err != nil {
+			return err
+		}
+		i = j
+	}
+	x.flushCounters(cur)
+	return nil
+}
+
+func (x *indexer) count(g []adjEntry) error {
+	dir := int(g[0].key & 1) // 0 in, 1 out
+	var amt uint256.Int
+	for i := range g {
+		e := &g[i]
+		var d *assetDelta
+		for j := range x.acc {
+			if x.acc[j].asset == e.asset {
+				d = &x.acc[j]
+				break
+			}
+		}
+		if d == nil {
+			x.acc = append(x.acc, assetDelta{asset: e.asset})
+			d = &x.acc[len(x.acc)-1]
+		}
+		if _, err := readAmountDec(x.amts[e.amt:e.amt+e.alen], &amt); err != nil {
+			return err
+		}
+		d.n[dir]++
+		if _, overflow := d.sum[dir].AddOverflow(&d.sum[dir], &amt); overflow {
+			if d.spill[dir] == nil {
+				d.spill[dir] = new(big.Int)
+			}
+			d.spill[dir].Add(d.spill[dir], new(big.Int).Lsh(big.NewInt(1), 256))
+		}
+	}
+	return nil
+}
+
+// flushCounters emits the counter deltas accumulated for address id.
+func (x *indexer) flushCounters(id uint64) {
+	if len(x.acc) == 0 {
+		return
+	}
+	slices.SortFunc(x.acc, func(a, b assetDelta) int {
+		if a.asset < b.asset {
+			return -1
+		}
+		if a.asset > b.asset {
+			return 1
+		}
+		return 0
+	})
+	for i := range x.acc {
+		d := &x.acc[i]
+		x.vbuf = d.encode(x.vbuf[:0])
+		x.b.Merge(counterKey(x.kbuf[:0], id, d.asset), x.vbuf, nil)
+	}
+	x.acc = x.acc[:0]
+}
+
+// encode writes the delta as a counter record (counters.go): counts, then
+// sums, all non-negative.
+func (d *assetDelta) encode(dst []byte) []byte {
+	for _, n := range d.n {
+		var b [8]byte
+		binary.BigEndian.PutUint64(b[:], n)
+		dst = appendMagnitude(dst, b[:])
+	}
+	for i := range d.sum {
+		if d.spill[i] != nil {
+			var t big.Int
+			t.SetBytes(d.sum[i].Bytes())
+			t.Add(&t, d.spill[i])
+			dst = appendMagnitude(dst, t.Bytes())
+			continue
+		}
+		b := d.sum[i].Bytes32()
+		dst = appendMagnitude(dst, b[:])
+	}
+	return dst
+}
+
+// appendMagnitude appends a non-negative counter field from big-endian
+// bytes, leading zeros dropped.
+func appendMagnitude(dst, be []byte) []byte {
+	for len(be) > 0 && be[0] == 0 {
+		be = be[1:]
+	}
+	dst = append(dst, byte(len(be)))
+	return append(dst, be...)
+}
+
+// addToBuckets adds one address's entries in one direction, in chain order.
+func (x *indexer) addToBuckets(g []adjEntry) error {
+	k := g[0].key
+	p, id := byte(pIn), k>>1
+	if k&1 == 1 {
+		p = pOut
+	}
+	st, ok, err := x.bucket(k)
+	if err != nil {
+		return err
+	}
+	// Entries older than the newest bucket go to the bucket covering them,
+	// or, before the first bucket, to new buckets below it. (Such writes,
+	// older history after newer, may grow a covering bucket past bucketCap.)
+	i := 0
+	for i < len(g) && ok && g[i].block < st.start {
+		start, found, next, err := x.s.bucketAround(p, id, g[i].block)
+		if err != nil {
+			return err
+		}
+		limit := min(next, st.start)
+		j := i
+		if found {
+			for j < len(g) && g[j].block < limit {
+				j++
+			}
+		} else {
+			start = g[i].block
+			for j < len(g) && g[j].block < limit {
+				if j > i && j-i >= bucketCap && g[j].block > g[j-1].block {
+					break
+				}
+				j++
+			}
+		}
+		if err := x.emitRun(p, id, start, g[i:j]); err != nil {
+			return err
+		}
+		i = j
+	}
+	for i < len(g) {
+		if !ok || (st.n >= bucketCap && g[i].block > st.last) {
+			st, ok = bucketState{start: g[i].block, last: g[i].block}, true
+		}
+		j := i
+		for j < len(g) && (st.n < bucketCap || g[j].block <= st.last) {
+			st.n++
+			st.last = max(st.last, g[j].block)
+			j++
+		}
+		if err := x.emitRun(p, id, st.start, g[i:j]); err != nil {
+			return err
+		}
+		i = j
+	}
+	x.buckets[k] = st
+	return nil
+}
+
+func (x *indexer) emitRun(p byte, id, start uint64, run []adjEntry) error {
+	x.vbuf = x.vbuf[:0]
+	for i := range run {
+		e := &run[i]
+		x.vbuf = appendEntry(x.vbuf, start, e.block, e.pos, e.cp, e.asset, e.kind, x.amts[e.amt:e.amt+e.alen])
+	}
+	return x.b.Merge(bucketKey(x.kbuf[:0], p, id, start), x.vbuf, nil)
+}
+
+// bucket returns the state of an address's newest bucket in a direction.
+func (x *indexer) bucket(k uint64) (bucketState, bool, error) {
+	if b, ok := x.buckets[k]; ok {
+		return b, true, nil
+	}
+	if b, ok := x.s.buckets[k]; ok {
+		return b, true, nil
+	}
+	if x.s.bucketsComplete {
+		return bucketState{}, false, nil
+	}
+	p := byte(pIn)
+	if k&1 == 1 {
+		p = pOut
+	}
+	return x.s.lastBucket(p, k>>1)
+}

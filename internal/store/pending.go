@@ -1,0 +1,188 @@
+package store
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"unsafe"
+
+	"github.com/redthread/redthread/internal/model"
+)
+
+// Deferred indexing. A bulk write whose transfers are all new (above the
+// chain's high-water mark) commits its segments, dictionary entries,
+// headers and checkpoint, and leaves its adjacency entries in memory; they
+// are indexed together (sorted once, one merge operand per bucket for many
+// writes) when the buffer is full, before any read of adjacency or
+// counters, before any other write, and at Close. The key M pending,
+// committed with the first deferred write, records each chain's high-water
+// mark before deferral began: on Open, the transfers above those marks are
+// read back from their segments and indexed, so a crash loses nothing.
+
+var metaPending = []byte{pMeta, 'p', 'e', 'n', 'd', 'i', 'n', 'g'}
+
+type pending struct {
+	adj   []adjEntry
+	amts  []byte
+	marks map[model.Chain]mark
+}
+
+func (p *pending) bytes() int {
+	return len(p.adj)*int(unsafe.Sizeof(adjEntry{})) + len(p.amts)
+}
+
+// pendingMarks returns the marks the pending key must hold once a deferred
+// write with the given before-marks commits, and whether they change.
+func (s *Store) pendingMarks(before map[model.Chain]mark) (map[model.Chain]mark, bool) {
+	marks := map[model.Chain]mark{}
+	if s.pend != nil {
+		for c, m := range s.pend.marks {
+			marks[c] = m
+		}
+	}
+	changed := s.pend == nil
+	for c, m := range before {
+		if _, ok := marks[c]; !ok {
+			marks[c] = m
+			changed = true
+		}
+	}
+	return marks, changed
+}
+
+// deferIndex moves a committed deferred write's entries to the buffer.
+func (s *Store) deferIndex(w *writer) {
+	marks, _ := s.pendingMarks(w.before)
+	if s.pend == nil {
+		s.pend = &pending{}
+	}
+	s.pend.marks = marks
+	base := uint32(len(s.pend.amts))
+	s.pend.amts = append(s.pend.amts, w.amts...)
+	for i := range w.adj {
+		e := w.adj[i]
+		e.amt += base
+		s.pend.adj = append(s.pend.adj, e)
+	}
+	s.pendFlag.Store(true)
+}
+
+func encodeMarks(marks map[model.Chain]mark) []byte {
+	var b []byte
+	for c, m := range marks {
+		b = append(b, byte(len(c)))
+		b = append(b, c...)
+		ok := byte(0)
+		if m.ok {
+			ok = 1
+		}
+		b = append(b, ok)
+		b = append(b, m.k[:]...)
+	}
+	return b
+}
+
+func decodeMarks(b []byte) (map[model.Chain]mark, error) {
+	marks := map[model.Chain]mark{}
+	for len(b) > 0 {
+		n := int(b[0])
+		if len(b) < 1+n+1+16 || b[1+n] > 1 {
+			return nil, errCorrupt
+		}
+		var m mark
+		m.ok = b[1+n] == 1
+		copy(m.k[:], b[2+n:])
+		marks[model.Chain(b[1:1+n])] = m
+		b = b[2+n+16:]
+	}
+	return marks, nil
+}
+
+// flushPending indexes the buffered entries in one atomic ingest that also
+// deletes the pending key. s.mu must be held.
+func (s *Store) flushPending(ctx context.Context) error {
+	if s.pend == nil {
+		return nil
+	}
+	if err := s.indexAndClear(ctx, s.pend.adj, s.pend.amts); err != nil {
+		return fmt.Errorf("index deferred writes: %w", err)
+	}
+	s.pend = nil
+	s.pendFlag.Store(false)
+	return nil
+}
+
+func (s *Store) indexAndClear(ctx context.Context, es []adjEntry, amts []byte) error {
+	coll := &collector{}
+	x := indexer{s: s, b: coll, amts: amts, buckets: map[uint64]bucketState{}}
+	if err := x.write(es, nil); err != nil {
+		return err
+	}
+	if err := coll.Delete(metaPending, nil); err != nil {
+		return err
+	}
+	if err := s.ingest(ctx, coll); err != nil {
+		return err
+	}
+	for k, b := range x.buckets {
+		s.cacheBucket(k, b)
+	}
+	return nil
+}
+
+// indexed makes sure no write waits to be indexed; readers of adjacency
+// and counters call it first.
+func (s *Store) indexed(ctx context.Context) error {
+	if !s.pendFlag.Load() {
+		return nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed.Load() {
+		return ErrClosed
+	}
+	return s.flushPending(ctx)
+}
+
+// recoverPending indexes the transfers a crash left unindexed (see above).
+func (s *Store) recoverPending() error {
+	v, ok, err := s.get(metaPending)
+	if err != nil || !ok {
+		return err
+	}
+	if s.opts.ReadOnly {
+		return fmt.Errorf("an interrupted bulk write left transfers unindexed; open the store once for writing (resume the import) to index them")
+	}
+	marks, err := decodeMarks(v)
+	if err != nil {
+		return fmt.Errorf("pending index marks: %w", err)
+	}
+	var es []adjEntry
+	var amts []byte
+	for chain, m := range marks {
+		from := uint64(0)
+		if m.ok {
+			from = binary.BigEndian.Uint64(m.k[:8])
+		}
+		err := s.scanRows(chain, from, ^uint64(0), func(block uint64, r *segRow, _ func() string) error {
+			var cur [16]byte
+			binary.BigEndian.PutUint64(cur[:8], block)
+			binary.BigEndian.PutUint64(cur[8:], uint64(r.pos))
+			if m.ok && string(cur[:]) <= string(m.k[:]) {
+				return nil
+			}
+			off := len(amts)
+			amts = appendAmountDec(amts, &r.amount)
+			e := adjEntry{key: r.from<<1 | 1, block: block, pos: r.pos, cp: r.to, asset: r.asset, kind: r.kind, amt: uint32(off), alen: uint32(len(amts) - off)}
+			es = append(es, e)
+			e.key, e.cp = r.to<<1, r.from
+			es = append(es, e)
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("recover pending index of %s: %w", chain, err)
+		}
+	}
+	s.log.Info("indexing transfers an interrupted bulk write left unindexed", "entries", len(es))
+	return s.indexAndClear(context.Background(), es, amts)
+}
