@@ -122,11 +122,16 @@ func (s *Store) ingest(ctx context.Context, c *collector) error {
 				return err
 			}
 			paths = append(paths, path)
-			level := 0 // fast compression; compactions recompress
-			if cur == pTransfer || cur == pBlock || cur == pAddrRev {
-				level = 6
+			// Bottom-level settings (zstd): an ingested file that overlaps
+			// nothing lands in the bottom level and is never rewritten, so it
+			// must be as compact as a compaction would make it. Segments are
+			// mostly hashes, ids and amounts that do not compress: they are
+			// written as they are rather than compressed and thrown away.
+			wo := s.po.MakeWriterOptions(6, s.db.TableFormat())
+			if cur == pTransfer {
+				wo.Compression = sstable.NoCompression
 			}
-			w = sstable.NewWriter(objstorageprovider.NewFileWritable(f), s.po.MakeWriterOptions(level, s.db.TableFormat()))
+			w = sstable.NewWriter(objstorageprovider.NewFileWritable(f), wo)
 		}
 		merge := e.vlen&mergeBit != 0
 		if i+1 < len(c.kvs) && bytes.Equal(k, c.key(c.kvs[i+1])) {
