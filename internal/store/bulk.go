@@ -75,7 +75,7 @@ var ingestSeq atomic.Uint64
 
 // ingest sorts the collected keys into one sstable and ingests it.
 func (s *Store) ingest(ctx context.Context, c *collector) error {
-	slices.SortFunc(c.kvs, func(a, b kv) int {
+	cmp := func(a, b kv) int {
 		if a.pfx != b.pfx {
 			if a.pfx < b.pfx {
 				return -1
@@ -86,7 +86,31 @@ func (s *Store) ingest(ctx context.Context, c *collector) error {
 			return r
 		}
 		return int(int64(a.off) - int64(b.off))
-	})
+	}
+	// Partition by key prefix (stable), then sort only the prefixes that
+	// did not arrive in order: segments, reverse dictionary entries and
+	// the indexer's buckets and counters usually do.
+	var count [257]int
+	for _, e := range c.kvs {
+		count[e.pfx>>56+1]++
+	}
+	for i := 1; i < len(count); i++ {
+		count[i] += count[i-1]
+	}
+	sorted := make([]kv, len(c.kvs))
+	next := count
+	for _, e := range c.kvs {
+		p := e.pfx >> 56
+		sorted[next[p]] = e
+		next[p]++
+	}
+	c.kvs = sorted
+	for p := 0; p < 256; p++ {
+		r := c.kvs[count[p]:count[p+1]]
+		if !slices.IsSortedFunc(r, cmp) {
+			slices.SortFunc(r, cmp)
+		}
+	}
 	// One sstable per key prefix: Pebble places each ingested file at the
 	// lowest level it does not overlap, so the append-only ranges (transfers,
 	// block headers, the reverse dictionary) of an in-order load land in the
