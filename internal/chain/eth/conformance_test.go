@@ -255,7 +255,9 @@ func TestConformanceRecordedBlocks(t *testing.T) {
 	}
 	for i, b := range blocks {
 		want := expectBlock(t, b, txs, tts, logs)
-		if d := cmp.Diff(want, got[i]); d != "" {
+		g := got[i]
+		g.Conversions = nil // ethereum-etl has no conversions; TestRealSwaps checks them
+		if d := cmp.Diff(want, g); d != "" {
 			t.Errorf("block %d (-ethereum-etl +redthread):\n%s", b.Number, d)
 		}
 	}
@@ -301,7 +303,9 @@ func TestConformanceWithdrawalBlocks(t *testing.T) {
 	var erc721, zero int
 	for i, b := range blocks {
 		want := expectBlock(t, b, txs, tts, logs)
-		if d := cmp.Diff(want, got[i]); d != "" {
+		g := got[i]
+		g.Conversions = nil // ethereum-etl has no conversions; TestRealSwaps checks them
+		if d := cmp.Diff(want, g); d != "" {
 			t.Errorf("block %d (-ethereum-etl +redthread):\n%s", b.Number, d)
 		}
 	}

@@ -181,10 +181,13 @@ func normalizeTx(out *model.Block, idx uint32, t *rpcTx, r *rpcReceipt, tr *txTr
 	out.Txs = append(out.Txs, tx)
 
 	var seq uint32
-	emit := func(from, to, asset string, amt *uint256.Int, kind model.Kind) {
+	first := len(out.Transfers) // this transaction's transfers are out.Transfers[first:]
+	emit := func(from, to, asset string, amt *uint256.Int, kind model.Kind) bool {
 		if addTransfer(out, idx, seq, hash, from, to, asset, amt, kind) {
 			seq++
+			return true
 		}
+		return false
 	}
 	// 1. Fees: tip to the miner, base fee burnt (before London: all to the miner), blob fee burnt.
 	if baseFee == nil {
@@ -222,8 +225,10 @@ func normalizeTx(out *model.Block, idx uint32, t *rpcTx, r *rpcReceipt, tr *txTr
 			emit(m.from, m.to, model.NativeAsset, &m.value, model.KindInternal)
 		}
 	}
-	// 4. ERC-20 Transfer events, by log index.
+	// 4. ERC-20 Transfer events, by log index; conversion events (swaps,
+	// bridge deposits and payouts) are collected to be linked to them.
 	var lastLog uint64
+	cx := convCollector{first: first}
 	for i := range r.Logs {
 		l := &r.Logs[i]
 		lp := &parser{ctx: fmt.Sprintf("%s: log %d", rp.ctx, i)}
@@ -247,9 +252,14 @@ func normalizeTx(out *model.Block, idx uint32, t *rpcTx, r *rpcReceipt, tr *txTr
 			if lp.err != nil {
 				return lp.err
 			}
-			emit(from, to, token, &amt, model.KindToken)
+			if emit(from, to, token, &amt, model.KindToken) {
+				cx.tokenLog(len(out.Transfers)-1, i)
+			}
+			continue
 		}
+		cx.event(l, i)
 	}
+	cx.link(out)
 	return nil
 }
 
