@@ -76,15 +76,17 @@ func TestRealSwaps(t *testing.T) {
 	// Uniswap V2 router paid 0.2 WETH (log 51) into pair 0xcd34…, which paid
 	// 339851404498493 units of token 0x8394… (log 52) to 0xd7e6….
 	var found bool
-	for _, c := range got[0].Conversions {
-		if c.Ref != "0xcd34b7adca16edd98f5db135bfd45c86026d89c6" {
-			continue
-		}
-		for _, tr := range got[0].Transfers {
-			if tr.Position == c.In.Position && tr.TxHash == "0xda227aee543ccd4e5c6d0364518647f2ef120bd96e221a4bd3531257a84c0184" {
-				found = true
-				if tr.Asset != "0xc02aaa39b223fe8d0a0e5c4f27ead9083c756cc2" || c.AmountIn.Dec() != "200000000000000000" || c.AmountOut.Dec() != "339851404498493" {
-					t.Errorf("swap in tx 0xda227aee…: in %s of %s, out %s; want 200000000000000000 WETH in, 339851404498493 out", c.AmountIn.Dec(), tr.Asset, c.AmountOut.Dec())
+	for _, b := range got {
+		for _, c := range b.Conversions {
+			if c.Ref != "0xcd34b7adca16edd98f5db135bfd45c86026d89c6" {
+				continue
+			}
+			for _, tr := range b.Transfers {
+				if tr.Position == c.In.Position && tr.TxHash == "0xda227aee543ccd4e5c6d0364518647f2ef120bd96e221a4bd3531257a84c0184" {
+					found = true
+					if tr.Asset != "0xc02aaa39b223fe8d0a0e5c4f27ead9083c756cc2" || c.AmountIn.Dec() != "200000000000000000" || c.AmountOut.Dec() != "339851404498493" {
+						t.Errorf("swap in tx 0xda227aee…: in %s of %s, out %s; want 200000000000000000 WETH in, 339851404498493 out", c.AmountIn.Dec(), tr.Asset, c.AmountOut.Dec())
+					}
 				}
 			}
 		}
