@@ -14,8 +14,11 @@ import (
 // entries in chain order, all with block ≥ start and below the next
 // bucket's start:
 //
-//	uvarint block-start, uvarint tx index, uvarint seq, uvarint counterparty,
-//	uvarint asset<<4|kind, amount (decimal encoding)
+//	uvarint Δblock, uvarint tx<<2|min(seq,3), [uvarint seq if ≥ 3],
+//	uvarint counterparty, uvarint asset<<3|kind, amount (decimal encoding)
+//
+// Δblock is the block minus the previous entry's (the first entry's: minus
+// start). A merge operand is such a list on its own.
 //
 // Writers add entries with Pebble merge operands (the merge is a sorted
 // union), so no write reads; a bucket is closed once it holds bucketCap
@@ -29,31 +32,34 @@ func bucketKey(dst []byte, p byte, id, start uint64) []byte {
 	return binary.BigEndian.AppendUint64(dst, start)
 }
 
-// appendEntry encodes one adjacency entry; amount is already encoded.
-func appendEntry(dst []byte, start, block uint64, pos model.Position, cp, asset uint64, kind model.Kind, amount []byte) []byte {
-	dst = binary.AppendUvarint(dst, block-start)
-	dst = binary.AppendUvarint(dst, uint64(pos.TxIndex()))
-	dst = binary.AppendUvarint(dst, uint64(pos.Seq()))
+// appendEntry encodes one adjacency entry after one at block prev (the
+// bucket's start for the first); amount is already encoded.
+func appendEntry(dst []byte, prev, block uint64, pos model.Position, cp, asset uint64, kind model.Kind, amount []byte) []byte {
+	dst = binary.AppendUvarint(dst, block-prev)
+	seq := uint64(pos.Seq())
+	dst = binary.AppendUvarint(dst, uint64(pos.TxIndex())<<2|min(seq, 3))
+	if seq >= 3 {
+		dst = binary.AppendUvarint(dst, seq)
+	}
 	dst = binary.AppendUvarint(dst, cp)
-	dst = binary.AppendUvarint(dst, asset<<4|uint64(kind&kindMask))
+	dst = binary.AppendUvarint(dst, asset<<3|uint64(kind&kindMask))
 	return append(dst, amount...)
 }
 
-// entryHead decodes an entry's block and position and returns the entry's
-// length in b.
-func entryHead(b []byte, start uint64) (block uint64, pos model.Position, n int, err error) {
+// entryHead decodes the block and position of an entry that follows one at
+// block prev, and returns the entry's length in b and the length of its
+// Δblock.
+func entryHead(b []byte, prev uint64) (block uint64, pos model.Position, n, dn int, err error) {
 	rest := b
 	var d, tx, seq uint64
 	if d, rest, err = readUvarint(rest); err != nil {
 		return
 	}
-	if tx, rest, err = readUvarint(rest); err != nil {
+	dn = len(b) - len(rest)
+	if tx, seq, rest, err = readTxSeq(rest); err != nil {
 		return
 	}
-	if seq, rest, err = readUvarint(rest); err != nil {
-		return
-	}
-	if tx > 1<<32-1 || seq > 1<<32-1 || d > ^uint64(0)-start {
+	if tx > 1<<32-1 || seq > 1<<32-1 || d > ^uint64(0)-prev {
 		err = errCorrupt
 		return
 	}
@@ -66,11 +72,30 @@ func entryHead(b []byte, start uint64) (block uint64, pos model.Position, n int,
 	if rest, err = skipAmountDec(rest); err != nil {
 		return
 	}
-	return start + d, model.MakePosition(uint32(tx), uint32(seq)), len(b) - len(rest), nil
+	return prev + d, model.MakePosition(uint32(tx), uint32(seq)), len(b) - len(rest), dn, nil
+}
+
+// readTxSeq reads an entry's transaction index and sequence.
+func readTxSeq(b []byte) (tx, seq uint64, rest []byte, err error) {
+	var ts uint64
+	if ts, rest, err = readUvarint(b); err != nil {
+		return
+	}
+	tx, seq = ts>>2, ts&3
+	if seq == 3 {
+		if seq, rest, err = readUvarint(rest); err != nil {
+			return
+		}
+		if seq < 3 {
+			err = errCorrupt
+		}
+	}
+	return
 }
 
 // decodeEntries appends a bucket's entries to dst.
 func decodeEntries(dst []rawEdge, v []byte, start uint64, dir Direction) ([]rawEdge, error) {
+	prev := start
 	for len(v) > 0 {
 		var e rawEdge
 		var d, tx, seq, ak uint64
@@ -78,13 +103,10 @@ func decodeEntries(dst []rawEdge, v []byte, start uint64, dir Direction) ([]rawE
 		if d, v, err = readUvarint(v); err != nil {
 			return dst, err
 		}
-		if tx, v, err = readUvarint(v); err != nil {
+		if tx, seq, v, err = readTxSeq(v); err != nil {
 			return dst, err
 		}
-		if seq, v, err = readUvarint(v); err != nil {
-			return dst, err
-		}
-		if tx > 1<<32-1 || seq > 1<<32-1 {
+		if tx > 1<<32-1 || seq > 1<<32-1 || d > ^uint64(0)-prev {
 			return dst, errCorrupt
 		}
 		if e.cp, v, err = readUvarint(v); err != nil {
@@ -96,8 +118,9 @@ func decodeEntries(dst []rawEdge, v []byte, start uint64, dir Direction) ([]rawE
 		if v, err = readAmountDec(v, &e.amount); err != nil {
 			return dst, err
 		}
-		e.block, e.pos, e.dir = start+d, model.MakePosition(uint32(tx), uint32(seq)), dir
-		e.asset, e.kind = ak>>4, model.Kind(ak&kindMask)
+		prev += d
+		e.block, e.pos, e.dir = prev, model.MakePosition(uint32(tx), uint32(seq)), dir
+		e.asset, e.kind = ak>>3, model.Kind(ak&kindMask)
 		dst = append(dst, e)
 	}
 	return dst, nil
@@ -122,10 +145,12 @@ func (m *adjMerger) MergeOlder(v []byte) error {
 	return nil
 }
 
+// span is one entry of an operand: its block and position, and its bytes
+// after Δblock.
 type span struct {
 	block uint64
 	pos   model.Position
-	b     []byte
+	rest  []byte
 }
 
 func (m *adjMerger) Finish(bool) ([]byte, io.Closer, error) {
@@ -137,17 +162,20 @@ func (m *adjMerger) Finish(bool) ([]byte, io.Closer, error) {
 	}
 	var spans []span
 	inOrder := true
+	n := 0
 	for _, op := range m.ops {
+		prev := m.start
 		for b := op; len(b) > 0; {
-			block, pos, n, err := entryHead(b, m.start)
+			block, pos, k, dn, err := entryHead(b, prev)
 			if err != nil {
 				return nil, nil, err
 			}
-			if k := len(spans); k > 0 && (spans[k-1].block > block || spans[k-1].block == block && spans[k-1].pos > pos) {
+			if i := len(spans); i > 0 && (spans[i-1].block > block || spans[i-1].block == block && spans[i-1].pos > pos) {
 				inOrder = false
 			}
-			spans = append(spans, span{block, pos, b[:n]})
-			b = b[n:]
+			spans = append(spans, span{block, pos, b[dn:k]})
+			n += k
+			b, prev = b[k:], block
 		}
 	}
 	if !inOrder {
@@ -167,13 +195,12 @@ func (m *adjMerger) Finish(bool) ([]byte, io.Closer, error) {
 			return 0
 		})
 	}
-	n := 0
+	out := make([]byte, 0, n+len(m.ops)*binary.MaxVarintLen64)
+	prev := m.start
 	for _, s := range spans {
-		n += len(s.b)
-	}
-	out := make([]byte, 0, n)
-	for _, s := range spans {
-		out = append(out, s.b...)
+		out = binary.AppendUvarint(out, s.block-prev)
+		out = append(out, s.rest...)
+		prev = s.block
 	}
 	return out, nil, nil
 }

@@ -7,11 +7,12 @@ import (
 )
 
 // Amounts in segments and adjacency lists are written as a decimal
-// mantissa and exponent, because amounts people choose are round in their
-// unit (1.5 ETH is 15 followed by 17 zeros in wei): one byte z (bit 7 set
-// when the mantissa needs more than 64 bits, bits 0–6 the count of trailing
-// decimal zeros removed) and the mantissa: a uvarint, or a length byte and
-// its big-endian bytes. The encoding is exact and canonical.
+// mantissa m and exponent z (amount = m·10^z, z maximal), because amounts
+// people choose are round in their unit (1.5 ETH is 15 followed by 17 zeros
+// in wei). A uvarint h = m<<2 | tag comes first: tag 0, m < 2^62 and z = 0;
+// tag 1, m < 2^62 and one byte z follows; tag 2 (h = 2), m is larger: a
+// byte z, a length byte and m's big-endian bytes follow. The encoding is
+// exact and canonical.
 
 var (
 	tenPow9  = uint256.NewInt(1_000_000_000)
@@ -21,9 +22,10 @@ var (
 
 // appendAmountDec appends the decimal encoding of a.
 func appendAmountDec(dst []byte, a *uint256.Int) []byte {
+	var m uint256.Int
+	z := 0
 	if a.IsUint64() {
 		v := a.Uint64()
-		z := 0
 		if v != 0 {
 			for v%1_000_000_000 == 0 {
 				v /= 1_000_000_000
@@ -34,35 +36,36 @@ func appendAmountDec(dst []byte, a *uint256.Int) []byte {
 				z++
 			}
 		}
-		dst = append(dst, byte(z))
-		return binary.AppendUvarint(dst, v)
-	}
-	var m, q, r uint256.Int
-	m.Set(a)
-	z := 0
-	for {
-		q.DivMod(&m, tenPow9, &r)
-		if !r.IsZero() {
-			break
+		m.SetUint64(v)
+	} else {
+		var q, r uint256.Int
+		m.Set(a)
+		for {
+			q.DivMod(&m, tenPow9, &r)
+			if !r.IsZero() {
+				break
+			}
+			m.Set(&q)
+			z += 9
 		}
-		m.Set(&q)
-		z += 9
-	}
-	for !m.IsUint64() || (m.Uint64() != 0 && m.Uint64()%10 == 0) {
-		q.DivMod(&m, tenPow1, &r)
-		if !r.IsZero() {
-			break
+		for {
+			q.DivMod(&m, tenPow1, &r)
+			if !r.IsZero() {
+				break
+			}
+			m.Set(&q)
+			z++
 		}
-		m.Set(&q)
-		z++
 	}
-	if m.IsUint64() {
-		dst = append(dst, byte(z))
-		return binary.AppendUvarint(dst, m.Uint64())
+	if m.IsUint64() && m.Uint64() < 1<<62 {
+		if z == 0 {
+			return binary.AppendUvarint(dst, m.Uint64()<<2)
+		}
+		dst = binary.AppendUvarint(dst, m.Uint64()<<2|1)
+		return append(dst, byte(z))
 	}
-	dst = append(dst, byte(z)|0x80)
 	n := (m.BitLen() + 7) / 8
-	dst = append(dst, byte(n))
+	dst = append(dst, 2, byte(z), byte(n))
 	var buf [32]byte
 	m.WriteToArray32(&buf)
 	return append(dst, buf[32-n:]...)
@@ -78,27 +81,33 @@ var pow10 = func() (p [78]uint256.Int) {
 
 // readAmountDec decodes an amount written by appendAmountDec.
 func readAmountDec(b []byte, a *uint256.Int) ([]byte, error) {
-	if len(b) < 1 {
+	h, k := binary.Uvarint(b)
+	if k <= 0 {
 		return nil, errCorrupt
 	}
-	z := int(b[0] & 0x7f)
+	b = b[k:]
+	z := 0
+	switch h & 3 {
+	case 0:
+		a.SetUint64(h >> 2)
+	case 1:
+		if len(b) < 1 {
+			return nil, errCorrupt
+		}
+		a.SetUint64(h >> 2)
+		z, b = int(b[0]), b[1:]
+	case 2:
+		if h != 2 || len(b) < 2 || b[1] > 32 || len(b) < 2+int(b[1]) {
+			return nil, errCorrupt
+		}
+		z = int(b[0])
+		a.SetBytes(b[2 : 2+int(b[1])])
+		b = b[2+int(b[1]):]
+	default:
+		return nil, errCorrupt
+	}
 	if z > maxZeros {
 		return nil, errCorrupt
-	}
-	if b[0]&0x80 == 0 {
-		v, n := binary.Uvarint(b[1:])
-		if n <= 0 {
-			return nil, errCorrupt
-		}
-		a.SetUint64(v)
-		b = b[1+n:]
-	} else {
-		if len(b) < 2 || b[1] > 32 || len(b) < 2+int(b[1]) {
-			return nil, errCorrupt
-		}
-		n := int(b[1])
-		a.SetBytes(b[2 : 2+n])
-		b = b[2+n:]
 	}
 	if z > 0 {
 		if _, overflow := a.MulOverflow(a, &pow10[z]); overflow {
@@ -110,18 +119,24 @@ func readAmountDec(b []byte, a *uint256.Int) ([]byte, error) {
 
 // skipAmountDec returns b after one encoded amount.
 func skipAmountDec(b []byte) ([]byte, error) {
-	if len(b) < 1 {
+	h, k := binary.Uvarint(b)
+	if k <= 0 {
 		return nil, errCorrupt
 	}
-	if b[0]&0x80 == 0 {
-		_, n := binary.Uvarint(b[1:])
-		if n <= 0 {
+	b = b[k:]
+	switch h & 3 {
+	case 0:
+		return b, nil
+	case 1:
+		if len(b) < 1 {
 			return nil, errCorrupt
 		}
-		return b[1+n:], nil
+		return b[1:], nil
+	case 2:
+		if len(b) < 2 || len(b) < 2+int(b[1]) {
+			return nil, errCorrupt
+		}
+		return b[2+int(b[1]):], nil
 	}
-	if len(b) < 2 || len(b) < 2+int(b[1]) {
-		return nil, errCorrupt
-	}
-	return b[2+int(b[1]):], nil
+	return nil, errCorrupt
 }

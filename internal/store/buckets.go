@@ -29,14 +29,15 @@ func (s *Store) lastBucket(p byte, id uint64) (bucketState, bool, error) {
 	if err != nil {
 		return st, false, err
 	}
+	prev := st.start
 	for b := v; len(b) > 0; {
-		block, _, n, err := entryHead(b, st.start)
+		block, _, n, _, err := entryHead(b, prev)
 		if err != nil {
 			return st, false, err
 		}
 		st.n++
 		st.last = max(st.last, block)
-		b = b[n:]
+		b, prev = b[n:], block
 	}
 	return st, true, nil
 }

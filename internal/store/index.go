@@ -212,9 +212,11 @@ func (x *indexer) addToBuckets(g []adjEntry) error {
 
 func (x *indexer) emitRun(p byte, id, start uint64, run []adjEntry) error {
 	x.vbuf = x.vbuf[:0]
+	prev := start
 	for i := range run {
 		e := &run[i]
-		x.vbuf = appendEntry(x.vbuf, start, e.block, e.pos, e.cp, e.asset, e.kind, x.amts[e.amt:e.amt+e.alen])
+		x.vbuf = appendEntry(x.vbuf, prev, e.block, e.pos, e.cp, e.asset, e.kind, x.amts[e.amt:e.amt+e.alen])
+		prev = e.block
 	}
 	return x.b.Merge(bucketKey(x.kbuf[:0], p, id, start), x.vbuf, nil)
 }

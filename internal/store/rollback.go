@@ -187,17 +187,20 @@ func (s *Store) dropEntries(b *pebble.Batch, p byte, id, from, to uint64) error 
 		st := binary.BigEndian.Uint64(k[9:])
 		keep = keep[:0]
 		dropped := false
+		prev, kept := st, st
 		for rest := v; len(rest) > 0; {
-			block, _, n, err := entryHead(rest, st)
+			block, _, n, dn, err := entryHead(rest, prev)
 			if err != nil {
 				return err
 			}
 			if block >= from && block <= to {
 				dropped = true
 			} else {
-				keep = append(keep, rest[:n]...)
+				keep = binary.AppendUvarint(keep, block-kept)
+				keep = append(keep, rest[dn:n]...)
+				kept = block
 			}
-			rest = rest[n:]
+			rest, prev = rest[n:], block
 		}
 		switch {
 		case !dropped:

@@ -11,21 +11,26 @@ import (
 
 // A segment holds the transfers of one block written by one write, in
 // position order, under the key T chain block first-position. Its value is
-// a uvarint row count and the rows:
+// a uvarint row count and the rows, each:
 //
-//	row 0:   flags [hash] uvarint from, uvarint to, uvarint asset, amount
-//	row i>0: uvarint Δtx, uvarint seq-or-Δseq, then as row 0
+//	head byte, [uvarint Δtx], [uvarint seq-field], [hash],
+//	uvarint from, uvarint to, uvarint asset, amount
 //
-// Row 0's position is the key's. A later row's position is given by the
-// change of transaction index (pos>>32) and, when that is zero, the
-// increase of the sequence minus one, else the sequence itself. flags: bits
-// 0–3 the kind, bit 4 the hash equals the previous row's (and is omitted),
-// bit 5 the hash is text (uvarint length and bytes) rather than 32 raw bytes
-// of a 0x-prefixed hex hash. Amounts use the decimal encoding of amount.go.
+// head: bits 0–2 the kind; bit 3 the hash equals the previous row's (and
+// is omitted); bit 4 the hash is text (uvarint length and bytes) rather
+// than the 32 raw bytes of a 0x-prefixed hex hash; bits 5–6 the change of
+// transaction index (pos>>32) from the previous row, 0–2, or 3 when a
+// uvarint Δtx follows; bit 7 a uvarint seq-field follows, else it is 0.
+// The seq-field is the sequence (pos & 0xffffffff) when the transaction
+// index changed, else the increase of the sequence minus one. Row 0's
+// position is the key's (its Δtx and seq-field are 0). Amounts use the
+// decimal encoding of amount.go.
 const (
-	flagSameHash = 1 << 4
-	flagTextHash = 1 << 5
-	kindMask     = 0x0f
+	kindMask     = 0x07
+	flagSameHash = 1 << 3
+	flagTextHash = 1 << 4
+	dtxShift     = 5
+	flagSeq      = 1 << 7
 )
 
 // segmentRows bounds a segment so that point reads decode little.
@@ -45,27 +50,36 @@ func (b *segBuilder) reset() {
 }
 
 func (b *segBuilder) add(t *model.Transfer, from, to, asset uint64, amount []byte) {
+	head := byte(t.Kind) & kindMask
+	var dtx, seq uint64
 	if b.n == 0 {
 		b.first = t.Position
 	} else {
-		dtx := uint64(t.Position.TxIndex()) - uint64(b.prev.TxIndex())
-		b.rows = binary.AppendUvarint(b.rows, dtx)
-		seq := uint64(t.Position.Seq())
+		dtx = uint64(t.Position.TxIndex()) - uint64(b.prev.TxIndex())
+		seq = uint64(t.Position.Seq())
 		if dtx == 0 {
 			seq -= uint64(b.prev.Seq()) + 1
 		}
-		b.rows = binary.AppendUvarint(b.rows, seq)
 	}
-	flags := byte(t.Kind) & kindMask
+	head |= byte(min(dtx, 3)) << dtxShift
+	if seq != 0 {
+		head |= flagSeq
+	}
 	same := b.n > 0 && t.TxHash == b.prevHash
 	raw := !same && isHexHash(t.TxHash)
 	switch {
 	case same:
-		flags |= flagSameHash
+		head |= flagSameHash
 	case !raw:
-		flags |= flagTextHash
+		head |= flagTextHash
 	}
-	b.rows = append(b.rows, flags)
+	b.rows = append(b.rows, head)
+	if dtx >= 3 {
+		b.rows = binary.AppendUvarint(b.rows, dtx)
+	}
+	if seq != 0 {
+		b.rows = binary.AppendUvarint(b.rows, seq)
+	}
 	switch {
 	case same:
 	case raw:
@@ -150,14 +164,27 @@ func (d *segDecoder) next() (bool, error) {
 	b := d.b
 	var err error
 	r := &d.row
-	if d.i > 0 {
-		var dtx, seq uint64
+	if len(b) < 1 {
+		return false, errCorrupt
+	}
+	flags := b[0]
+	b = b[1:]
+	dtx := uint64(flags>>dtxShift) & 3
+	if dtx == 3 {
 		if dtx, b, err = readUvarint(b); err != nil {
 			return false, err
 		}
+	}
+	var seq uint64
+	if flags&flagSeq != 0 {
 		if seq, b, err = readUvarint(b); err != nil {
 			return false, err
 		}
+	}
+	if d.i == 0 && (dtx != 0 || seq != 0) {
+		return false, errCorrupt
+	}
+	if d.i > 0 {
 		tx := uint64(r.pos.TxIndex()) + dtx
 		if dtx == 0 {
 			seq += uint64(r.pos.Seq()) + 1
@@ -167,11 +194,6 @@ func (d *segDecoder) next() (bool, error) {
 		}
 		r.pos = model.MakePosition(uint32(tx), uint32(seq))
 	}
-	if len(b) < 1 {
-		return false, errCorrupt
-	}
-	flags := b[0]
-	b = b[1:]
 	r.kind = model.Kind(flags & kindMask)
 	switch {
 	case flags&flagSameHash != 0:
