@@ -12,8 +12,13 @@ import (
 // indexer derives the adjacency buckets and the per-address counters from
 // a write's adjacency entries: entries are sorted by address and direction
 // (stable, so chain order holds within one), each group is added to its
-// buckets as merge operands, and the groups of one address are summed into
-// counter deltas per asset.
+// buckets as merge operands, and the entries of closed buckets are summed
+// into counter deltas per asset.
+//
+// Counters cover every bucket of an address but its newest in each
+// direction; readers add the newest bucket's entries. An address with few
+// transfers (one bucket) thus has no counter records at all, and when a
+// bucket closes its entries are counted once.
 type indexer struct {
 	s       *Store
 	b       sink
@@ -22,6 +27,7 @@ type indexer struct {
 	kbuf    []byte
 	vbuf    []byte
 	acc     []assetDelta
+	edges   []rawEdge
 }
 
 // assetDelta accumulates one address's counter changes for one asset:
@@ -58,41 +64,64 @@ func (x *indexer) write(es, tmp []adjEntry) error {
 		if err := x.addToBuckets(g); err != nil {
 			return err
 		}
-		if err := x.count(g); err != nil {
-			return err
-		}
 		i = j
 	}
 	x.flushCounters(cur)
 	return nil
 }
 
+// count adds entries of this write to the counter deltas.
 func (x *indexer) count(g []adjEntry) error {
-	dir := int(g[0].key & 1) // 0 in, 1 out
 	var amt uint256.Int
 	for i := range g {
 		e := &g[i]
-		var d *assetDelta
-		for j := range x.acc {
-			if x.acc[j].asset == e.asset {
-				d = &x.acc[j]
-				break
-			}
-		}
-		if d == nil {
-			x.acc = append(x.acc, assetDelta{asset: e.asset})
-			d = &x.acc[len(x.acc)-1]
-		}
 		if _, err := readAmountDec(x.amts[e.amt:e.amt+e.alen], &amt); err != nil {
 			return err
 		}
-		d.n[dir]++
-		if _, overflow := d.sum[dir].AddOverflow(&d.sum[dir], &amt); overflow {
-			if d.spill[dir] == nil {
-				d.spill[dir] = new(big.Int)
-			}
-			d.spill[dir].Add(d.spill[dir], new(big.Int).Lsh(big.NewInt(1), 256))
+		x.add(int(e.key&1), e.asset, &amt)
+	}
+	return nil
+}
+
+// add adds one transfer in direction dir (0 in, 1 out) to the deltas.
+func (x *indexer) add(dir int, asset uint64, amt *uint256.Int) {
+	var d *assetDelta
+	for j := range x.acc {
+		if x.acc[j].asset == asset {
+			d = &x.acc[j]
+			break
 		}
+	}
+	if d == nil {
+		x.acc = append(x.acc, assetDelta{asset: asset})
+		d = &x.acc[len(x.acc)-1]
+	}
+	d.n[dir]++
+	if _, overflow := d.sum[dir].AddOverflow(&d.sum[dir], amt); overflow {
+		if d.spill[dir] == nil {
+			d.spill[dir] = new(big.Int)
+		}
+		d.spill[dir].Add(d.spill[dir], new(big.Int).Lsh(big.NewInt(1), 256))
+	}
+}
+
+// countStored adds the entries a bucket already holds in the store.
+func (x *indexer) countStored(p byte, id, start uint64) error {
+	v, ok, err := x.s.get(bucketKey(nil, p, id, start))
+	if err != nil || !ok {
+		return err
+	}
+	dir, d := In, 0
+	if p == pOut {
+		dir, d = Out, 1
+	}
+	x.edges, err = decodeEntries(x.edges[:0], v, start, dir)
+	if err != nil {
+		return err
+	}
+	for i := range x.edges {
+		e := &x.edges[i]
+		x.add(d, e.asset, &e.amount)
 	}
 	return nil
 }
@@ -189,11 +218,26 @@ func (x *indexer) addToBuckets(g []adjEntry) error {
 		if err := x.emitRun(p, id, start, g[i:j]); err != nil {
 			return err
 		}
+		if err := x.count(g[i:j]); err != nil { // not the newest bucket
+			return err
+		}
 		i = j
 	}
+	stored, from := ok, i // the newest bucket exists in the store; its entries in g begin at from
 	for i < len(g) {
 		if !ok || (st.n >= bucketCap && g[i].block > st.last) {
+			if ok { // the newest bucket closes: count all of it
+				if stored {
+					if err := x.countStored(p, id, st.start); err != nil {
+						return err
+					}
+				}
+				if err := x.count(g[from:i]); err != nil {
+					return err
+				}
+			}
 			st, ok = bucketState{start: g[i].block, last: g[i].block}, true
+			stored, from = false, i
 		}
 		j := i
 		for j < len(g) && (st.n < bucketCap || g[j].block <= st.last) {

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"math/big"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -142,6 +143,44 @@ func storeEdges(t *testing.T, s *Store, a string, dir Direction, newest bool, pa
 	}
 }
 
+// checkTotals compares an address's summary totals with the reference.
+func checkTotals(t *testing.T, s *Store, blocks []model.Block, a string) {
+	t.Helper()
+	type tot struct {
+		In, Out    uint64
+		Recv, Sent string
+	}
+	acc := map[string]*[2]uint64{}
+	sums := map[string]*[2]big.Int{}
+	for _, tr := range flatten(blocks) {
+		for d, me := range []string{tr.To, tr.From} {
+			if me != a {
+				continue
+			}
+			if acc[tr.Asset] == nil {
+				acc[tr.Asset], sums[tr.Asset] = new([2]uint64), new([2]big.Int)
+			}
+			acc[tr.Asset][d]++
+			sums[tr.Asset][d].Add(&sums[tr.Asset][d], tr.Amount.ToBig())
+		}
+	}
+	want := map[string]tot{}
+	for as, c := range acc {
+		want[as] = tot{c[0], c[1], sums[as][0].String(), sums[as][1].String()}
+	}
+	sm, err := s.Summarize(context.Background(), "eth", a, 5, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]tot{}
+	for _, at := range sm.Assets {
+		got[at.Asset] = tot{at.CountIn, at.CountOut, at.Received.String(), at.Sent.String()}
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Fatalf("%s totals (-want +got):\n%s", a, diff)
+	}
+}
+
 func flatten(blocks []model.Block) []model.Transfer {
 	var ts []model.Transfer
 	for _, b := range blocks {
@@ -215,6 +254,7 @@ func TestLayoutAgainstReference(t *testing.T) {
 				t.Fatalf("transfers differ (-want +got):\n%s", diff)
 			}
 			for _, a := range []string{addr(1), addr(2), addr(10), addr(57), addr(900)} {
+				checkTotals(t, s, ledger, a)
 				for _, dir := range []Direction{Both, In, Out} {
 					for _, newest := range []bool{false, true} {
 						w := refEdges(ledger, a, dir, newest)
@@ -245,21 +285,21 @@ func TestLayoutAgainstReference(t *testing.T) {
 func TestRollbackAgainstReference(t *testing.T) {
 	ctx := context.Background()
 	r := rand.New(rand.NewPCG(3, 4))
-	ledger := randomLedger(r, 400)
+	ledger := randomLedger(r, 2000)
 	s := open(t, t.TempDir())
-	for i := 0; i < len(ledger); i += 40 {
-		if err := s.Write(ctx, ledger[i:min(i+40, len(ledger))], nil); err != nil {
+	for i := 0; i < len(ledger); i += 150 {
+		if err := s.Write(ctx, ledger[i:min(i+150, len(ledger))], nil); err != nil {
 			t.Fatal(err)
 		}
 	}
-	lo, hi := ledger[100].Number, ledger[180].Number
+	lo, hi := ledger[500].Number, ledger[900].Number
 	if err := s.Rollback(ctx, "eth", lo, hi); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Rollback(ctx, "eth", ledger[350].Number, ^uint64(0)); err != nil {
+	if err := s.Rollback(ctx, "eth", ledger[1700].Number, ^uint64(0)); err != nil {
 		t.Fatal(err)
 	}
-	kept := append(append([]model.Block(nil), ledger[:100]...), ledger[181:350]...)
+	kept := append(append([]model.Block(nil), ledger[:500]...), ledger[901:1700]...)
 	// A reference store that saw only the kept blocks, with the same ids.
 	ref := open(t, t.TempDir())
 	if err := ref.Write(ctx, ledger, nil); err != nil {
@@ -268,13 +308,14 @@ func TestRollbackAgainstReference(t *testing.T) {
 	if err := ref.Rollback(ctx, "eth", lo, hi); err != nil {
 		t.Fatal(err)
 	}
-	if err := ref.Rollback(ctx, "eth", ledger[350].Number, ^uint64(0)); err != nil {
+	if err := ref.Rollback(ctx, "eth", ledger[1700].Number, ^uint64(0)); err != nil {
 		t.Fatal(err)
 	}
 	if diff := cmp.Diff(flatten(kept), allTransfers(t, s)); diff != "" {
 		t.Fatalf("after rollback (-want +got):\n%s", diff)
 	}
 	for _, a := range []string{addr(1), addr(3), addr(42)} {
+		checkTotals(t, s, kept, a)
 		for _, newest := range []bool{false, true} {
 			if diff := cmp.Diff(refEdges(kept, a, Both, newest), storeEdges(t, s, a, Both, newest, 61)); diff != "" {
 				t.Fatalf("%s newest %v after rollback (-want +got):\n%s", a, newest, diff)
@@ -285,10 +326,10 @@ func TestRollbackAgainstReference(t *testing.T) {
 		t.Fatal("digest after rollback differs from the same rollback of a bulk-written store")
 	}
 	// Writing the rolled-back blocks again restores the full ledger.
-	if err := s.Write(ctx, ledger[100:181], nil); err != nil {
+	if err := s.Write(ctx, ledger[500:901], nil); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Write(ctx, ledger[350:], nil); err != nil {
+	if err := s.Write(ctx, ledger[1700:], nil); err != nil {
 		t.Fatal(err)
 	}
 	if diff := cmp.Diff(flatten(ledger), allTransfers(t, s)); diff != "" {
@@ -296,6 +337,9 @@ func TestRollbackAgainstReference(t *testing.T) {
 	}
 	if diff := cmp.Diff(refEdges(ledger, addr(1), Both, true), storeEdges(t, s, addr(1), Both, true, 500)); diff != "" {
 		t.Fatalf("hub after rewrite (-want +got):\n%s", diff)
+	}
+	for _, a := range []string{addr(1), addr(2), addr(3), addr(42)} {
+		checkTotals(t, s, ledger, a)
 	}
 }
 
@@ -428,4 +472,5 @@ func TestDeferredIndexSurvivesCrash(t *testing.T) {
 	if diff := cmp.Diff(refEdges(ledger, addr(2), Both, true), storeEdges(t, s2, addr(2), Both, true, 300)); diff != "" {
 		t.Fatalf("hub after recovery (-want +got):\n%s", diff)
 	}
+	checkTotals(t, s2, ledger, addr(2))
 }

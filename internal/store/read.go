@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"slices"
 	"sort"
 
 	"github.com/cockroachdb/pebble/v2"
@@ -672,32 +673,28 @@ func (s *Store) Summarize(ctx context.Context, chain model.Chain, addr string, t
 		return sm, err
 	}
 	sm.Known = true
-	pre := idKey(nil, pCounter, id)
-	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: pre, UpperBound: prefixEnd(pre)})
+	totals, err := s.totals(id)
 	if err != nil {
 		return nil, err
 	}
-	for ok := it.First(); ok; ok = it.Next() {
-		var c counters
-		if err := c.decode(it.Value()); err != nil {
-			it.Close()
-			return nil, err
-		}
+	assets := make([]uint64, 0, len(totals))
+	for a := range totals {
+		assets = append(assets, a)
+	}
+	slices.Sort(assets)
+	for _, asset := range assets {
+		c := totals[asset]
 		if c.isZero() {
 			continue
 		}
-		a, err := s.name(binary.BigEndian.Uint64(it.Key()[9:]))
+		a, err := s.name(asset)
 		if err != nil {
-			it.Close()
 			return nil, err
 		}
 		at := AssetTotals{Asset: a, CountIn: c[fCountIn].Uint64(), CountOut: c[fCountOut].Uint64()}
 		at.Received.Set(&c[fSumIn])
 		at.Sent.Set(&c[fSumOut])
 		sm.Assets = append(sm.Assets, at)
-	}
-	if err := it.Close(); err != nil {
-		return nil, err
 	}
 	// One newest-first pass aggregates counterparties and yields the last
 	// activity; when it reaches the oldest transfer it yields the first too,
@@ -815,6 +812,69 @@ func (s *Store) Summarize(ctx context.Context, chain model.Chain, addr string, t
 		return a.Address < b.Address
 	})
 	return sm, nil
+}
+
+// totals returns an address's complete counters per asset: the counter
+// records (every bucket but the newest in each direction) plus the entries
+// of the newest buckets.
+func (s *Store) totals(id uint64) (map[uint64]*counters, error) {
+	out := map[uint64]*counters{}
+	get := func(asset uint64) *counters {
+		c := out[asset]
+		if c == nil {
+			c = new(counters)
+			out[asset] = c
+		}
+		return c
+	}
+	pre := idKey(nil, pCounter, id)
+	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: pre, UpperBound: prefixEnd(pre)})
+	if err != nil {
+		return nil, err
+	}
+	for ok := it.First(); ok; ok = it.Next() {
+		var c counters
+		if err := c.decode(it.Value()); err != nil {
+			it.Close()
+			return nil, err
+		}
+		get(binary.BigEndian.Uint64(it.Key()[9:])).add(&c)
+	}
+	if err := it.Close(); err != nil {
+		return nil, err
+	}
+	var es []rawEdge
+	for _, d := range []struct {
+		p      byte
+		dir    Direction
+		fc, fs int
+	}{{pIn, In, fCountIn, fSumIn}, {pOut, Out, fCountOut, fSumOut}} {
+		pre := idKey(nil, d.p, id)
+		it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: pre, UpperBound: prefixEnd(pre)})
+		if err != nil {
+			return nil, err
+		}
+		if it.Last() {
+			v, err := it.ValueAndErr()
+			if err == nil {
+				es, err = decodeEntries(es[:0], v, binary.BigEndian.Uint64(it.Key()[9:]), d.dir)
+			}
+			if err != nil {
+				it.Close()
+				return nil, err
+			}
+			one := big.NewInt(1)
+			for i := range es {
+				c := get(es[i].asset)
+				c[d.fc].Add(&c[d.fc], one)
+				c[d.fs].Add(&c[d.fs], es[i].amount.ToBig())
+			}
+		}
+		if err := it.Close(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
 // TxHash returns the transaction hash of the transfer at (chain, block, pos).

@@ -66,16 +66,23 @@ func (s *Store) rollbackChunk(ctx context.Context, chain model.Chain, from, to u
 	if err != nil {
 		return 0, err
 	}
+	// Counters cover every bucket but the newest (index.go): dropEntries
+	// subtracts what leaves a counted bucket, and a bucket that becomes
+	// the newest stops being counted.
 	cnt := map[[2]uint64]*counters{}
-	add := func(id, asset uint64, fc, fs int, amt *big.Int) {
-		k := [2]uint64{id, asset}
+	sub := func(id uint64, e *rawEdge) {
+		k := [2]uint64{id, e.asset}
 		c := cnt[k]
 		if c == nil {
 			c = new(counters)
 			cnt[k] = c
 		}
+		fc, fs := fCountIn, fSumIn
+		if e.dir == Out {
+			fc, fs = fCountOut, fSumOut
+		}
 		c[fc].Sub(&c[fc], big.NewInt(1))
-		c[fs].Sub(&c[fs], amt)
+		c[fs].Sub(&c[fs], e.amount.ToBig())
 	}
 	touched := map[uint64]struct{}{} // id<<1 | 1 for outgoing
 	n := 0
@@ -96,9 +103,6 @@ func (s *Store) rollbackChunk(ctx context.Context, chain model.Chain, from, to u
 				break
 			}
 			r := &d.row
-			amt := r.amount.ToBig()
-			add(r.from, r.asset, fCountOut, fSumOut, amt)
-			add(r.to, r.asset, fCountIn, fSumIn, amt)
 			touched[r.from<<1|1] = struct{}{}
 			touched[r.to<<1] = struct{}{}
 			n++
@@ -117,7 +121,7 @@ func (s *Store) rollbackChunk(ctx context.Context, chain model.Chain, from, to u
 		if k&1 == 1 {
 			p = pOut
 		}
-		if err := s.dropEntries(b, p, k>>1, from, to); err != nil {
+		if err := s.dropEntries(b, p, k>>1, from, to, sub); err != nil {
 			return 0, err
 		}
 	}
@@ -154,61 +158,106 @@ func (s *Store) rollbackChunk(ctx context.Context, chain model.Chain, from, to u
 }
 
 // dropEntries rewrites the adjacency buckets of an address in a direction
-// without the entries of blocks from..to.
-func (s *Store) dropEntries(b *pebble.Batch, p byte, id, from, to uint64) error {
-	start, found, _, err := s.bucketAround(p, id, from)
-	if err != nil {
-		return err
+// without the entries of blocks from..to, calling sub for each entry that
+// leaves the counters: dropped from a bucket other than the newest, or
+// left in a bucket that becomes the newest.
+func (s *Store) dropEntries(b *pebble.Batch, p byte, id, from, to uint64, sub func(uint64, *rawEdge)) error {
+	dir := In
+	if p == pOut {
+		dir = Out
 	}
 	pre := idKey(nil, p, id)
-	lo := pre
-	if found {
-		lo = bucketKey(nil, p, id, start)
-	}
-	hi := prefixEnd(pre)
-	if to != ^uint64(0) {
-		hi = bucketKey(nil, p, id, to+1)
-	}
-	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: hi})
+	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: pre, UpperBound: prefixEnd(pre)})
 	if err != nil {
 		return err
 	}
 	defer it.Close()
-	var keep []byte
-	for ok := it.First(); ok; ok = it.Next() {
+	if !it.Last() {
+		return it.Error()
+	}
+	newest := binary.BigEndian.Uint64(it.Key()[9:])
+	valid := it.First()
+	if from > 0 {
+		if valid = it.SeekLT(bucketKey(nil, p, id, from+1)); !valid {
+			valid = it.First()
+		}
+	}
+	rewritten := map[uint64][]rawEdge{} // buckets changed here: their remaining entries
+	var es []rawEdge
+	for ; valid; valid = it.Next() {
 		k := it.Key()
 		if len(k) != 17 {
 			return errCorrupt
+		}
+		start := binary.BigEndian.Uint64(k[9:])
+		if start > to {
+			break
 		}
 		v, err := it.ValueAndErr()
 		if err != nil {
 			return err
 		}
-		st := binary.BigEndian.Uint64(k[9:])
-		keep = keep[:0]
-		dropped := false
-		prev, kept := st, st
-		for rest := v; len(rest) > 0; {
-			block, _, n, dn, err := entryHead(rest, prev)
+		if es, err = decodeEntries(es[:0], v, start, dir); err != nil {
+			return err
+		}
+		var keep []rawEdge
+		for i := range es {
+			e := &es[i]
+			if e.block < from || e.block > to {
+				keep = append(keep, *e)
+			} else if start != newest {
+				sub(id, e)
+			}
+		}
+		if len(keep) == len(es) {
+			continue
+		}
+		rewritten[start] = keep
+		if len(keep) == 0 {
+			b.Delete(k, nil)
+			continue
+		}
+		b.Set(k, encodeEdges(start, keep), nil)
+	}
+	if err := it.Error(); err != nil {
+		return err
+	}
+	if keep, ok := rewritten[newest]; !ok || len(keep) > 0 {
+		return nil
+	}
+	// The newest bucket is gone: the newest remaining one stops being counted.
+	for valid := it.SeekLT(bucketKey(nil, p, id, newest)); valid; valid = it.Prev() {
+		start := binary.BigEndian.Uint64(it.Key()[9:])
+		keep, ok := rewritten[start]
+		if !ok {
+			v, err := it.ValueAndErr()
 			if err != nil {
 				return err
 			}
-			if block >= from && block <= to {
-				dropped = true
-			} else {
-				keep = binary.AppendUvarint(keep, block-kept)
-				keep = append(keep, rest[dn:n]...)
-				kept = block
+			if keep, err = decodeEntries(nil, v, start, dir); err != nil {
+				return err
 			}
-			rest, prev = rest[n:], block
 		}
-		switch {
-		case !dropped:
-		case len(keep) == 0:
-			b.Delete(k, nil)
-		default:
-			b.Set(k, keep, nil)
+		if len(keep) == 0 {
+			continue
 		}
+		for i := range keep {
+			sub(id, &keep[i])
+		}
+		break
 	}
 	return it.Error()
+}
+
+// encodeEdges encodes entries as a bucket value.
+func encodeEdges(start uint64, es []rawEdge) []byte {
+	var out, amt []byte
+	prev := start
+	for i := range es {
+		e := &es[i]
+		amt = appendAmountDec(amt[:0], &e.amount)
+		out = appendEntry(out, prev, e.block, e.pos, e.cp, e.asset, e.kind, amt)
+		prev = e.block
+	}
+	return out
 }
