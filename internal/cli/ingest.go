@@ -53,6 +53,12 @@ status, fee), fee transfers (tip to the block's fee recipient, base fee burnt),
 ERC-20 Transfer events, internal value transfers from traces, and withdrawals.
 See docs/ingest-eth.md for the exact mapping.
 
+Conversions are recorded too: Uniswap V2 and V3 Swap events linked to the
+transfers that paid the pool and that the pool paid out (WETH wrapping and
+unwrapping followed to the native transfers when traces are on), and
+THORChain router Deposit and TransferOut events with their memos, which
+'redthread trace' pairs across chains (docs/conversions.md).
+
 Internal transfers need a tracing node: --tracer parity uses trace_block
 (Erigon, Nethermind, Reth), --tracer geth uses debug_traceBlockByNumber with
 the callTracer (geth); auto probes for trace_block first, then the callTracer;
@@ -124,7 +130,7 @@ from the stored one triggers a rollback to the fork point.`,
 				enc := json.NewEncoder(e.stdout)
 				enc.SetIndent("", "  ")
 				return enc.Encode(map[string]any{"chain": "eth", "from": stats.From, "to": stats.To, "blocks": stats.Blocks,
-					"txs": stats.Txs, "transfers": stats.Transfers, "reorgs": stats.Reorgs, "rolled_back": stats.RolledBack,
+					"txs": stats.Txs, "transfers": stats.Transfers, "conversions": stats.Conversions, "reorgs": stats.Reorgs, "rolled_back": stats.RolledBack,
 					"tracer": string(src.Tracer()), "seconds": stats.Elapsed.Seconds()})
 			}
 			if stats.Blocks == 0 && stats.From > stats.To {
@@ -132,8 +138,8 @@ from the stored one triggers a rollback to the fork point.`,
 				return nil
 			}
 			secs := stats.Elapsed.Seconds()
-			fmt.Fprintf(e.stdout, "ingested eth blocks %d–%d: %d blocks, %d transactions, %d transfers in %.1fs (%.1f blocks/s, %.0f transfers/s; tracer %s",
-				stats.From, stats.To, stats.Blocks, stats.Txs, stats.Transfers, secs, float64(stats.Blocks)/secs, float64(stats.Transfers)/secs, src.Tracer())
+			fmt.Fprintf(e.stdout, "ingested eth blocks %d–%d: %d blocks, %d transactions, %d transfers, %d conversions in %.1fs (%.1f blocks/s, %.0f transfers/s; tracer %s",
+				stats.From, stats.To, stats.Blocks, stats.Txs, stats.Transfers, stats.Conversions, secs, float64(stats.Blocks)/secs, float64(stats.Transfers)/secs, src.Tracer())
 			if stats.Reorgs > 0 {
 				fmt.Fprintf(e.stdout, "; %d reorgs, %d blocks rolled back", stats.Reorgs, stats.RolledBack)
 			}

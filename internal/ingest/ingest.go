@@ -49,13 +49,15 @@ type Options struct {
 
 // Stats summarize a run.
 type Stats struct {
-	From, To   uint64 // the range covered by this run (From > To: nothing to do)
-	Blocks     uint64
-	Txs        uint64
-	Transfers  uint64
-	Reorgs     int
-	RolledBack uint64 // blocks removed by reorgs
-	Elapsed    time.Duration
+	From, To  uint64 // the range covered by this run (From > To: nothing to do)
+	Blocks    uint64
+	Txs       uint64
+	Transfers uint64
+	// Conversions counts the swaps, bridge deposits and payouts recorded.
+	Conversions uint64
+	Reorgs      int
+	RolledBack  uint64 // blocks removed by reorgs
+	Elapsed     time.Duration
 }
 
 // cpState is the checkpoint value: the last block written and, while a
@@ -282,6 +284,7 @@ func (r *runner) consume(ctx context.Context, ch <-chan window, next uint64) (ui
 		for i := range bs {
 			r.stats.Txs += uint64(len(bs[i].Txs))
 			r.stats.Transfers += uint64(len(bs[i].Transfers))
+			r.stats.Conversions += uint64(len(bs[i].Conversions))
 		}
 		r.stats.Blocks += uint64(len(bs))
 		if last >= r.stats.From {
