@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -10,8 +12,10 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/redthread/redthread/internal/convert"
 	"github.com/redthread/redthread/internal/graph"
 	"github.com/redthread/redthread/internal/model"
+	"github.com/redthread/redthread/internal/store"
 	"github.com/redthread/redthread/internal/trace"
 )
 
@@ -47,7 +51,7 @@ func newTraceCmd(e *env) *cobra.Command {
 		chainFlag, from, tx, asset, policy, direction, since, stop, explain string
 		maxHops, maxNodes, maxEdges, maxTouched                             int
 		maxDegree                                                           uint64
-		noSwaps, noBridges, noIntel, asJSON, asDOT, asCSV                   bool
+		noSwaps, noBridges, noIntel, noStored, asJSON, asDOT, asCSV         bool
 		labels, convs, swapFiles, bridgeFiles                               []string
 	)
 	cmd := &cobra.Command{
@@ -64,7 +68,12 @@ Forward traces start from the seeds' outgoing transfers (all of them since
 --since, or those of one --tx) and follow the traced asset in chain order: value
 leaves an address only after it arrived. Backward traces run the same policies
 on the reversed ledger from the seeds' incoming transfers. Swaps and bridges
-given as conversions carry taint across assets and chains at their rates.
+carry taint across assets and chains at their rates: those recorded by
+'redthread ingest eth' (Uniswap V2/V3 swaps, THORChain deposits matched with
+their payouts on any ingested chain; --no-stored-conversions to ignore them)
+and those given with --conversions, --swaps and --bridges. A tainted bridge
+deposit whose payout is not in the store is listed with the destination its
+memo names (docs/conversions.md).
 
 Funds that reach an attributed service (exchange, bridge, mixer, DEX, OTC,
 gambling, DeFi, miner, token contract; see --stop) or a hub with more than
@@ -170,7 +179,8 @@ JSON schema: docs/trace.md.`,
 				return usagef("unknown chain: %s has no transfers in the ledger store %s", req.Chain, e.dataDir)
 			}
 			ix := graph.New(graph.Options{Hashes: st})
-			var conv []trace.Conversion
+			var conv, stored []trace.Conversion
+			var pending []convert.Pending
 			for _, f := range convs {
 				fh, err := os.Open(f)
 				if err != nil {
@@ -183,8 +193,17 @@ JSON schema: docs/trace.md.`,
 				}
 				conv = append(conv, c...)
 			}
+			if !noStored {
+				res, err := storedConversions(ctx, st, req.Chain)
+				if err != nil {
+					return err
+				}
+				stored, pending = res.Conversions, res.Pending
+				e.logger().Info("stored conversions", "conversions", len(stored), "pending_deposits", len(res.Pending),
+					"orphan_payouts", res.OrphanPayouts, "extra_payouts", res.ExtraPayouts, "bad_memos", res.BadMemos)
+			}
 			chains := map[model.Chain]bool{req.Chain: true}
-			for _, c := range conv {
+			for _, c := range append(conv, stored...) {
 				chains[c.In.Chain], chains[c.Out.Chain] = true, true
 			}
 			synthFiles := len(swapFiles)+len(bridgeFiles) > 0
@@ -223,6 +242,7 @@ JSON schema: docs/trace.md.`,
 			if len(attr) > 0 {
 				eng.Attributor = attr
 			}
+			conv = append(conv, withoutLegsOf(stored, conv)...)
 			if len(conv) > 0 {
 				cs, err := trace.NewConversionSet(conv)
 				if err != nil {
@@ -267,15 +287,34 @@ JSON schema: docs/trace.md.`,
 				}
 				return nil
 			}
+			var pend []pendingBridge
+			if req.Direction != trace.Backward {
+				pend = taintedDeposits(res, pending)
+			}
 			switch {
 			case asJSON:
-				return res.WriteJSON(e.stdout)
+				enc := json.NewEncoder(e.stdout)
+				enc.SetIndent("", "  ")
+				return enc.Encode(struct {
+					*trace.Result
+					PendingBridges []pendingBridge `json:"pending_bridges,omitempty"`
+				}{res, pend})
 			case asDOT:
 				return res.WriteDOT(e.stdout)
 			case asCSV:
 				return res.WriteCSV(e.stdout)
 			}
-			return res.WriteText(e.stdout)
+			if err := res.WriteText(e.stdout); err != nil {
+				return err
+			}
+			for _, p := range pend {
+				fmt.Fprintf(e.stdout, "bridge deposit %s tx %s: tainted %s of %s %s, payout not ingested; memo %q", p.Leg, p.Tx, p.Tainted, p.Value, p.Asset, p.Memo)
+				if p.DestChain != "" {
+					fmt.Fprintf(e.stdout, " -> %s %s", p.DestChain, p.Dest)
+				}
+				fmt.Fprintln(e.stdout)
+			}
+			return nil
 		},
 	}
 	f := cmd.Flags()
@@ -297,6 +336,7 @@ JSON schema: docs/trace.md.`,
 	f.StringSliceVar(&labels, "labels", nil, "labels CSV file(s): chain,address,category[,label,entity,confidence]")
 	f.BoolVar(&noIntel, "no-intel", false, "do not read attributions from the intel store")
 	f.StringSliceVar(&convs, "conversions", nil, "conversions CSV file(s) (docs/trace.md)")
+	f.BoolVar(&noStored, "no-stored-conversions", false, "ignore the swaps and bridges recorded in the ledger store at ingestion")
 	f.StringSliceVar(&swapFiles, "swaps", nil, "swap events CSV file(s) in the synthetic world's swaps.csv format")
 	f.StringSliceVar(&bridgeFiles, "bridges", nil, "bridge events CSV file(s) in the synthetic world's bridges.csv format")
 	f.StringVar(&explain, "explain", "", "print the path by which taint first reached this address ([CHAIN:]ADDR) instead of the result")
@@ -313,4 +353,85 @@ func readEvents(name string, fn func(*os.File) ([]trace.Conversion, error)) ([]t
 	}
 	defer fh.Close()
 	return fn(fh)
+}
+
+// conversionChains are the chains whose recorded conversions a trace reads
+// when the store holds them (bridges pair deposits and payouts across them).
+var conversionChains = []model.Chain{"eth", "btc", "bsc", "arb", "op", "base", "polygon", "avax", "ftm", "etc",
+	"tron", "ltc", "doge", "bch", "thor", "gaia", "synth", "synth2"}
+
+// storedConversions reads the conversions recorded in the store for the
+// traced chain and every other chain the store holds, and matches bridge
+// deposits with their payouts (convert.FromStore).
+func storedConversions(ctx context.Context, st *store.Store, traced model.Chain) (*convert.Result, error) {
+	chains := []model.Chain{traced}
+	for _, c := range conversionChains {
+		if c == traced {
+			continue
+		}
+		n, err := st.ChainStats(c)
+		if err != nil {
+			return nil, err
+		}
+		if n > 0 {
+			chains = append(chains, c)
+		}
+	}
+	return convert.FromStore(ctx, st, chains...)
+}
+
+// withoutLegsOf returns the stored conversions that use no leg of the given
+// ones: conversions from files take precedence over recorded ones.
+func withoutLegsOf(stored, given []trace.Conversion) []trace.Conversion {
+	if len(given) == 0 {
+		return stored
+	}
+	in, out := map[model.Leg]bool{}, map[model.Leg]bool{}
+	for _, c := range given {
+		in[c.In], out[c.Out] = true, true
+	}
+	var keep []trace.Conversion
+	for _, c := range stored {
+		if !in[c.In] && !out[c.Out] {
+			keep = append(keep, c)
+		}
+	}
+	return keep
+}
+
+// pendingBridge is a tainted bridge deposit whose payout is not in the store.
+type pendingBridge struct {
+	Leg       string `json:"leg"` // chain:block.position of the deposit transfer
+	Tx        string `json:"tx"`
+	Asset     string `json:"asset"`
+	Value     string `json:"value"`
+	Tainted   string `json:"tainted"`
+	Memo      string `json:"memo"`
+	DestChain string `json:"dest_chain,omitempty"`
+	Dest      string `json:"dest,omitempty"`
+	DestAsset string `json:"dest_asset,omitempty"`
+}
+
+// taintedDeposits lists the pending deposits that the trace's tainted
+// transfers include, in the order of the result's edges.
+func taintedDeposits(res *trace.Result, pending []convert.Pending) []pendingBridge {
+	if len(pending) == 0 {
+		return nil
+	}
+	byLeg := make(map[model.Leg]*convert.Pending, len(pending))
+	for i := range pending {
+		byLeg[pending[i].In] = &pending[i]
+	}
+	var out []pendingBridge
+	for _, e := range res.Edges {
+		for _, t := range e.Transfers {
+			p, ok := byLeg[model.Leg{Chain: model.Chain(e.Chain), Block: t.Block, Position: model.Position(t.Position)}]
+			if !ok {
+				continue
+			}
+			out = append(out, pendingBridge{Leg: p.In.String(), Tx: t.Tx, Asset: e.Asset, Value: t.Value, Tainted: t.Tainted,
+				Memo: p.Memo, DestChain: string(p.DestChain), Dest: p.Dest, DestAsset: p.Asset})
+		}
+	}
+	return out
 }
