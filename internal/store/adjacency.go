@@ -14,7 +14,7 @@ import (
 // entries in chain order, all with block ≥ start and below the next
 // bucket's start:
 //
-//	uvarint Δblock<<2|min(seq,3), uvarint tx, [uvarint seq if ≥ 3],
+//	uvarint Δblock, uvarint tx<<2|min(seq,3), [uvarint seq if ≥ 3],
 //	uvarint counterparty, uvarint asset<<3|kind, amount (decimal encoding)
 //
 // Δblock is the block minus the previous entry's (the first entry's: minus
@@ -32,15 +32,12 @@ func bucketKey(dst []byte, p byte, id, start uint64) []byte {
 	return binary.BigEndian.AppendUint64(dst, start)
 }
 
-// maxBlock bounds block numbers so that Δblock<<2 fits in 64 bits.
-const maxBlock = 1<<62 - 1
-
 // appendEntry encodes one adjacency entry after one at block prev (the
 // bucket's start for the first); amount is already encoded.
 func appendEntry(dst []byte, prev, block uint64, pos model.Position, cp, asset uint64, kind model.Kind, amount []byte) []byte {
+	dst = binary.AppendUvarint(dst, block-prev)
 	seq := uint64(pos.Seq())
-	dst = binary.AppendUvarint(dst, (block-prev)<<2|min(seq, 3))
-	dst = binary.AppendUvarint(dst, uint64(pos.TxIndex()))
+	dst = binary.AppendUvarint(dst, uint64(pos.TxIndex())<<2|min(seq, 3))
 	if seq >= 3 {
 		dst = binary.AppendUvarint(dst, seq)
 	}
@@ -49,43 +46,23 @@ func appendEntry(dst []byte, prev, block uint64, pos model.Position, cp, asset u
 	return append(dst, amount...)
 }
 
-// entryPos decodes an entry's block and position, given the previous
-// entry's block; low is the sequence's 2-bit code kept beside Δblock.
-func entryPos(b []byte, prev uint64) (block uint64, pos model.Position, low uint64, rest []byte, err error) {
-	var h, tx, seq uint64
-	if h, rest, err = readUvarint(b); err != nil {
+// entryHead decodes the block and position of an entry that follows one at
+// block prev, and returns the entry's length in b and the length of its
+// Δblock.
+func entryHead(b []byte, prev uint64) (block uint64, pos model.Position, n, dn int, err error) {
+	rest := b
+	var d, tx, seq uint64
+	if d, rest, err = readUvarint(rest); err != nil {
 		return
 	}
-	if tx, rest, err = readUvarint(rest); err != nil {
+	dn = len(b) - len(rest)
+	if tx, seq, rest, err = readTxSeq(rest); err != nil {
 		return
 	}
-	low, seq = h&3, h&3
-	if seq == 3 {
-		if seq, rest, err = readUvarint(rest); err != nil {
-			return
-		}
-		if seq < 3 {
-			err = errCorrupt
-			return
-		}
-	}
-	d := h >> 2
-	if tx > 1<<32-1 || seq > 1<<32-1 || d > maxBlock-prev {
+	if tx > 1<<32-1 || seq > 1<<32-1 || d > ^uint64(0)-prev {
 		err = errCorrupt
 		return
 	}
-	return prev + d, model.MakePosition(uint32(tx), uint32(seq)), low, rest, nil
-}
-
-// entryHead decodes the block and position of an entry that follows one at
-// block prev, and returns the entry's length in b, the length of its first
-// varint and that varint's low bits.
-func entryHead(b []byte, prev uint64) (block uint64, pos model.Position, n, dn int, low uint64, err error) {
-	var rest []byte
-	if block, pos, low, rest, err = entryPos(b, prev); err != nil {
-		return
-	}
-	_, dn = binary.Uvarint(b)
 	if _, rest, err = readUvarint(rest); err != nil {
 		return
 	}
@@ -95,7 +72,25 @@ func entryHead(b []byte, prev uint64) (block uint64, pos model.Position, n, dn i
 	if rest, err = skipAmountDec(rest); err != nil {
 		return
 	}
-	return block, pos, len(b) - len(rest), dn, low, nil
+	return prev + d, model.MakePosition(uint32(tx), uint32(seq)), len(b) - len(rest), dn, nil
+}
+
+// readTxSeq reads an entry's transaction index and sequence.
+func readTxSeq(b []byte) (tx, seq uint64, rest []byte, err error) {
+	var ts uint64
+	if ts, rest, err = readUvarint(b); err != nil {
+		return
+	}
+	tx, seq = ts>>2, ts&3
+	if seq == 3 {
+		if seq, rest, err = readUvarint(rest); err != nil {
+			return
+		}
+		if seq < 3 {
+			err = errCorrupt
+		}
+	}
+	return
 }
 
 // decodeEntries appends a bucket's entries to dst.
@@ -103,10 +98,16 @@ func decodeEntries(dst []rawEdge, v []byte, start uint64, dir Direction) ([]rawE
 	prev := start
 	for len(v) > 0 {
 		var e rawEdge
-		var ak uint64
+		var d, tx, seq, ak uint64
 		var err error
-		if e.block, e.pos, _, v, err = entryPos(v, prev); err != nil {
+		if d, v, err = readUvarint(v); err != nil {
 			return dst, err
+		}
+		if tx, seq, v, err = readTxSeq(v); err != nil {
+			return dst, err
+		}
+		if tx > 1<<32-1 || seq > 1<<32-1 || d > ^uint64(0)-prev {
+			return dst, errCorrupt
 		}
 		if e.cp, v, err = readUvarint(v); err != nil {
 			return dst, err
@@ -117,8 +118,8 @@ func decodeEntries(dst []rawEdge, v []byte, start uint64, dir Direction) ([]rawE
 		if v, err = readAmountDec(v, &e.amount); err != nil {
 			return dst, err
 		}
-		prev = e.block
-		e.dir = dir
+		prev += d
+		e.block, e.pos, e.dir = prev, model.MakePosition(uint32(tx), uint32(seq)), dir
 		e.asset, e.kind = ak>>3, model.Kind(ak&kindMask)
 		dst = append(dst, e)
 	}
@@ -149,7 +150,6 @@ func (m *adjMerger) MergeOlder(v []byte) error {
 type span struct {
 	block uint64
 	pos   model.Position
-	low   uint64
 	rest  []byte
 }
 
@@ -166,14 +166,14 @@ func (m *adjMerger) Finish(bool) ([]byte, io.Closer, error) {
 	for _, op := range m.ops {
 		prev := m.start
 		for b := op; len(b) > 0; {
-			block, pos, k, dn, low, err := entryHead(b, prev)
+			block, pos, k, dn, err := entryHead(b, prev)
 			if err != nil {
 				return nil, nil, err
 			}
 			if i := len(spans); i > 0 && (spans[i-1].block > block || spans[i-1].block == block && spans[i-1].pos > pos) {
 				inOrder = false
 			}
-			spans = append(spans, span{block, pos, low, b[dn:k]})
+			spans = append(spans, span{block, pos, b[dn:k]})
 			n += k
 			b, prev = b[k:], block
 		}
@@ -198,7 +198,7 @@ func (m *adjMerger) Finish(bool) ([]byte, io.Closer, error) {
 	out := make([]byte, 0, n+len(m.ops)*binary.MaxVarintLen64)
 	prev := m.start
 	for _, s := range spans {
-		out = binary.AppendUvarint(out, (s.block-prev)<<2|s.low)
+		out = binary.AppendUvarint(out, s.block-prev)
 		out = append(out, s.rest...)
 		prev = s.block
 	}

@@ -31,7 +31,7 @@ func (s *Store) lastBucket(p byte, id uint64) (bucketState, bool, error) {
 	}
 	prev := st.start
 	for b := v; len(b) > 0; {
-		block, _, n, _, _, err := entryHead(b, prev)
+		block, _, n, _, err := entryHead(b, prev)
 		if err != nil {
 			return st, false, err
 		}

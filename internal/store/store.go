@@ -451,9 +451,6 @@ func (w *writer) writeBlock(b *model.Block) error {
 		if t.Kind == 0 || t.Kind > kindMask {
 			return fmt.Errorf("transfer %d: kind %d out of range", t.Position, t.Kind)
 		}
-		if t.Block > maxBlock {
-			return fmt.Errorf("transfer %d: block number %d out of range", t.Position, t.Block)
-		}
 		var cur [16]byte
 		binary.BigEndian.PutUint64(cur[:8], t.Block)
 		binary.BigEndian.PutUint64(cur[8:], uint64(t.Position))
