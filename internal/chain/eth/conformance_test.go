@@ -107,7 +107,7 @@ type etlTokenTransfer struct {
 }
 
 // readJSONLines decodes a file of one JSON object per line.
-func readJSONLines[T any](t *testing.T, path string) []T {
+func readJSONLines[T any](t testing.TB, path string) []T {
 	t.Helper()
 	f, err := os.Open(path)
 	if err != nil {

@@ -64,6 +64,10 @@ type convCollector struct {
 	events []convEvent
 }
 
+func (cx *convCollector) reset(first int) {
+	cx.first, cx.tokens, cx.events = first, cx.tokens[:0], cx.events[:0]
+}
+
 func (cx *convCollector) tokenLog(transfer, log int) {
 	cx.tokens = append(cx.tokens, [2]int{transfer, log})
 }

@@ -1,7 +1,11 @@
 package eth
 
 import (
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/redthread/redthread/internal/model"
@@ -66,6 +70,7 @@ func TestRealSwaps(t *testing.T) {
 				t.Errorf("block %d: swap %s: in %+v out %+v do not fit amounts %s→%s", b.Number, c.Ref, in, out, c.AmountIn.Dec(), c.AmountOut.Dec())
 			}
 		}
+		checkConversions(t, &b)
 	}
 	// Every swap of these blocks is linked; 7 of them sell WETH for a
 	// fee-on-transfer token, whose payout is less than the event's amount.
@@ -94,4 +99,115 @@ func TestRealSwaps(t *testing.T) {
 	if !found {
 		t.Error("swap of tx 0xda227aee… by pair 0xcd34… not found")
 	}
+}
+
+// checkConversions asserts the invariants of an accepted block's
+// conversions: known legs locate transfers of the block, swap legs are the
+// pool's transfers with the conversion's amounts, bridge halves have one
+// leg, and no transfer is the In leg, the Out leg or the stored key of two
+// conversions.
+func checkConversions(t *testing.T, b *model.Block) {
+	t.Helper()
+	at := map[model.Position]*model.Transfer{}
+	for i := range b.Transfers {
+		at[b.Transfers[i].Position] = &b.Transfers[i]
+	}
+	in, out, key := map[model.Leg]bool{}, map[model.Leg]bool{}, map[model.Leg]bool{}
+	for _, c := range b.Conversions {
+		for _, l := range []model.Leg{c.In, c.Out} {
+			if l.Known() && (l.Chain != b.Chain || l.Block != b.Number || at[l.Position] == nil) {
+				t.Fatalf("conversion %+v: leg %s is not a transfer of block %d", c, l, b.Number)
+			}
+		}
+		k := c.In
+		if !k.Known() {
+			k = c.Out
+		}
+		if (c.In.Known() && in[c.In]) || (c.Out.Known() && out[c.Out]) || key[k] {
+			t.Fatalf("conversion %+v reuses a leg", c)
+		}
+		in[c.In], out[c.Out], key[k] = c.In.Known(), c.Out.Known(), true
+		switch c.Kind {
+		case model.ConvSwap:
+			if !c.In.Known() || !c.Out.Known() {
+				t.Fatalf("swap %+v lacks a leg", c)
+			}
+			ti, to := at[c.In.Position], at[c.Out.Position]
+			if ti.TxHash != to.TxHash || !ti.Amount.Eq(&c.AmountIn) || !to.Amount.Eq(&c.AmountOut) || ti.Asset == to.Asset {
+				t.Fatalf("swap %+v: legs %+v, %+v", c, ti, to)
+			}
+		case model.ConvBridge:
+			if c.In.Known() == c.Out.Known() {
+				t.Fatalf("bridge half %+v must have exactly one leg", c)
+			}
+		default:
+			t.Fatalf("conversion kind %q", c.Kind)
+		}
+	}
+}
+
+// FuzzConversionLogs runs one transaction whose receipt holds the fuzzed
+// logs (JSON) through the normalizer; seeds are the logs of real mainnet
+// swap transactions and hand-made THORChain router and WETH logs.
+func FuzzConversionLogs(f *testing.F) {
+	logs := readJSONLines[etlLog](f, filepath.Join(etlDir, "test_stream/blocks_17173049_17173050/expected_logs.json"))
+	byTx := map[string][]etlLog{}
+	var order []string
+	for _, l := range logs {
+		if _, ok := byTx[l.TxHash]; !ok {
+			order = append(order, l.TxHash)
+		}
+		byTx[l.TxHash] = append(byTx[l.TxHash], l)
+	}
+	seeded := 0
+	for _, h := range order {
+		ls := byTx[h]
+		swap := false
+		for _, l := range ls {
+			swap = swap || l.Topics[0] == topicV2Swap || l.Topics[0] == topicV3Swap
+		}
+		if !swap || seeded >= 12 {
+			continue
+		}
+		seeded++
+		var rl []map[string]any
+		for _, l := range ls {
+			rl = append(rl, map[string]any{"address": l.Address, "topics": l.Topics, "data": l.Data, "logIndex": hexNum(l.LogIndex)})
+		}
+		data, _ := json.Marshal(rl)
+		f.Add(data)
+	}
+	word := func(s string) string { return fmt.Sprintf("%064s", s) }
+	addr := func(b byte) string { return "0x" + strings.Repeat(fmt.Sprintf("%02x", b), 20) }
+	topicAddr := func(b byte) string {
+		return "0x" + strings.Repeat("0", 24) + strings.Repeat(fmt.Sprintf("%02x", b), 20)
+	}
+	memo := hex.EncodeToString([]byte("=:BTC.BTC:bc1qxyz"))
+	f.Add([]byte(`[{"address":"` + addr(0xee) + `","topics":["` + transferTopic + `","` + topicAddr(1) + `","` + topicAddr(0xee) + `"],"data":"0x` + word("64") + `","logIndex":"0x0"},` +
+		`{"address":"` + addr(0xee) + `","topics":["` + topicTCDeposit + `","` + topicAddr(7) + `","` + topicAddr(0xee) + `"],"data":"0x` + word("64") + word("40") + word("11") + memo + strings.Repeat("0", 64-len(memo)) + `","logIndex":"0x1"},` +
+		`{"address":"` + addr(0xee) + `","topics":["` + transferTopic + `","` + topicAddr(0xee) + `","` + topicAddr(3) + `"],"data":"0x` + word("32") + `","logIndex":"0x2"},` +
+		`{"address":"` + addr(0xee) + `","topics":["` + topicTCTransferOut + `","` + topicAddr(7) + `","` + topicAddr(3) + `"],"data":"0x` + word(strings.Repeat("ee", 20)) + word("32") + word("60") + word("11") + memo + strings.Repeat("0", 64-len(memo)) + `","logIndex":"0x3"},` +
+		`{"address":"` + addr(0xcc) + `","topics":["` + topicWrap + `","` + topicAddr(1) + `"],"data":"0x` + word("5") + `","logIndex":"0x4"}]`))
+	hash := "0x" + strings.Repeat("ab", 32)
+	block := []byte(`{"number":"0x10","hash":"` + "0x" + strings.Repeat("11", 32) + `","parentHash":"0x` + strings.Repeat("22", 32) +
+		`","timestamp":"0x5","miner":"0x` + strings.Repeat("33", 20) + `","baseFeePerGas":"0x7","transactions":[{"hash":"` + hash +
+		`","transactionIndex":"0x0","from":"` + addr(1) + `","to":"` + addr(0xee) + `","value":"0x64"}]}`)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var ls []rpcLog
+		if err := json.Unmarshal(data, &ls); err != nil {
+			return
+		}
+		gas, price, status := "0x5208", "0x9", "0x1"
+		r := rpcReceipt{TransactionHash: &hash, GasUsed: &gas, EffectiveGasPrice: &price, Status: &status, Logs: ls}
+		var b *rpcBlock
+		if err := json.Unmarshal(block, &b); err != nil {
+			t.Fatal(err)
+		}
+		out, err := normalize(model.ChainETH, &rawBlock{number: 16, block: b, receipts: []rpcReceipt{r}})
+		if err != nil {
+			return
+		}
+		checkBlock(t, &out)
+		checkConversions(t, &out)
+	})
 }

@@ -77,12 +77,13 @@ func normalize(chain model.Chain, rb *rawBlock) (model.Block, error) {
 		return out, fmt.Errorf("block %d: traces for %d transactions, block has %d", rb.number, len(rb.traces), len(b.Transactions))
 	}
 	out.Txs = make([]model.Tx, 0, len(b.Transactions))
+	var cx convCollector // reused across transactions
 	for i := range b.Transactions {
 		var tr *txTrace
 		if rb.traces != nil {
 			tr = &rb.traces[i]
 		}
-		if err := normalizeTx(&out, uint32(i), &b.Transactions[i], &rb.receipts[i], tr, miner, baseFee); err != nil {
+		if err := normalizeTx(&out, uint32(i), &b.Transactions[i], &rb.receipts[i], tr, miner, baseFee, &cx); err != nil {
 			return out, err
 		}
 	}
@@ -102,7 +103,7 @@ func normalize(chain model.Chain, rb *rawBlock) (model.Block, error) {
 	return out, out.Validate()
 }
 
-func normalizeTx(out *model.Block, idx uint32, t *rpcTx, r *rpcReceipt, tr *txTrace, miner string, baseFee *uint256.Int) error {
+func normalizeTx(out *model.Block, idx uint32, t *rpcTx, r *rpcReceipt, tr *txTrace, miner string, baseFee *uint256.Int, cx *convCollector) error {
 	p := &parser{ctx: fmt.Sprintf("block %d: tx %d", out.Number, idx)}
 	hash := p.hash("hash", t.Hash)
 	if p.err != nil {
@@ -228,7 +229,7 @@ func normalizeTx(out *model.Block, idx uint32, t *rpcTx, r *rpcReceipt, tr *txTr
 	// 4. ERC-20 Transfer events, by log index; conversion events (swaps,
 	// bridge deposits and payouts) are collected to be linked to them.
 	var lastLog uint64
-	cx := convCollector{first: first}
+	cx.reset(first)
 	for i := range r.Logs {
 		l := &r.Logs[i]
 		lp := &parser{ctx: fmt.Sprintf("%s: log %d", rp.ctx, i)}
