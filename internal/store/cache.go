@@ -10,9 +10,10 @@ import (
 // by clearing when full. Both mappings never change once written (ids are
 // never reused; a rollback drops block times via forgetBlocks).
 type readCache struct {
-	mu    sync.Mutex
-	names map[uint64]string
-	times map[blockRef]int64
+	mu     sync.Mutex
+	names  map[uint64]string
+	assets map[uint64]string
+	times  map[blockRef]int64
 }
 
 type blockRef struct {
@@ -73,6 +74,32 @@ func (s *Store) name(id uint64) (string, error) {
 		return "", err
 	}
 	s.cache.putName(id, a)
+	return a, nil
+}
+
+// assetName resolves an asset number to its token address text; 0 is the
+// native coin.
+func (s *Store) assetName(n uint64) (string, error) {
+	if n == 0 {
+		return model.NativeAsset, nil
+	}
+	s.cache.mu.Lock()
+	a, ok := s.cache.assets[n]
+	s.cache.mu.Unlock()
+	if ok {
+		return a, nil
+	}
+	v, err := s.reverse(&s.assets, n)
+	if err != nil {
+		return "", err
+	}
+	a = addrText(model.Chain(v[1:1+v[0]]), v[1+v[0]:])
+	s.cache.mu.Lock()
+	if s.cache.assets == nil || len(s.cache.assets) >= readCacheEntries {
+		s.cache.assets = make(map[uint64]string)
+	}
+	s.cache.assets[n] = a
+	s.cache.mu.Unlock()
 	return a, nil
 }
 

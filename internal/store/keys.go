@@ -18,6 +18,8 @@ const (
 	pIn         = 'I' // I id start            → incoming adjacency bucket (merge)
 	pCheckpt    = 'K' // K name                → value
 	pMeta       = 'M' // M name                → value
+	pAsset      = 'N' // N chain token         → asset number
+	pAssetRev   = 'n' // n number              → chain token
 	pOut        = 'O' // O id start            → outgoing adjacency bucket (merge)
 	pChainStat  = 'S' // S chain               → counters (merge)
 	pTransfer   = 'T' // T chain block pos     → segment of transfers
@@ -25,8 +27,9 @@ const (
 )
 
 var (
-	metaNextID = []byte{pMeta, 'n', 'e', 'x', 't', 'i', 'd'}
-	metaFormat = []byte{pMeta, 'f', 'o', 'r', 'm', 'a', 't'}
+	metaNextID    = []byte{pMeta, 'n', 'e', 'x', 't', 'i', 'd'}
+	metaNextAsset = []byte{pMeta, 'n', 'e', 'x', 't', 'a', 's', 's', 'e', 't'}
+	metaFormat    = []byte{pMeta, 'f', 'o', 'r', 'm', 'a', 't'}
 )
 
 // formatVersion is the on-disk layout version this code reads and writes.

@@ -136,7 +136,7 @@ func (s *Store) ScanTransfers(ctx context.Context, chain model.Chain, fromBlock,
 		if t.To, err = s.name(r.to); err != nil {
 			return err
 		}
-		if t.Asset, err = s.name(r.asset); err != nil {
+		if t.Asset, err = s.assetName(r.asset); err != nil {
 			return err
 		}
 		return fn(&t)
@@ -576,7 +576,7 @@ func (s *Store) Neighbors(ctx context.Context, chain model.Chain, addr string, d
 		if e.Counterparty, err = s.name(r.cp); err != nil {
 			return err
 		}
-		if e.Asset, err = s.name(r.asset); err != nil {
+		if e.Asset, err = s.assetName(r.asset); err != nil {
 			return err
 		}
 		if e.Time, err = s.blockTime(chain, r.block); err != nil {
@@ -687,7 +687,7 @@ func (s *Store) Summarize(ctx context.Context, chain model.Chain, addr string, t
 		if c.isZero() {
 			continue
 		}
-		a, err := s.name(asset)
+		a, err := s.assetName(asset)
 		if err != nil {
 			return nil, err
 		}
@@ -795,7 +795,7 @@ func (s *Store) Summarize(ctx context.Context, chain model.Chain, addr string, t
 		}
 		for src, dst := range map[*map[uint64]*big.Int]map[string]*big.Int{&a.recv: cp.Received, &a.sent: cp.Sent} {
 			for asset, v := range *src {
-				name, err := s.name(asset)
+				name, err := s.assetName(asset)
 				if err != nil {
 					return nil, err
 				}

@@ -53,14 +53,11 @@ type Store struct {
 	closed atomic.Bool
 
 	mu     sync.Mutex // serializes writers
-	nextID uint64
-	ids    map[string]uint64 // chain-prefixed address bytes → id
-	// idsComplete: every assigned id is in ids (the store had none when
-	// opened and the cache was never cleared), so a miss means a new address.
-	idsComplete bool
-	hwm         map[model.Chain]mark
+	addrs  dictionary // address ids
+	assets dictionary // asset numbers
+	hwm    map[model.Chain]mark
 	// buckets caches the newest adjacency bucket of addresses (key id<<1,
-	// |1 for outgoing); bucketsComplete as idsComplete.
+	// |1 for outgoing); bucketsComplete as dictionary.complete.
 	buckets         map[uint64]bucketState
 	bucketsComplete bool
 	// pend holds the adjacency entries of bulk writes not yet indexed;
@@ -137,21 +134,16 @@ func Open(dir string, o Options) (*Store, error) {
 	if fs == nil {
 		fs = vfs.Default
 	}
-	s := &Store{db: db, dir: dir, fs: fs, po: po, log: o.Logger, opts: o, ids: make(map[string]uint64), buckets: make(map[uint64]bucketState), hwm: make(map[model.Chain]mark)}
-	v, ok, err := s.get(metaNextID)
-	if err != nil {
-		db.Close()
-		return nil, err
-	}
-	s.nextID = 1 // id 0 is the native asset
-	if ok {
-		if len(v) != 8 {
+	s := &Store{db: db, dir: dir, fs: fs, po: po, log: o.Logger, opts: o, buckets: make(map[uint64]bucketState), hwm: make(map[model.Chain]mark)}
+	s.addrs = dictionary{fwd: pAddr, rev: pAddrRev, meta: metaNextID}
+	s.assets = dictionary{fwd: pAsset, rev: pAssetRev, meta: metaNextAsset}
+	for _, d := range []*dictionary{&s.addrs, &s.assets} {
+		if err := d.open(s, o.AddrCacheEntries); err != nil {
 			db.Close()
-			return nil, fmt.Errorf("open ledger store %s: %w", dir, errCorrupt)
+			return nil, fmt.Errorf("open ledger store %s: %w", dir, err)
 		}
-		s.nextID = binary.BigEndian.Uint64(v)
 	}
-	s.idsComplete = s.nextID == 1
+	s.bucketsComplete = s.addrs.complete
 	if err := s.checkFormat(); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open ledger store %s: %w", dir, err)
@@ -160,7 +152,6 @@ func Open(dir string, o Options) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("open ledger store %s: %w", dir, err)
 	}
-	s.bucketsComplete = s.idsComplete
 	return s, nil
 }
 
@@ -176,7 +167,7 @@ func (s *Store) checkFormat() error {
 		return fmt.Errorf("store format %x, this redthread reads format %d; import again into a new data directory", v, formatVersion)
 	case ok:
 		return nil
-	case !s.idsComplete:
+	case !s.addrs.complete:
 		return fmt.Errorf("store has no format stamp (an older layout); import again into a new data directory")
 	case s.opts.ReadOnly:
 		return nil
@@ -274,23 +265,24 @@ type sink interface {
 
 // writer accumulates one atomic batch.
 type writer struct {
-	s        *Store
-	b        sink
-	newIDs   map[string]uint64
-	slowKeys map[string]struct{}        // keys at or below the high-water mark written in this batch
-	fastKeys map[model.Chain][][16]byte // keys above it written in this batch, increasing
-	added    map[model.Chain]int64
-	stored   map[blockRef]map[model.Position]storedRow // blocks at or below the mark, as read
-	seg      segBuilder
-	slow     bool                 // some transfer was at or below the high-water mark
-	deferred bool                 // adjacency and counters left to the pending index
-	before   map[model.Chain]mark // high-water marks before this write
-	adj, tmp []adjEntry
-	amts     []byte // encoded amounts of this write's transfers
-	buckets  map[uint64]bucketState
-	kbuf     []byte
-	vbuf     []byte
-	abuf     []byte
+	s         *Store
+	b         sink
+	newIDs    map[string]uint64
+	newAssets map[string]uint64
+	slowKeys  map[string]struct{}        // keys at or below the high-water mark written in this batch
+	fastKeys  map[model.Chain][][16]byte // keys above it written in this batch, increasing
+	added     map[model.Chain]int64
+	stored    map[blockRef]map[model.Position]storedRow // blocks at or below the mark, as read
+	seg       segBuilder
+	slow      bool                 // some transfer was at or below the high-water mark
+	deferred  bool                 // adjacency and counters left to the pending index
+	before    map[model.Chain]mark // high-water marks before this write
+	adj, tmp  []adjEntry
+	amts      []byte // encoded amounts of this write's transfers
+	buckets   map[uint64]bucketState
+	kbuf      []byte
+	vbuf      []byte
+	abuf      []byte
 }
 
 // storedRow is a transfer already in the store, for replay checks.
@@ -323,11 +315,12 @@ func (s *Store) Write(ctx context.Context, blocks []model.Block, cp *Checkpoint)
 		n += len(blocks[i].Transfers)
 	}
 	w := &writer{
-		s:       s,
-		newIDs:  make(map[string]uint64),
-		added:   make(map[model.Chain]int64),
-		buckets: make(map[uint64]bucketState),
-		adj:     make([]adjEntry, 0, 2*n),
+		s:         s,
+		newIDs:    make(map[string]uint64),
+		newAssets: make(map[string]uint64),
+		added:     make(map[model.Chain]int64),
+		buckets:   make(map[uint64]bucketState),
+		adj:       make([]adjEntry, 0, 2*n),
 	}
 	var batch *pebble.Batch
 	var coll *collector
@@ -339,7 +332,7 @@ func (s *Store) Write(ctx context.Context, blocks []model.Block, cp *Checkpoint)
 		defer batch.Close()
 		w.b = batch
 	}
-	startID := s.nextID
+	startID, startAsset := s.addrs.next, s.assets.next
 	hwmSnapshot := make(map[model.Chain]mark, len(s.hwm))
 	for c, h := range s.hwm {
 		hwmSnapshot[c] = h
@@ -355,7 +348,7 @@ func (s *Store) Write(ctx context.Context, blocks []model.Block, cp *Checkpoint)
 		err = w.finish(cp)
 	}
 	if err != nil {
-		s.nextID, s.hwm = startID, hwmSnapshot
+		s.addrs.next, s.assets.next, s.hwm = startID, startAsset, hwmSnapshot
 		return err
 	}
 	if coll != nil {
@@ -368,11 +361,14 @@ func (s *Store) Write(ctx context.Context, blocks []model.Block, cp *Checkpoint)
 		err = batch.Commit(opt)
 	}
 	if err != nil {
-		s.nextID, s.hwm = startID, hwmSnapshot
+		s.addrs.next, s.assets.next, s.hwm = startID, startAsset, hwmSnapshot
 		return fmt.Errorf("write: commit: %w", err)
 	}
 	for k, id := range w.newIDs {
-		s.cacheID(k, id)
+		s.addrs.remember(k, id)
+	}
+	for k, n := range w.newAssets {
+		s.assets.remember(k, n)
 	}
 	for k, b := range w.buckets {
 		s.cacheBucket(k, b)
@@ -384,14 +380,6 @@ func (s *Store) Write(ctx context.Context, blocks []model.Block, cp *Checkpoint)
 		}
 	}
 	return nil
-}
-
-func (s *Store) cacheID(k string, id uint64) {
-	if len(s.ids) >= s.opts.AddrCacheEntries {
-		clear(s.ids)
-		s.idsComplete = false
-	}
-	s.ids[k] = id
 }
 
 func (s *Store) cacheBucket(k uint64, b bucketState) {
@@ -463,11 +451,9 @@ func (w *writer) writeBlock(b *model.Block) error {
 		if err != nil {
 			return fmt.Errorf("transfer %d to: %w", t.Position, err)
 		}
-		asset := uint64(0)
-		if t.Asset != model.NativeAsset {
-			if asset, err = w.id(t.Chain, t.Asset); err != nil {
-				return fmt.Errorf("transfer %d asset: %w", t.Position, err)
-			}
+		asset, err := w.asset(t.Chain, t.Asset)
+		if err != nil {
+			return fmt.Errorf("transfer %d asset: %w", t.Position, err)
 		}
 		if fresh {
 			hwm = mark{k: cur, ok: true}
@@ -593,10 +579,10 @@ func (w *writer) finish(cp *Checkpoint) error {
 		c[0].SetInt64(n)
 		w.b.Merge(chainPrefix(w.kbuf[:0], pChainStat, chain), c.encode(w.vbuf[:0]), nil)
 	}
-	if w.s.nextID != 0 {
+	for _, d := range []*dictionary{&w.s.addrs, &w.s.assets} {
 		var v [8]byte
-		binary.BigEndian.PutUint64(v[:], w.s.nextID)
-		w.b.Set(metaNextID, v[:], nil)
+		binary.BigEndian.PutUint64(v[:], d.next)
+		w.b.Set(d.meta, v[:], nil)
 	}
 	if cp != nil {
 		w.b.Set(append([]byte{pCheckpt}, cp.Name...), cp.Value, nil)
@@ -611,38 +597,18 @@ func (w *writer) finish(cp *Checkpoint) error {
 
 // id returns the id of an address, assigning one if it is new.
 func (w *writer) id(chain model.Chain, addr string) (uint64, error) {
-	k := addrBytes(chainPrefix(w.abuf[:0], pAddr, chain), chain, addr)
-	w.abuf = k
-	if id, ok := w.s.ids[string(k)]; ok {
-		return id, nil
+	w.abuf = addrBytes(chainPrefix(w.abuf[:0], pAddr, chain), chain, addr)
+	return w.lookup(&w.s.addrs, w.newIDs, w.abuf)
+}
+
+// asset returns the number of a token, assigning one if it is new; the
+// native coin is 0.
+func (w *writer) asset(chain model.Chain, token string) (uint64, error) {
+	if token == model.NativeAsset {
+		return 0, nil
 	}
-	if id, ok := w.newIDs[string(k)]; ok {
-		return id, nil
-	}
-	var v []byte
-	var ok bool
-	var err error
-	if !w.s.idsComplete {
-		v, ok, err = w.s.get(k)
-	}
-	if err != nil {
-		return 0, err
-	}
-	if ok {
-		id, _, err := readUvarint(v)
-		if err != nil {
-			return 0, err
-		}
-		w.s.cacheID(string(k), id)
-		return id, nil
-	}
-	id := w.s.nextID
-	w.s.nextID++
-	w.newIDs[string(k)] = id
-	w.b.Set(k, binary.AppendUvarint(nil, id), nil)
-	rev := idKey(nil, pAddrRev, id)
-	w.b.Set(rev, k[1:], nil) // len(chain), chain, address bytes
-	return id, nil
+	w.abuf = addrBytes(chainPrefix(w.abuf[:0], pAsset, chain), chain, token)
+	return w.lookup(&w.s.assets, w.newAssets, w.abuf)
 }
 
 // highWater returns the largest (block, position) stored for a chain.
@@ -688,7 +654,7 @@ func (s *Store) UsageByKind() (map[string]uint64, error) {
 	if err := s.live(); err != nil {
 		return nil, err
 	}
-	names := map[byte]string{pAddr: "dictionary", pAddrRev: "dictionary", pBlock: "blocks", pCounter: "counters",
+	names := map[byte]string{pAddr: "dictionary", pAddrRev: "dictionary", pAsset: "dictionary", pAssetRev: "dictionary", pBlock: "blocks", pCounter: "counters",
 		pIn: "adjacency-in", pOut: "adjacency-out", pTransfer: "transfers", pConversion: "conversions"}
 	out := map[string]uint64{}
 	for p := 0; p < 256; p++ {
