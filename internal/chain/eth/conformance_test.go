@@ -133,7 +133,7 @@ func readJSONLines[T any](t testing.TB, path string) []T {
 	return out
 }
 
-func u256(t *testing.T, n json.Number) uint256.Int {
+func u256(t testing.TB, n json.Number) uint256.Int {
 	t.Helper()
 	v, err := model.ParseAmount(string(n))
 	if err != nil {
@@ -331,13 +331,13 @@ func TestConformanceWithdrawalBlocks(t *testing.T) {
 	}
 }
 
-func hexBig(t *testing.T, n json.Number) string {
+func hexBig(t testing.TB, n json.Number) string {
 	v := u256(t, n)
 	return v.Hex()
 }
 
 // rebuildResponses writes ethereum-etl rows back as JSON-RPC results.
-func rebuildResponses(t *testing.T, b etlBlock, txs []etlTx, logs []etlLog) (map[string]any, []map[string]any) {
+func rebuildResponses(t testing.TB, b etlBlock, txs []etlTx, logs []etlLog) (map[string]any, []map[string]any) {
 	t.Helper()
 	var rtxs, receipts []map[string]any
 	logs = append([]etlLog(nil), logs...)

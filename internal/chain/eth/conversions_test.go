@@ -211,3 +211,36 @@ func FuzzConversionLogs(f *testing.F) {
 		checkConversions(t, &out)
 	})
 }
+
+// BenchmarkNormalizeMainnet normalizes real mainnet blocks 17173049–17173050
+// (298 transactions, 79 swaps), conversions included.
+func BenchmarkNormalizeMainnet(b *testing.B) {
+	dir := filepath.Join(etlDir, "test_stream/blocks_17173049_17173050")
+	blocks := readJSONLines[etlBlock](b, filepath.Join(dir, "expected_blocks.json"))
+	txs := readJSONLines[etlTx](b, filepath.Join(dir, "expected_transactions.json"))
+	logs := readJSONLines[etlLog](b, filepath.Join(dir, "expected_logs.json"))
+	var raws []rawBlock
+	for _, bl := range blocks {
+		blk, receipts := rebuildResponses(b, bl, txs, logs)
+		rb := rawBlock{number: bl.Number}
+		for _, x := range []struct{ from, to any }{{blk, &rb.block}, {receipts, &rb.receipts}} {
+			data, err := json.Marshal(x.from)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if err := json.Unmarshal(data, x.to); err != nil {
+				b.Fatal(err)
+			}
+		}
+		raws = append(raws, rb)
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		for j := range raws {
+			if _, err := normalize(model.ChainETH, &raws[j]); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(raws)), "ns/block")
+}
