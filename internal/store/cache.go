@@ -89,11 +89,10 @@ func (s *Store) assetName(n uint64) (string, error) {
 	if ok {
 		return a, nil
 	}
-	v, err := s.reverse(&s.assets, n)
+	_, a, err := s.reverse(&s.assets, n)
 	if err != nil {
 		return "", err
 	}
-	a = addrText(model.Chain(v[1:1+v[0]]), v[1+v[0]:])
 	s.cache.mu.Lock()
 	if s.cache.assets == nil || len(s.cache.assets) >= readCacheEntries {
 		s.cache.assets = make(map[uint64]string)

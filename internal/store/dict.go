@@ -3,12 +3,17 @@ package store
 import (
 	"encoding/binary"
 	"fmt"
+
+	"github.com/cockroachdb/pebble/v2"
+
+	"github.com/redthread/redthread/internal/model"
 )
 
 // dictionary assigns dense numbers to (chain, address) pairs: address ids
 // (A/a, numbers from 1, shared by all chains) and asset numbers (N/n, token
 // contracts; 0 is the native coin). Keys: fwd len chain addr → uvarint
-// number; rev number(8) → len chain addr. The writer holds the mutex.
+// number; rev number(8) → chain code (one byte, see chains) and the
+// address bytes. The writer holds the mutex.
 type dictionary struct {
 	fwd, rev byte
 	meta     []byte // M key holding the next number
@@ -46,7 +51,7 @@ func (d *dictionary) remember(k string, n uint64) {
 
 // lookup returns the number of an address, assigning one if it is new;
 // new numbers are written to w and remembered in fresh until commit.
-func (w *writer) lookup(d *dictionary, fresh map[string]uint64, k []byte) (uint64, error) {
+func (w *writer) lookup(d *dictionary, fresh map[string]uint64, chain model.Chain, k []byte) (uint64, error) {
 	if n, ok := d.cache[string(k)]; ok {
 		return n, nil
 	}
@@ -67,22 +72,87 @@ func (w *writer) lookup(d *dictionary, fresh map[string]uint64, k []byte) (uint6
 			return n, nil
 		}
 	}
+	code, err := w.chainCode(chain)
+	if err != nil {
+		return 0, err
+	}
 	n := d.next
 	d.next++
 	fresh[string(k)] = n
 	w.b.Set(k, binary.AppendUvarint(nil, n), nil)
-	w.b.Set(idKey(nil, d.rev, n), k[1:], nil) // len(chain), chain, address bytes
+	w.b.Set(idKey(nil, d.rev, n), append([]byte{code}, k[2+int(k[1]):]...), nil)
 	return n, nil
 }
 
-// reverse reads the (chain, address) of a number.
-func (s *Store) reverse(d *dictionary, n uint64) ([]byte, error) {
+// reverse reads the chain and address text of a number.
+func (s *Store) reverse(d *dictionary, n uint64) (model.Chain, string, error) {
 	v, ok, err := s.get(idKey(nil, d.rev, n))
 	if err != nil {
-		return nil, err
+		return "", "", err
 	}
-	if !ok || len(v) < 1 || len(v) < 1+int(v[0]) {
-		return nil, fmt.Errorf("store: number %d of dictionary %c: %w", n, d.rev, errCorrupt)
+	if !ok || len(v) < 1 {
+		return "", "", fmt.Errorf("store: number %d of dictionary %c: %w", n, d.rev, errCorrupt)
 	}
-	return v, nil
+	chain, ok := s.chainName(v[0])
+	if !ok {
+		return "", "", fmt.Errorf("store: number %d of dictionary %c: unknown chain code %d: %w", n, d.rev, v[0], errCorrupt)
+	}
+	return chain, addrText(chain, v[1:]), nil
+}
+
+// Chains are numbered by one-byte codes in order of first sight, kept
+// under M chain/NAME → code, so that reverse dictionary entries carry a
+// byte rather than the chain's name.
+var metaChainPrefix = []byte{pMeta, 'c', 'h', 'a', 'i', 'n', '/'}
+
+func (s *Store) loadChains() error {
+	s.chainCodes = map[model.Chain]byte{}
+	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: metaChainPrefix, UpperBound: prefixEnd(metaChainPrefix)})
+	if err != nil {
+		return err
+	}
+	defer it.Close()
+	for ok := it.First(); ok; ok = it.Next() {
+		if len(it.Value()) != 1 {
+			return fmt.Errorf("chain code: %w", errCorrupt)
+		}
+		s.chainCodes[model.Chain(it.Key()[len(metaChainPrefix):])] = it.Value()[0]
+	}
+	return it.Error()
+}
+
+func (s *Store) chainName(code byte) (model.Chain, bool) {
+	s.chainMu.RLock()
+	defer s.chainMu.RUnlock()
+	for c, k := range s.chainCodes {
+		if k == code {
+			return c, true
+		}
+	}
+	return "", false
+}
+
+// chainCode returns a chain's code, assigning the next one in this write
+// if the chain is new.
+func (w *writer) chainCode(chain model.Chain) (byte, error) {
+	w.s.chainMu.RLock()
+	code, ok := w.s.chainCodes[chain]
+	n := len(w.s.chainCodes)
+	w.s.chainMu.RUnlock()
+	if ok {
+		return code, nil
+	}
+	if code, ok := w.newChains[chain]; ok {
+		return code, nil
+	}
+	n += len(w.newChains)
+	if n > 255 {
+		return 0, fmt.Errorf("more than 256 chains in one store")
+	}
+	if w.newChains == nil {
+		w.newChains = map[model.Chain]byte{}
+	}
+	w.newChains[chain] = byte(n)
+	w.b.Set(append(append([]byte(nil), metaChainPrefix...), chain...), []byte{byte(n)}, nil)
+	return byte(n), nil
 }

@@ -84,15 +84,7 @@ func (s *Store) Address(id uint64) (model.Chain, string, error) {
 	if err := s.live(); err != nil {
 		return "", "", err
 	}
-	v, ok, err := s.get(idKey(nil, pAddrRev, id))
-	if err != nil {
-		return "", "", err
-	}
-	if !ok || len(v) < 1 || len(v) < 1+int(v[0]) {
-		return "", "", fmt.Errorf("address id %d: %w", id, errCorrupt)
-	}
-	chain := model.Chain(v[1 : 1+int(v[0])])
-	return chain, addrText(chain, v[1+int(v[0]):]), nil
+	return s.reverse(&s.addrs, id)
 }
 
 // ID returns the id of a canonical address, if it is known.

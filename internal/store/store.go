@@ -55,7 +55,10 @@ type Store struct {
 	mu     sync.Mutex // serializes writers
 	addrs  dictionary // address ids
 	assets dictionary // asset numbers
-	hwm    map[model.Chain]mark
+	// chainCodes numbers the chains for the reverse dictionaries.
+	chainMu    sync.RWMutex
+	chainCodes map[model.Chain]byte
+	hwm        map[model.Chain]mark
 	// buckets caches the newest adjacency bucket of addresses (key id<<1,
 	// |1 for outgoing); bucketsComplete as dictionary.complete.
 	buckets         map[uint64]bucketState
@@ -144,6 +147,10 @@ func Open(dir string, o Options) (*Store, error) {
 		}
 	}
 	s.bucketsComplete = s.addrs.complete
+	if err := s.loadChains(); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open ledger store %s: %w", dir, err)
+	}
 	if err := s.checkFormat(); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open ledger store %s: %w", dir, err)
@@ -269,6 +276,7 @@ type writer struct {
 	b         sink
 	newIDs    map[string]uint64
 	newAssets map[string]uint64
+	newChains map[model.Chain]byte
 	slowKeys  map[string]struct{}        // keys at or below the high-water mark written in this batch
 	fastKeys  map[model.Chain][][16]byte // keys above it written in this batch, increasing
 	added     map[model.Chain]int64
@@ -369,6 +377,13 @@ func (s *Store) Write(ctx context.Context, blocks []model.Block, cp *Checkpoint)
 	}
 	for k, n := range w.newAssets {
 		s.assets.remember(k, n)
+	}
+	if len(w.newChains) > 0 {
+		s.chainMu.Lock()
+		for c, code := range w.newChains {
+			s.chainCodes[c] = code
+		}
+		s.chainMu.Unlock()
 	}
 	for k, b := range w.buckets {
 		s.cacheBucket(k, b)
@@ -598,7 +613,7 @@ func (w *writer) finish(cp *Checkpoint) error {
 // id returns the id of an address, assigning one if it is new.
 func (w *writer) id(chain model.Chain, addr string) (uint64, error) {
 	w.abuf = addrBytes(chainPrefix(w.abuf[:0], pAddr, chain), chain, addr)
-	return w.lookup(&w.s.addrs, w.newIDs, w.abuf)
+	return w.lookup(&w.s.addrs, w.newIDs, chain, w.abuf)
 }
 
 // asset returns the number of a token, assigning one if it is new; the
@@ -608,7 +623,7 @@ func (w *writer) asset(chain model.Chain, token string) (uint64, error) {
 		return 0, nil
 	}
 	w.abuf = addrBytes(chainPrefix(w.abuf[:0], pAsset, chain), chain, token)
-	return w.lookup(&w.s.assets, w.newAssets, w.abuf)
+	return w.lookup(&w.s.assets, w.newAssets, chain, w.abuf)
 }
 
 // highWater returns the largest (block, position) stored for a chain.
