@@ -20,6 +20,8 @@ var (
 	// THORChain router: inbound deposit with a memo, and outbound payout.
 	topicTCDeposit     = eventTopic("Deposit(address,address,uint256,string)")
 	topicTCTransferOut = eventTopic("TransferOut(address,address,address,uint256,string)")
+	// Router v4: a payout of ETH handed to an aggregator that swaps it.
+	topicTCTransferOutAndCall = eventTopic("TransferOutAndCall(address,address,uint256,address,address,uint256,string)")
 	// WETH9: wrapping (Deposit) and unwrapping (Withdrawal) the native coin.
 	topicWrap   = eventTopic("Deposit(address,uint256)")
 	topicUnwrap = eventTopic("Withdrawal(address,uint256)")
@@ -38,6 +40,7 @@ const (
 	evV3Swap
 	evDeposit
 	evTransferOut
+	evTransferOutAndCall
 	evWrap
 	evUnwrap
 )
@@ -48,8 +51,10 @@ type convEvent struct {
 	log  int    // order of the log in its receipt
 	addr string // emitting contract: pool, router or wrapped-native token
 	// V2 swap: sender, to. V3 swap: sender, recipient. Deposit: vault, asset.
-	// TransferOut: vault, to. Wrap: dst. Unwrap: src.
+	// TransferOut: vault, to. TransferOutAndCall: vault, target (aggregator).
+	// Wrap: dst. Unwrap: src.
 	a, b string
+	to   string // TransferOutAndCall: the final recipient
 	in   uint256.Int // swaps: amount in; others: the amount
 	out  uint256.Int // swaps: amount out
 	tok  string      // TransferOut: the asset paid (model.NativeAsset for the zero address)
@@ -89,6 +94,8 @@ func (cx *convCollector) event(l *rpcLog, order int) {
 		kind = evDeposit
 	case strings.EqualFold(t, topicTCTransferOut):
 		kind = evTransferOut
+	case strings.EqualFold(t, topicTCTransferOutAndCall):
+		kind = evTransferOutAndCall
 	case strings.EqualFold(t, topicWrap):
 		kind = evWrap
 	case strings.EqualFold(t, topicUnwrap):
@@ -120,7 +127,7 @@ func decodeEvent(k evKind, l *rpcLog) (ev convEvent, ok bool) {
 	}
 	word := func(i int) *uint256.Int { return new(uint256.Int).SetBytes32(d[32*i : 32*i+32]) }
 	topics := 3
-	if k == evWrap || k == evUnwrap {
+	if k == evWrap || k == evUnwrap || k == evTransferOutAndCall {
 		topics = 2
 	}
 	if len(l.Topics) != topics {
@@ -182,18 +189,28 @@ func decodeEvent(k evKind, l *rpcLog) (ev convEvent, ok bool) {
 		if len(d) < 5*32 {
 			return ev, false
 		}
-		w0 := d[:32]
-		for _, c := range w0[:12] {
-			if c != 0 {
-				return ev, false
-			}
+		if ev.tok, ok = wordAddress(d[:32]); !ok {
+			return ev, false
 		}
-		ev.tok = "0x" + hex.EncodeToString(w0[12:])
 		if isZeroAddr(ev.tok) {
 			ev.tok = model.NativeAsset
 		}
 		ev.in = *word(1)
 		if ev.memo, ok = abiString(d, word(2)); !ok || ev.in.IsZero() {
+			return ev, false
+		}
+	case evTransferOutAndCall:
+		// target, amount, finalAsset, to, amountOutMin, memo. The router
+		// sends the ETH to the target, or to `to` when the target fails.
+		if len(d) < 8*32 {
+			return ev, false
+		}
+		var okT, okTo bool
+		ev.b, okT = wordAddress(d[0:32])
+		ev.to, okTo = wordAddress(d[3*32 : 4*32])
+		ev.tok = model.NativeAsset
+		ev.in = *word(1)
+		if ev.memo, ok = abiString(d, word(5)); !ok || !okT || !okTo || ev.in.IsZero() {
 			return ev, false
 		}
 	case evWrap, evUnwrap:
@@ -203,6 +220,16 @@ func decodeEvent(k evKind, l *rpcLog) (ev convEvent, ok bool) {
 		ev.in = *word(0)
 	}
 	return ev, true
+}
+
+// wordAddress reads an address from an ABI word whose 12 leading bytes are zero.
+func wordAddress(w []byte) (string, bool) {
+	for _, c := range w[:12] {
+		if c != 0 {
+			return "", false
+		}
+	}
+	return "0x" + hex.EncodeToString(w[12:]), true
 }
 
 func positive(x *uint256.Int) bool { return !x.IsZero() && x.Sign() > 0 }
@@ -282,7 +309,7 @@ func (cx *convCollector) link(out *model.Block) {
 			lk.keyed[in] = true
 			out.Conversions = append(out.Conversions, model.Conversion{Kind: model.ConvBridge,
 				In: leg(in), AmountIn: ev.in, Ref: ev.memo})
-		case evTransferOut:
+		case evTransferOut, evTransferOutAndCall:
 			pred := func(t *model.Transfer) bool {
 				return t.From == ev.addr && t.To == ev.b && t.Asset == ev.tok && t.Amount.Eq(&ev.in)
 			}
@@ -291,6 +318,11 @@ func (cx *convCollector) link(out *model.Block) {
 				o = lk.native(pred, lk.usedOut, lk.keyed)
 			} else {
 				o = lk.token(ev.log, pred, lk.usedOut, lk.keyed)
+			}
+			if o < 0 && ev.kind == evTransferOutAndCall {
+				o = lk.native(func(t *model.Transfer) bool {
+					return t.From == ev.addr && t.To == ev.to && t.Amount.Eq(&ev.in)
+				}, lk.usedOut, lk.keyed)
 			}
 			if o < 0 {
 				continue

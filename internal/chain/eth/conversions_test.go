@@ -8,6 +8,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+	"github.com/holiman/uint256"
+
 	"github.com/redthread/redthread/internal/model"
 )
 
@@ -22,6 +25,7 @@ func TestEventTopics(t *testing.T) {
 		{topicUnwrap, "0x7fcf532c15f0a6db0bd6d0e038bea71d30d808c7d98cb3bf7268a95bf5081b65", "WETH Withdrawal"},
 		{topicTCDeposit, "0xef519b7eb82aaf6ac376a6df2d793843ebfd593de5f1a0601d3cc6ab49ebb395", "THORChain Deposit"},
 		{topicTCTransferOut, "0xa9cd03aa3c1b4515114539cd53d22085129d495cb9e9f9af77864526240f1bf7", "THORChain TransferOut"},
+		{topicTCTransferOutAndCall, "0x8e5841bcd195b858d53b38bcf91b38d47f3bc800469b6812d35451ab619c6f6c", "THORChain TransferOutAndCall"},
 		{eventTopic("Transfer(address,address,uint256)"), transferTopic, "ERC-20 Transfer"},
 	} {
 		if c.got != c.want {
@@ -243,4 +247,52 @@ func BenchmarkNormalizeMainnet(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(raws)), "ns/block")
+}
+
+// TestTransferOutAndCall: a THORChain vault pays ETH out through the router
+// to an aggregator (an internal transfer seen by the tracer); the payout
+// half's Out leg is that transfer. When the aggregator call failed and the
+// router paid the final recipient instead, that transfer is the leg.
+func TestTransferOutAndCall(t *testing.T) {
+	addr := func(b byte) string { return "0x" + strings.Repeat(fmt.Sprintf("%02x", b), 20) }
+	word := func(s string) string { return fmt.Sprintf("%064s", s) }
+	vault, router, agg, user := addr(1), addr(2), addr(3), addr(4)
+	memo := "OUT:" + strings.Repeat("AB", 32)
+	data := "0x" + word(agg[2:]) + word("64") + word(addr(5)[2:]) + word(user[2:]) + word("1") + word("c0") +
+		word(fmt.Sprintf("%x", len(memo))) + hex.EncodeToString([]byte(memo)) + strings.Repeat("0", 2*(96-len(memo)))
+	for _, c := range []struct {
+		name string
+		to   string
+	}{{"aggregator", agg}, {"fallback to the recipient", user}} {
+		hash := "0x" + strings.Repeat("ab", 32)
+		block := `{"number":"0x10","hash":"0x` + strings.Repeat("11", 32) + `","parentHash":"0x` + strings.Repeat("22", 32) +
+			`","timestamp":"0x5","miner":"0x` + strings.Repeat("33", 20) + `","baseFeePerGas":"0x7","transactions":[{"hash":"` + hash +
+			`","transactionIndex":"0x0","from":"` + vault + `","to":"` + router + `","value":"0x64"}]}`
+		var b *rpcBlock
+		if err := json.Unmarshal([]byte(block), &b); err != nil {
+			t.Fatal(err)
+		}
+		gas, price, status, idx := "0x5208", "0x9", "0x1", "0x0"
+		topic1 := "0x" + strings.Repeat("0", 24) + vault[2:]
+		r := rpcReceipt{TransactionHash: &hash, GasUsed: &gas, EffectiveGasPrice: &price, Status: &status,
+			Logs: []rpcLog{{Address: &router, Topics: []string{topicTCTransferOutAndCall, topic1}, Data: &data, LogIndex: &idx}}}
+		var v uint256.Int
+		v.SetUint64(100)
+		tr := []txTrace{{present: true, moves: []move{{from: router, to: c.to, value: v}}}}
+		out, err := normalize(model.ChainETH, &rawBlock{number: 16, block: b, receipts: []rpcReceipt{r}, traces: tr})
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkConversions(t, &out)
+		var leg model.Leg
+		for _, x := range out.Transfers {
+			if x.Kind == model.KindInternal {
+				leg = model.Leg{Chain: "eth", Block: 16, Position: x.Position}
+			}
+		}
+		want := []model.Conversion{{Kind: model.ConvBridge, Out: leg, AmountOut: v, Ref: memo}}
+		if d := cmp.Diff(want, out.Conversions); d != "" || !leg.Known() {
+			t.Errorf("%s: conversions (-want +got):\n%s", c.name, d)
+		}
+	}
 }
