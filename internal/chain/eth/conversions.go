@@ -54,7 +54,7 @@ type convEvent struct {
 	// TransferOut: vault, to. TransferOutAndCall: vault, target (aggregator).
 	// Wrap: dst. Unwrap: src.
 	a, b string
-	to   string // TransferOutAndCall: the final recipient
+	to   string      // TransferOutAndCall: the final recipient
 	in   uint256.Int // swaps: amount in; others: the amount
 	out  uint256.Int // swaps: amount out
 	tok  string      // TransferOut: the asset paid (model.NativeAsset for the zero address)
