@@ -13,12 +13,14 @@ import (
 // position order, under the key T chain block first-position. Its value is
 // a uvarint row count and the rows, each:
 //
-//	head byte, [uvarint Δtx], [uvarint seq-field], [hash],
-//	uvarint from, uvarint to, uvarint asset, amount
+//	head byte, [kind byte], [uvarint Δtx], [uvarint seq-field], [hash],
+//	uvarint from, uvarint to, [uvarint asset], amount
 //
-// head: bits 0–2 the kind; bit 3 the hash equals the previous row's (and
-// is omitted); bit 4 the hash is text (uvarint length and bytes) rather
-// than the 32 raw bytes of a 0x-prefixed hex hash; bits 5–6 the change of
+// head: bits 0–2 the kind, or 0 when the hash is text (uvarint length and
+// bytes, rather than the 32 raw bytes of a 0x-prefixed hex hash) and a
+// kind byte follows; bit 3 the hash equals the previous row's (and is
+// omitted); bit 4 the asset is the native coin (and is omitted; else its
+// asset number follows the addresses); bits 5–6 the change of
 // transaction index (pos>>32) from the previous row, 0–2, or 3 when a
 // uvarint Δtx follows; bit 7 a uvarint seq-field follows, else it is 0.
 // The seq-field is the sequence (pos & 0xffffffff) when the transaction
@@ -28,7 +30,7 @@ import (
 const (
 	kindMask     = 0x07
 	flagSameHash = 1 << 3
-	flagTextHash = 1 << 4
+	flagNative   = 1 << 4
 	dtxShift     = 5
 	flagSeq      = 1 << 7
 )
@@ -50,7 +52,6 @@ func (b *segBuilder) reset() {
 }
 
 func (b *segBuilder) add(t *model.Transfer, from, to, asset uint64, amount []byte) {
-	head := byte(t.Kind) & kindMask
 	var dtx, seq uint64
 	if b.n == 0 {
 		b.first = t.Position
@@ -61,19 +62,26 @@ func (b *segBuilder) add(t *model.Transfer, from, to, asset uint64, amount []byt
 			seq -= uint64(b.prev.Seq()) + 1
 		}
 	}
-	head |= byte(min(dtx, 3)) << dtxShift
+	head := byte(min(dtx, 3)) << dtxShift
 	if seq != 0 {
 		head |= flagSeq
 	}
 	same := b.n > 0 && t.TxHash == b.prevHash
 	raw := !same && isHexHash(t.TxHash)
-	switch {
-	case same:
+	text := !same && !raw
+	if same {
 		head |= flagSameHash
-	case !raw:
-		head |= flagTextHash
+	}
+	if !text {
+		head |= byte(t.Kind) & kindMask
+	}
+	if asset == 0 {
+		head |= flagNative
 	}
 	b.rows = append(b.rows, head)
+	if text {
+		b.rows = append(b.rows, byte(t.Kind))
+	}
 	if dtx >= 3 {
 		b.rows = binary.AppendUvarint(b.rows, dtx)
 	}
@@ -90,7 +98,9 @@ func (b *segBuilder) add(t *model.Transfer, from, to, asset uint64, amount []byt
 	}
 	b.rows = binary.AppendUvarint(b.rows, from)
 	b.rows = binary.AppendUvarint(b.rows, to)
-	b.rows = binary.AppendUvarint(b.rows, asset)
+	if asset != 0 {
+		b.rows = binary.AppendUvarint(b.rows, asset)
+	}
 	b.rows = append(b.rows, amount...)
 	b.prev, b.prevHash = t.Position, t.TxHash
 	b.n++
@@ -169,6 +179,14 @@ func (d *segDecoder) next() (bool, error) {
 	}
 	flags := b[0]
 	b = b[1:]
+	r.kind = model.Kind(flags & kindMask)
+	text := r.kind == 0
+	if text {
+		if len(b) < 1 || b[0] == 0 || b[0] > kindMask || flags&flagSameHash != 0 {
+			return false, errCorrupt
+		}
+		r.kind, b = model.Kind(b[0]), b[1:]
+	}
 	dtx := uint64(flags>>dtxShift) & 3
 	if dtx == 3 {
 		if dtx, b, err = readUvarint(b); err != nil {
@@ -194,13 +212,12 @@ func (d *segDecoder) next() (bool, error) {
 		}
 		r.pos = model.MakePosition(uint32(tx), uint32(seq))
 	}
-	r.kind = model.Kind(flags & kindMask)
 	switch {
 	case flags&flagSameHash != 0:
 		if d.i == 0 {
 			return false, errCorrupt
 		}
-	case flags&flagTextHash != 0:
+	case text:
 		var n uint64
 		if n, b, err = readUvarint(b); err != nil || n > uint64(len(b)) {
 			return false, errCorrupt
@@ -220,8 +237,11 @@ func (d *segDecoder) next() (bool, error) {
 	if r.to, b, err = readUvarint(b); err != nil {
 		return false, err
 	}
-	if r.asset, b, err = readUvarint(b); err != nil {
-		return false, err
+	r.asset = 0
+	if flags&flagNative == 0 {
+		if r.asset, b, err = readUvarint(b); err != nil || r.asset == 0 {
+			return false, errCorrupt
+		}
 	}
 	if b, err = readAmountDec(b, &r.amount); err != nil {
 		return false, err
