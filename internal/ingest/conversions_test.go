@@ -291,3 +291,69 @@ func TestIngestConversions(t *testing.T) {
 		t.Errorf("FromStore (-want +got):\n%s", d)
 	}
 }
+
+// TestReorgReplacesConversions: a swap in a block the node abandons is gone
+// from the store after the reorg, and the store's conversions equal a fresh
+// ingest's of the new branch.
+func TestReorgReplacesConversions(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
+	defer cancel()
+	alice, bob := ethsim.NewAccount(1), ethsim.NewAccount(2)
+	c := startDexChain(ctx, t, alice)
+	tokA := c.deploy(alice, ethsim.TokenInit(big.NewInt(1_000_000)))
+	tokB := c.deploy(alice, ethsim.TokenInit(big.NewInt(1_000_000)))
+	router := c.deploy(alice, ethsim.ScriptInit())
+	pair := c.deploy(alice, ethsim.ScriptInit())
+	c.commit()
+	c.commit(c.send(alice, tokA, nil, ethsim.TokenTransfer(router, big.NewInt(10_000))),
+		c.send(alice, tokB, nil, ethsim.TokenTransfer(pair, big.NewInt(10_000))))
+	swapTx := func(in, out int64) common.Hash {
+		return c.send(alice, router, nil, ethsim.Script(
+			ethsim.Call(tokA, nil, ethsim.TokenTransfer(pair, big.NewInt(in))),
+			ethsim.Call(pair, nil, ethsim.Script(
+				ethsim.Call(tokB, nil, ethsim.TokenTransfer(bob.Addr, big.NewInt(out))),
+				ethsim.Log([]common.Hash{ethsim.V2SwapTopic, ethsim.AddrTopic(router), ethsim.AddrTopic(bob.Addr)},
+					ethsim.Words(big.NewInt(in), big.NewInt(0), big.NewInt(0), big.NewInt(out)))))))
+	}
+	c.commit(swapTx(1000, 900))
+	src := eth.New(c.node.URL, eth.Options{Tracer: eth.TracerGeth})
+	st := openStore(t)
+	if _, err := Run(ctx, src, st, Options{From: 0, ToHead: true}); err != nil {
+		t.Fatal(err)
+	}
+	convs := func(st *store.Store) []model.Conversion {
+		var out []model.Conversion
+		if err := st.ScanConversions(ctx, "eth", 0, ^uint64(0), func(cv *model.Conversion) error { out = append(out, *cv); return nil }); err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	if got := convs(st); len(got) != 1 || got[0].AmountOut.Uint64() != 900 {
+		t.Fatalf("before the reorg: %+v, want the 1000→900 swap", got)
+	}
+	h2, err := c.node.Client.HeaderByNumber(ctx, big.NewInt(2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.node.Fork(h2.Hash()); err != nil {
+		t.Fatal(err)
+	}
+	c.nonces[alice.Addr]--
+	c.commit(swapTx(500, 400))
+	c.commit()
+	s, err := Run(ctx, src, st, Options{From: 0, ToHead: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Reorgs != 1 {
+		t.Fatalf("stats %+v: want one reorg", s)
+	}
+	fresh := openStore(t)
+	if _, err := Run(ctx, src, fresh, Options{From: 0, ToHead: true}); err != nil {
+		t.Fatal(err)
+	}
+	got, want := convs(st), convs(fresh)
+	if d := cmp.Diff(want, got); d != "" || len(got) != 1 || got[0].AmountOut.Uint64() != 400 {
+		t.Fatalf("conversions after the reorg (-fresh +reorged):\n%s\ngot %+v, want only the 500→400 swap", d, got)
+	}
+}
