@@ -178,7 +178,11 @@ func TestIngestConversions(t *testing.T) {
 	outMemo := func(h common.Hash) string { return "OUT:" + strings.ToUpper(h.Hex()[2:]) }
 	txOutETH := c.send(vault, thor, ether(250), ethsim.Script(ethsim.Call(dave.Addr, ether(250), nil),
 		transferOut(thor, dave.Addr, common.Address{}, ether(250), outMemo(txDepTok))))
-	c.commit(txOutETH)
+	// A second payout of the same deposit, in the token: a refund (the matcher keeps the OUT).
+	refundMemo := "REFUND:" + strings.ToUpper(txDepTok.Hex()[2:])
+	txRefundTok := c.send(vault, thor, nil, ethsim.Script(ethsim.Call(tokA, nil, ethsim.TokenTransfer(dave.Addr, n(120))),
+		transferOut(thor, dave.Addr, tokA, n(120), refundMemo)))
+	c.commit(txOutETH, txRefundTok)
 	bThor := b.deploy(vault, ethsim.ScriptInit())
 	b.commit()
 	txOutBSC := b.send(vault, bThor, ether(40_000), ethsim.Script(ethsim.Call(erin.Addr, ether(40_000), nil),
@@ -245,6 +249,7 @@ func TestIngestConversions(t *testing.T) {
 		{Kind: model.ConvBridge, In: depBTC, AmountIn: u(ether(3000)), Ref: memoBTC},
 		{Kind: model.ConvBridge, In: depTok, AmountIn: *uint256.NewInt(300), Ref: memoETH},
 		{Kind: model.ConvBridge, Out: payETH, AmountOut: u(ether(250)), Ref: outMemo(txDepTok)},
+		{Kind: model.ConvBridge, Out: leg(txRefundTok, thor, dave.Addr, A, n(120)), AmountOut: *uint256.NewInt(120), Ref: refundMemo},
 		{Kind: model.ConvBridge, Out: payBSC, AmountOut: u(ether(40_000)), Ref: outMemo(txDepBSC)},
 	}
 	var stored []model.Conversion
@@ -286,7 +291,8 @@ func TestIngestConversions(t *testing.T) {
 		model.Conversion{Kind: model.ConvBridge, In: depTok, Out: payETH, AmountIn: *uint256.NewInt(300), AmountOut: u(ether(250)), Ref: memoETH + " -> " + outMemo(txDepTok)})
 	wantConv, _ = convert.Dedupe(wantConv) // FromStore's order: by In leg
 	want := &convert.Result{Conversions: wantConv, Pending: []convert.Pending{{In: depBTC, TxHash: strings.ToLower(txDepBTC.Hex()),
-		Amount: u(ether(3000)), Memo: memoBTC, Action: convert.ActionSwap, DestChain: "btc", Dest: "bc1qxy2kgdygjrsqtzq2n0yrf2493p83kkfjhx0wlh", Asset: "BTC.BTC"}}}
+		Amount: u(ether(3000)), Memo: memoBTC, Action: convert.ActionSwap, DestChain: "btc", Dest: "bc1qxy2kgdygjrsqtzq2n0yrf2493p83kkfjhx0wlh", Asset: "BTC.BTC"}},
+		ExtraPayouts: 1}
 	if d := cmp.Diff(want, res); d != "" {
 		t.Errorf("FromStore (-want +got):\n%s", d)
 	}
