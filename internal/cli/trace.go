@@ -203,8 +203,10 @@ JSON schema: docs/trace.md.`,
 					"orphan_payouts", res.OrphanPayouts, "extra_payouts", res.ExtraPayouts, "bad_memos", res.BadMemos)
 			}
 			chains := map[model.Chain]bool{req.Chain: true}
-			for _, c := range append(conv, stored...) {
-				chains[c.In.Chain], chains[c.Out.Chain] = true, true
+			for _, cs := range [][]trace.Conversion{conv, stored} {
+				for _, c := range cs {
+					chains[c.In.Chain], chains[c.Out.Chain] = true, true
+				}
 			}
 			synthFiles := len(swapFiles)+len(bridgeFiles) > 0
 			if synthFiles {
