@@ -14,8 +14,10 @@ type Store interface {
 }
 
 // FromStore reads every conversion recorded for the chains, looks up the
-// transaction of each bridge deposit and matches deposits with payouts
-// across all of the chains given.
+// transaction of each bridge deposit, matches deposits with payouts across
+// all of the chains given (Match) and joins multi-hop swap routes into one
+// conversion each (Collapse), so that a trace crosses a route in one step.
+// Result.Conversions is ready for trace.NewConversionSet.
 func FromStore(ctx context.Context, st Store, chains ...model.Chain) (*Result, error) {
 	var halves []Half
 	for _, ch := range chains {
@@ -38,5 +40,7 @@ func FromStore(ctx context.Context, st Store, chains ...model.Chain) (*Result, e
 			return nil, fmt.Errorf("read conversions of %s: %w", ch, err)
 		}
 	}
-	return Match(halves), nil
+	r := Match(halves)
+	r.Conversions = Collapse(r.Conversions)
+	return r, nil
 }

@@ -280,9 +280,15 @@ func TestIngestConversions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The two hops become one route: A into pair, WETH out of pair2.
 	var wantConv []model.Conversion
 	for _, cv := range wantStored {
-		if cv.Kind == model.ConvSwap {
+		switch {
+		case cv.Kind != model.ConvSwap || cv.In == hop1Out:
+		case cv.Out == hop1Out:
+			wantConv = append(wantConv, swap(cv.In, leg(txHops, pair2, bob.Addr, W, ether(10)), n(100), ether(10), pair))
+			wantConv[len(wantConv)-1].Ref += " > " + lowerHex(pair2)
+		default:
 			wantConv = append(wantConv, cv)
 		}
 	}
