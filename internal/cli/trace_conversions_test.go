@@ -23,8 +23,9 @@ import (
 // swap instead.
 func TestTraceAcrossIngestedSwap(t *testing.T) {
 	ctx := context.Background()
-	alice, bob, carol, vault := ethsim.NewAccount(1), ethsim.NewAccount(2), ethsim.NewAccount(3), ethsim.NewAccount(4)
-	node, err := ethsim.Start(types.GenesisAlloc{alice.Addr: {Balance: new(big.Int).Lsh(big.NewInt(1), 80)}, bob.Addr: {Balance: big.NewInt(1e18)}}, common.Address{9})
+	alice, bob, carol, vault, dave := ethsim.NewAccount(1), ethsim.NewAccount(2), ethsim.NewAccount(3), ethsim.NewAccount(4), ethsim.NewAccount(5)
+	node, err := ethsim.Start(types.GenesisAlloc{alice.Addr: {Balance: new(big.Int).Lsh(big.NewInt(1), 80)}, bob.Addr: {Balance: big.NewInt(1e18)},
+		dave.Addr: {Balance: big.NewInt(1e18)}}, common.Address{9})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,8 +45,11 @@ func TestTraceAcrossIngestedSwap(t *testing.T) {
 	router := send(alice, nil, nil, ethsim.ScriptInit())
 	pair := send(alice, nil, nil, ethsim.ScriptInit())
 	thor := send(alice, nil, nil, ethsim.ScriptInit())
+	tokC := send(alice, nil, nil, ethsim.TokenInit(big.NewInt(1_000_000)))
+	pair3 := send(alice, nil, nil, ethsim.ScriptInit()) // B/C
 	node.Commit()
 	send(alice, &tokB, nil, ethsim.TokenTransfer(pair, big.NewInt(10_000)))
+	send(alice, &tokC, nil, ethsim.TokenTransfer(pair3, big.NewInt(10_000)))
 	node.Commit()
 	wad := big.NewInt(1e18)
 	send(alice, &router, wad, ethsim.Script(
@@ -60,7 +64,24 @@ func TestTraceAcrossIngestedSwap(t *testing.T) {
 	send(alice, &thor, two, ethsim.Script(ethsim.Call(vault.Addr, two, nil),
 		ethsim.Log([]common.Hash{ethsim.TCDepositTopic, ethsim.AddrTopic(vault.Addr), {}}, ethsim.ABIString(ethsim.Words(two), memo))))
 	node.Commit()
+	// A two-hop route: 2 ETH → WETH → pair pays 1000 B to pair3 → pair3 pays 4000 C to dave.
+	v2 := func(to common.Address, in0, in1, out0, out1 int64) []byte {
+		return ethsim.Log([]common.Hash{ethsim.V2SwapTopic, ethsim.AddrTopic(router), ethsim.AddrTopic(to)},
+			ethsim.Words(big.NewInt(in0), big.NewInt(in1), big.NewInt(out0), big.NewInt(out1)))
+	}
+	send(alice, &router, two, ethsim.Script(
+		ethsim.Call(weth, two, ethsim.WETHDeposit()),
+		ethsim.Call(weth, nil, ethsim.TokenTransfer(pair, two)),
+		ethsim.Call(pair, nil, ethsim.Script(
+			ethsim.Call(tokB, nil, ethsim.TokenTransfer(pair3, big.NewInt(1000))),
+			ethsim.Log([]common.Hash{ethsim.V2SwapTopic, ethsim.AddrTopic(router), ethsim.AddrTopic(pair3)},
+				ethsim.Words(big.NewInt(0), two, big.NewInt(1000), big.NewInt(0))))),
+		ethsim.Call(pair3, nil, ethsim.Script(
+			ethsim.Call(tokC, nil, ethsim.TokenTransfer(dave.Addr, big.NewInt(4000))),
+			v2(dave.Addr, 1000, 0, 0, 4000)))))
+	node.Commit()
 	send(bob, &tokB, nil, ethsim.TokenTransfer(carol.Addr, big.NewInt(300)))
+	send(dave, &tokC, nil, ethsim.TokenTransfer(carol.Addr, big.NewInt(50)))
 	node.Commit()
 
 	data := t.TempDir()
@@ -74,8 +95,8 @@ func TestTraceAcrossIngestedSwap(t *testing.T) {
 	}
 	out, _ := run("ingest", "eth", "--rpc", node.URL, "--from", "0", "--head", "--json", "-q")
 	var sum struct{ Conversions int }
-	if err := json.Unmarshal([]byte(out), &sum); err != nil || sum.Conversions != 2 {
-		t.Fatalf("ingest summary %s (%v): want 2 conversions (the swap and the deposit)", out, err)
+	if err := json.Unmarshal([]byte(out), &sum); err != nil || sum.Conversions != 4 {
+		t.Fatalf("ingest summary %s (%v): want 4 conversions (a swap, a deposit, two hops)", out, err)
 	}
 	traceArgs := []string{"trace", "--chain", "eth", "--from", alice.Addr.Hex(), "--policy", "haircut", "--direction", "forward", "--no-intel", "--json"}
 	out, _ = run(traceArgs...)
@@ -97,19 +118,28 @@ func TestTraceAcrossIngestedSwap(t *testing.T) {
 		t.Fatalf("%v: %s", err, out)
 	}
 	low := func(a common.Address) string { return strings.ToLower(a.Hex()) }
-	if len(res.Conversions) != 1 || res.Conversions[0].Kind != "swap" || res.Conversions[0].Ref != low(pair) ||
+	if len(res.Conversions) != 2 || res.Conversions[0].Kind != "swap" || res.Conversions[0].Ref != low(pair) ||
 		res.Conversions[0].In.To != low(weth) || res.Conversions[0].In.Tainted != wad.String() ||
 		res.Conversions[0].Out.To != low(bob.Addr) || res.Conversions[0].Out.Tainted != "700" {
-		t.Errorf("conversions crossed: %+v, want the swap of 1 ETH (router→WETH) for 700 B to bob", res.Conversions)
+		t.Errorf("conversions crossed: %+v, want first the swap of 1 ETH (router→WETH) for 700 B to bob", res.Conversions)
 	}
-	var onward bool
+	if len(res.Conversions) == 2 {
+		if r := res.Conversions[1]; r.Ref != low(pair)+" > "+low(pair3) || r.In.Tainted != two.String() || r.Out.To != low(dave.Addr) ||
+			r.Out.Asset != low(tokC) || r.Out.Tainted != "4000" {
+			t.Errorf("route crossed: %+v, want 2 ETH through pair and pair3 for 4000 C to dave", r)
+		}
+	}
+	var onward, onwardC bool
 	for _, e := range res.Edges {
 		if e.From == low(bob.Addr) && e.To == low(carol.Addr) && e.Asset == low(tokB) && e.Tainted == "300" {
 			onward = true
 		}
+		if e.From == low(dave.Addr) && e.To == low(carol.Addr) && e.Asset == low(tokC) && e.Tainted == "50" {
+			onwardC = true
+		}
 	}
-	if !onward {
-		t.Errorf("no tainted B from bob to carol in %+v", res.Edges)
+	if !onward || !onwardC {
+		t.Errorf("no tainted B from bob to carol (%v) or C from dave to carol (%v) in %+v", onward, onwardC, res.Edges)
 	}
 	if !strings.Contains(out, `"dest_chain": "btc"`) || len(res.PendingBridges) != 1 || res.PendingBridges[0].Memo != memo || res.PendingBridges[0].Tainted != two.String() {
 		t.Errorf("pending bridges: %+v; want the 2 ETH deposit to btc", res.PendingBridges)
