@@ -214,13 +214,15 @@ type bucketState struct {
 
 // adjEntry is one adjacency entry collected by a write.
 type adjEntry struct {
-	key       uint64 // id<<1 | 1 for outgoing
-	block     uint64
-	pos       model.Position
-	cp        uint64
-	asset     uint64
-	kind      model.Kind
-	amt, alen uint32 // the encoded amount in the writer's arena
+	key   uint64 // id<<1 | 1 for outgoing
+	block uint64
+	pos   model.Position
+	cp    uint64
+	asset uint64
+	amt   uint32 // the encoded amount: offset in arena number arena
+	arena uint16
+	alen  uint8
+	kind  model.Kind
 }
 
 func (e *adjEntry) before(o *adjEntry) bool {
@@ -230,18 +232,33 @@ func (e *adjEntry) before(o *adjEntry) bool {
 	return e.pos < o.pos
 }
 
-// radixSortByKey sorts entries by key, stably, so entries of one key keep
-// their arrival (chain) order.
-func radixSortByKey(es, tmp []adjEntry) []adjEntry {
+// radixSortByKey sorts the entries of several chunks by key into one
+// slice, stably (chunk order, then order within a chunk), so entries of
+// one key keep their arrival (chain) order. It uses two buffers of the
+// total length and returns one of them.
+func radixSortByKey(chunks [][]adjEntry, buf, tmp []adjEntry) []adjEntry {
+	n := 0
 	var max uint64
-	for i := range es {
-		max |= es[i].key
+	for _, c := range chunks {
+		n += len(c)
+		for i := range c {
+			max |= c[i].key
+		}
 	}
-	tmp = slices.Grow(tmp[:0], len(es))[:len(es)]
-	for shift := uint(0); shift < 64 && max>>shift != 0; shift += 16 {
-		var count [1 << 16]int
-		for i := range es {
-			count[(es[i].key>>shift)&0xffff]++
+	if n == 0 {
+		return nil
+	}
+	buf = slices.Grow(buf[:0], n)[:n]
+	tmp = slices.Grow(tmp[:0], n)[:n]
+	var count [1 << 16]int
+	src := chunks
+	out := buf
+	for shift := uint(0); ; shift += 16 {
+		clear(count[:])
+		for _, c := range src {
+			for i := range c {
+				count[(c[i].key>>shift)&0xffff]++
+			}
 		}
 		sum := 0
 		for i := range count {
@@ -249,12 +266,21 @@ func radixSortByKey(es, tmp []adjEntry) []adjEntry {
 			count[i] = sum
 			sum += c
 		}
-		for i := range es {
-			d := (es[i].key >> shift) & 0xffff
-			tmp[count[d]] = es[i]
-			count[d]++
+		for _, c := range src {
+			for i := range c {
+				d := (c[i].key >> shift) & 0xffff
+				out[count[d]] = c[i]
+				count[d]++
+			}
 		}
-		es, tmp = tmp, es
+		if shift+16 >= 64 || max>>(shift+16) == 0 {
+			return out
+		}
+		src = [][]adjEntry{out}
+		if &out[0] == &buf[0] {
+			out = tmp
+		} else {
+			out = buf
+		}
 	}
-	return es
 }

@@ -18,15 +18,19 @@ type dictionary struct {
 	fwd, rev byte
 	meta     []byte // M key holding the next number
 	next     uint64
-	cache    map[string]uint64 // fwd key → number
-	max      int
+	cache    map[string]uint64 // fwd key → number, for addresses not of 20 bytes
+	// fixed holds 20-byte (EVM) addresses per chain: array keys hash fast,
+	// sit in the map's slots and carry no pointers for the collector.
+	fixed map[model.Chain]map[[20]byte]uint64
+	size  int
+	max   int
 	// complete: every assigned number is in cache (the store had none
 	// when opened and the cache was never cleared), so a miss means new.
 	complete bool
 }
 
 func (d *dictionary) open(s *Store, max int) error {
-	d.cache, d.max, d.next = make(map[string]uint64), max, 1
+	d.cache, d.fixed, d.max, d.next = make(map[string]uint64), make(map[model.Chain]map[[20]byte]uint64), max, 1
 	v, ok, err := s.get(d.meta)
 	if err != nil {
 		return err
@@ -41,21 +45,52 @@ func (d *dictionary) open(s *Store, max int) error {
 	return nil
 }
 
-func (d *dictionary) remember(k string, n uint64) {
-	if _, ok := d.cache[k]; !ok && len(d.cache) >= d.max {
-		clear(d.cache)
-		d.complete = false
+// get returns the cached number of a fwd key.
+func (d *dictionary) get(k []byte) (uint64, bool) {
+	if a, ok := fixedAddr(k); ok {
+		n, ok := d.fixed[model.Chain(k[2:2+k[1]])][a]
+		return n, ok
 	}
-	d.cache[k] = n
+	n, ok := d.cache[string(k)]
+	return n, ok
+}
+
+func (d *dictionary) remember(k []byte, n uint64) {
+	if d.size >= d.max {
+		clear(d.cache)
+		clear(d.fixed)
+		d.size, d.complete = 0, false
+	}
+	d.size++
+	if a, ok := fixedAddr(k); ok {
+		m := d.fixed[model.Chain(k[2:2+k[1]])]
+		if m == nil {
+			m = make(map[[20]byte]uint64)
+			d.fixed[model.Chain(k[2:2+k[1]])] = m
+		}
+		m[a] = n
+		return
+	}
+	d.cache[string(k)] = n
+}
+
+// fixedAddr returns the address of a fwd key (prefix, len chain, chain,
+// address) when it has 20 bytes.
+func fixedAddr(k []byte) (a [20]byte, ok bool) {
+	if len(k) != 2+int(k[1])+20 {
+		return a, false
+	}
+	copy(a[:], k[2+int(k[1]):])
+	return a, true
 }
 
 // lookup returns the number of an address, assigning one if it is new;
 // new numbers are written to w and remembered in fresh until commit.
-func (w *writer) lookup(d *dictionary, fresh map[string]uint64, chain model.Chain, k []byte) (uint64, error) {
-	if n, ok := d.cache[string(k)]; ok {
+func (w *writer) lookup(d *dictionary, fresh *dictionary, chain model.Chain, k []byte) (uint64, error) {
+	if n, ok := d.get(k); ok {
 		return n, nil
 	}
-	if n, ok := fresh[string(k)]; ok {
+	if n, ok := fresh.get(k); ok {
 		return n, nil
 	}
 	if !d.complete {
@@ -68,7 +103,7 @@ func (w *writer) lookup(d *dictionary, fresh map[string]uint64, chain model.Chai
 			if err != nil {
 				return 0, err
 			}
-			d.remember(string(k), n)
+			d.remember(k, n)
 			return n, nil
 		}
 	}
@@ -78,7 +113,7 @@ func (w *writer) lookup(d *dictionary, fresh map[string]uint64, chain model.Chai
 	}
 	n := d.next
 	d.next++
-	fresh[string(k)] = n
+	fresh.remember(k, n)
 	w.b.Set(k, binary.AppendUvarint(nil, n), nil)
 	w.b.Set(idKey(nil, d.rev, n), append([]byte{code}, k[2+int(k[1]):]...), nil)
 	return n, nil
@@ -155,4 +190,23 @@ func (w *writer) chainCode(chain model.Chain) (byte, error) {
 	w.newChains[chain] = byte(n)
 	w.b.Set(append(append([]byte(nil), metaChainPrefix...), chain...), []byte{byte(n)}, nil)
 	return byte(n), nil
+}
+
+// newFresh returns an empty, unbounded dictionary cache for one write.
+func newFresh() dictionary {
+	return dictionary{cache: map[string]uint64{}, fixed: map[model.Chain]map[[20]byte]uint64{}, max: int(^uint(0) >> 1)}
+}
+
+// adopt remembers the numbers a committed write assigned.
+func (d *dictionary) adopt(f *dictionary) {
+	var k []byte
+	for chain, m := range f.fixed {
+		for a, n := range m {
+			k = append(chainPrefix(k[:0], d.fwd, chain), a[:]...)
+			d.remember(k, n)
+		}
+	}
+	for s, n := range f.cache {
+		d.remember([]byte(s), n)
+	}
 }

@@ -22,7 +22,7 @@ import (
 type indexer struct {
 	s       *Store
 	b       sink
-	amts    []byte                 // encoded amounts the entries point into
+	arenas  [][]byte               // encoded amounts the entries point into
 	buckets map[uint64]bucketState // newest bucket states this write leaves
 	kbuf    []byte
 	vbuf    []byte
@@ -40,8 +40,8 @@ type assetDelta struct {
 	spill [2]*big.Int
 }
 
-func (x *indexer) write(es, tmp []adjEntry) error {
-	es = radixSortByKey(es, tmp)
+func (x *indexer) write(chunks [][]adjEntry) error {
+	es := radixSortByKey(chunks, nil, nil)
 	cur := ^uint64(0)
 	for i := 0; i < len(es); {
 		k := es[i].key
@@ -70,12 +70,17 @@ func (x *indexer) write(es, tmp []adjEntry) error {
 	return nil
 }
 
+// amount returns an entry's encoded amount.
+func (x *indexer) amount(e *adjEntry) []byte {
+	return x.arenas[e.arena][e.amt : e.amt+uint32(e.alen)]
+}
+
 // count adds entries of this write to the counter deltas.
 func (x *indexer) count(g []adjEntry) error {
 	var amt uint256.Int
 	for i := range g {
 		e := &g[i]
-		if _, err := readAmountDec(x.amts[e.amt:e.amt+e.alen], &amt); err != nil {
+		if _, err := readAmountDec(x.amount(e), &amt); err != nil {
 			return err
 		}
 		x.add(int(e.key&1), e.asset, &amt)
@@ -259,7 +264,7 @@ func (x *indexer) emitRun(p byte, id, start uint64, run []adjEntry) error {
 	prev := start
 	for i := range run {
 		e := &run[i]
-		x.vbuf = appendEntry(x.vbuf, prev, e.block, e.pos, e.cp, e.asset, e.kind, x.amts[e.amt:e.amt+e.alen])
+		x.vbuf = appendEntry(x.vbuf, prev, e.block, e.pos, e.cp, e.asset, e.kind, x.amount(e))
 		prev = e.block
 	}
 	return x.b.Merge(bucketKey(x.kbuf[:0], p, id, start), x.vbuf, nil)

@@ -21,15 +21,16 @@ import (
 
 var metaPending = []byte{pMeta, 'p', 'e', 'n', 'd', 'i', 'n', 'g'}
 
+// pending holds deferred writes' entries, one chunk and amount arena per
+// write (not copied).
 type pending struct {
-	adj   []adjEntry
-	amts  []byte
-	marks map[model.Chain]mark
+	chunks [][]adjEntry
+	arenas [][]byte
+	size   int
+	marks  map[model.Chain]mark
 }
 
-func (p *pending) bytes() int {
-	return len(p.adj)*int(unsafe.Sizeof(adjEntry{})) + len(p.amts)
-}
+func (p *pending) bytes() int { return p.size }
 
 // pendingMarks returns the marks the pending key must hold once a deferred
 // write with the given before-marks commits, and whether they change.
@@ -57,13 +58,13 @@ func (s *Store) deferIndex(w *writer) {
 		s.pend = &pending{}
 	}
 	s.pend.marks = marks
-	base := uint32(len(s.pend.amts))
-	s.pend.amts = append(s.pend.amts, w.amts...)
+	arena := uint16(len(s.pend.arenas))
 	for i := range w.adj {
-		e := w.adj[i]
-		e.amt += base
-		s.pend.adj = append(s.pend.adj, e)
+		w.adj[i].arena = arena
 	}
+	s.pend.chunks = append(s.pend.chunks, w.adj)
+	s.pend.arenas = append(s.pend.arenas, w.amts)
+	s.pend.size += len(w.adj)*int(unsafe.Sizeof(adjEntry{})) + len(w.amts)
 	s.pendFlag.Store(true)
 }
 
@@ -104,7 +105,7 @@ func (s *Store) flushPending(ctx context.Context) error {
 	if s.pend == nil {
 		return nil
 	}
-	if err := s.indexAndClear(ctx, s.pend.adj, s.pend.amts); err != nil {
+	if err := s.indexAndClear(ctx, s.pend.chunks, s.pend.arenas); err != nil {
 		return fmt.Errorf("index deferred writes: %w", err)
 	}
 	s.pend = nil
@@ -112,10 +113,10 @@ func (s *Store) flushPending(ctx context.Context) error {
 	return nil
 }
 
-func (s *Store) indexAndClear(ctx context.Context, es []adjEntry, amts []byte) error {
+func (s *Store) indexAndClear(ctx context.Context, chunks [][]adjEntry, arenas [][]byte) error {
 	coll := &collector{}
-	x := indexer{s: s, b: coll, amts: amts, buckets: map[uint64]bucketState{}}
-	if err := x.write(es, nil); err != nil {
+	x := indexer{s: s, b: coll, arenas: arenas, buckets: map[uint64]bucketState{}}
+	if err := x.write(chunks); err != nil {
 		return err
 	}
 	if err := coll.Delete(metaPending, nil); err != nil {
@@ -173,7 +174,7 @@ func (s *Store) recoverPending() error {
 			}
 			off := len(amts)
 			amts = appendAmountDec(amts, &r.amount)
-			e := adjEntry{key: r.from<<1 | 1, block: block, pos: r.pos, cp: r.to, asset: r.asset, kind: r.kind, amt: uint32(off), alen: uint32(len(amts) - off)}
+			e := adjEntry{key: r.from<<1 | 1, block: block, pos: r.pos, cp: r.to, asset: r.asset, kind: r.kind, amt: uint32(off), alen: uint8(len(amts) - off)}
 			es = append(es, e)
 			e.key, e.cp = r.to<<1, r.from
 			es = append(es, e)
@@ -184,5 +185,5 @@ func (s *Store) recoverPending() error {
 		}
 	}
 	s.log.Info("indexing transfers an interrupted bulk write left unindexed", "entries", len(es))
-	return s.indexAndClear(context.Background(), es, amts)
+	return s.indexAndClear(context.Background(), [][]adjEntry{es}, [][]byte{amts})
 }

@@ -36,7 +36,8 @@ type Options struct {
 	// ReadOnly opens the store for reading only.
 	ReadOnly bool
 	// IndexBufferBytes bounds the memory of adjacency entries that large
-	// (bulk) writes leave to be indexed together (default 512 MiB).
+	// (bulk) writes leave to be indexed together (default 1 GiB, about 10
+	// million transfers).
 	IndexBufferBytes int
 }
 
@@ -96,7 +97,7 @@ func Open(dir string, o Options) (*Store, error) {
 		o.CacheBytes = 256 << 20
 	}
 	if o.IndexBufferBytes == 0 {
-		o.IndexBufferBytes = 512 << 20
+		o.IndexBufferBytes = 1 << 30
 	}
 	if o.AddrCacheEntries == 0 {
 		o.AddrCacheEntries = 4 << 20
@@ -274,8 +275,8 @@ type sink interface {
 type writer struct {
 	s         *Store
 	b         sink
-	newIDs    map[string]uint64
-	newAssets map[string]uint64
+	newIDs    dictionary // numbers assigned by this write, remembered after commit
+	newAssets dictionary
 	newChains map[model.Chain]byte
 	slowKeys  map[string]struct{}        // keys at or below the high-water mark written in this batch
 	fastKeys  map[model.Chain][][16]byte // keys above it written in this batch, increasing
@@ -324,8 +325,8 @@ func (s *Store) Write(ctx context.Context, blocks []model.Block, cp *Checkpoint)
 	}
 	w := &writer{
 		s:         s,
-		newIDs:    make(map[string]uint64),
-		newAssets: make(map[string]uint64),
+		newIDs:    newFresh(),
+		newAssets: newFresh(),
 		added:     make(map[model.Chain]int64),
 		buckets:   make(map[uint64]bucketState),
 		adj:       make([]adjEntry, 0, 2*n),
@@ -372,12 +373,8 @@ func (s *Store) Write(ctx context.Context, blocks []model.Block, cp *Checkpoint)
 		s.addrs.next, s.assets.next, s.hwm = startID, startAsset, hwmSnapshot
 		return fmt.Errorf("write: commit: %w", err)
 	}
-	for k, id := range w.newIDs {
-		s.addrs.remember(k, id)
-	}
-	for k, n := range w.newAssets {
-		s.assets.remember(k, n)
-	}
+	s.addrs.adopt(&w.newIDs)
+	s.assets.adopt(&w.newAssets)
 	if len(w.newChains) > 0 {
 		s.chainMu.Lock()
 		for c, code := range w.newChains {
@@ -390,7 +387,7 @@ func (s *Store) Write(ctx context.Context, blocks []model.Block, cp *Checkpoint)
 	}
 	if w.deferred {
 		s.deferIndex(w)
-		if s.pend.bytes() > s.opts.IndexBufferBytes {
+		if s.pend.bytes() > s.opts.IndexBufferBytes || len(s.pend.arenas) >= 1<<16-1 {
 			return s.flushPending(ctx)
 		}
 	}
@@ -496,7 +493,7 @@ func (w *writer) writeBlock(b *model.Block) error {
 			}
 		}
 		w.seg.add(t, from, to, asset, amount)
-		e := adjEntry{key: from<<1 | 1, block: t.Block, pos: t.Position, cp: to, asset: asset, kind: t.Kind, amt: uint32(off), alen: uint32(len(amount))}
+		e := adjEntry{key: from<<1 | 1, block: t.Block, pos: t.Position, cp: to, asset: asset, kind: t.Kind, amt: uint32(off), alen: uint8(len(amount))}
 		w.adj = append(w.adj, e)
 		e.key, e.cp = to<<1, from
 		w.adj = append(w.adj, e)
@@ -523,7 +520,7 @@ func (w *writer) flushSegment(chain model.Chain, block uint64) error {
 	if w.seg.n == 0 {
 		return nil
 	}
-	if len(w.amts) >= 1<<32-64 {
+	if len(w.amts) >= 1<<32-64 || len(w.adj) >= 1<<31 {
 		return fmt.Errorf("write: too much data for one write")
 	}
 	w.vbuf = w.seg.value(w.vbuf[:0])
@@ -584,8 +581,8 @@ func (s *Store) blockRows(chain model.Chain, block uint64) (map[model.Position]s
 
 func (w *writer) finish(cp *Checkpoint) error {
 	if !w.deferred {
-		x := indexer{s: w.s, b: w.b, amts: w.amts, buckets: w.buckets}
-		if err := x.write(w.adj, w.tmp); err != nil {
+		x := indexer{s: w.s, b: w.b, arenas: [][]byte{w.amts}, buckets: w.buckets}
+		if err := x.write([][]adjEntry{w.adj}); err != nil {
 			return err
 		}
 	}
@@ -613,7 +610,7 @@ func (w *writer) finish(cp *Checkpoint) error {
 // id returns the id of an address, assigning one if it is new.
 func (w *writer) id(chain model.Chain, addr string) (uint64, error) {
 	w.abuf = addrBytes(chainPrefix(w.abuf[:0], pAddr, chain), chain, addr)
-	return w.lookup(&w.s.addrs, w.newIDs, chain, w.abuf)
+	return w.lookup(&w.s.addrs, &w.newIDs, chain, w.abuf)
 }
 
 // asset returns the number of a token, assigning one if it is new; the
@@ -623,7 +620,7 @@ func (w *writer) asset(chain model.Chain, token string) (uint64, error) {
 		return 0, nil
 	}
 	w.abuf = addrBytes(chainPrefix(w.abuf[:0], pAsset, chain), chain, token)
-	return w.lookup(&w.s.assets, w.newAssets, chain, w.abuf)
+	return w.lookup(&w.s.assets, &w.newAssets, chain, w.abuf)
 }
 
 // highWater returns the largest (block, position) stored for a chain.
