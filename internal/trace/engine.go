@@ -76,6 +76,7 @@ type node struct {
 	via   via                // first tainted arrival
 	vias  []via              // first tainted arrival of each asset, in order
 	hs    []*holder          // its holders, one per asset
+	mix   *MixPool           // a demixed mixer pool (nil: not one)
 }
 
 // holder returns the node's holder of an asset.
@@ -174,6 +175,7 @@ type engine struct {
 	touched   int64
 	truncated string
 	buf       []uint32
+	pools     map[nkey]*MixPool // demixer analyses (nil entries: not a pool)
 }
 
 // Run runs one trace.
@@ -486,7 +488,7 @@ func (e *engine) step(h *holder) error {
 	}
 	e.touched++
 	tr := h.g.Transfer(seq)
-	if tr.Asset != h.asset {
+	if tr.Asset != h.asset || skipLinked(h, seq) {
 		return nil
 	}
 	var v uint256.Int

@@ -156,6 +156,15 @@ func (e *engine) deliver(c int32, seq uint32, addr, asset uint32, x *tval, hop i
 		e.add(e.returned, akey{c, addr, asset}, &x.amt)
 		return nil
 	}
+	if n.mix != nil {
+		// A deposit (backward: withdrawal) a demixing heuristic linked
+		// crosses the pool like a conversion.
+		if conv, ok := n.mix.link(seq, e.back); ok {
+			if done, err := e.convert(c, addr, hop-1, seq, x, conv); done || err != nil {
+				return err
+			}
+		}
+	}
 	if n.stop != "" {
 		k := akey{c, addr, asset}
 		a := e.arrivals[k]
@@ -237,6 +246,9 @@ func (e *engine) newNode(c int32, addr uint32, hop int, v via, seq uint32) *node
 	}
 	if hop == 0 {
 		return n
+	}
+	if n.mix = e.mixPool(c, addr, seq, n.attrs, e.eng.Attributor != nil); n.mix != nil && e.req.Mixer == MixerPool {
+		return n // followed as an ordinary address, whatever its degree
 	}
 	for i := range n.attrs {
 		if e.stopCats[n.attrs[i].Category] {

@@ -25,6 +25,7 @@ type Params struct {
 	StopCategories []string `json:"stop_categories,omitempty"`
 	NoSwaps        bool     `json:"no_swaps,omitempty"`
 	NoBridges      bool     `json:"no_bridges,omitempty"`
+	Mixer          string   `json:"mixer,omitempty"` // stop (default), demix or pool
 }
 
 // MaxParamHops bounds max_hops in Params.
@@ -83,5 +84,10 @@ func (p *Params) Request() (Request, error) {
 		}
 	}
 	req.NoSwaps, req.NoBridges = p.NoSwaps, p.NoBridges
+	if p.Mixer != "" {
+		if req.Mixer, err = ParseMixerMode(p.Mixer); err != nil {
+			return req, badParam("mixer: %q is not stop, demix or pool", p.Mixer)
+		}
+	}
 	return req, nil
 }

@@ -107,6 +107,9 @@ func (r *Result) WriteText(w io.Writer) error {
 		if c.Ref != "" {
 			fmt.Fprintf(w, " ref %s", c.Ref)
 		}
+		if c.Confidence > 0 {
+			fmt.Fprintf(w, " confidence %d", c.Confidence)
+		}
 		fmt.Fprintln(w)
 	}
 	for _, e := range r.Endpoints {

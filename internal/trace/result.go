@@ -47,6 +47,7 @@ type RequestEcho struct {
 	StopCategories []string `json:"stop_categories"`
 	FollowSwaps    bool     `json:"follow_swaps"`
 	FollowBridges  bool     `json:"follow_bridges"`
+	Mixer          string   `json:"mixer,omitempty"` // demix or pool; omitted for stop (the default)
 }
 
 // Stats count the work done.
@@ -157,10 +158,15 @@ type ConvLeg struct {
 
 // ConvOut is a conversion the taint crossed.
 type ConvOut struct {
-	Kind string  `json:"kind"`
-	Ref  string  `json:"ref,omitempty"`
-	In   ConvLeg `json:"in"`
-	Out  ConvLeg `json:"out"`
+	Kind string `json:"kind"`
+	Ref  string `json:"ref,omitempty"`
+	// Heuristic and Confidence: for kind "mix", the demixing heuristic
+	// that linked the deposit (in) to the withdrawal (out), and the
+	// confidence (0–100) of its links.
+	Heuristic  string  `json:"heuristic,omitempty"`
+	Confidence int     `json:"confidence,omitempty"`
+	In         ConvLeg `json:"in"`
+	Out        ConvLeg `json:"out"`
 }
 
 // Endpoint is taint that reached an address that was not expanded.
@@ -259,6 +265,9 @@ func (e *engine) result() (*Result, error) {
 		Policy: req.Policy.String(), Direction: req.Direction.String(), MaxHops: req.MaxHops, MaxNodes: req.MaxNodes,
 		MaxEdges: req.MaxEdges, MaxTouched: req.MaxTouched, MaxDegree: req.MaxDegree,
 		StopCategories: []string{}, FollowSwaps: !req.NoSwaps, FollowBridges: !req.NoBridges}
+	if req.Mixer != MixerStop {
+		r.Request.Mixer = req.Mixer.String()
+	}
 	if !req.Since.IsZero() {
 		r.Request.Since = req.Since.UTC().Format(time.RFC3339)
 	}
@@ -463,7 +472,11 @@ func (e *engine) result() (*Result, error) {
 			From: g.Address(tr.Src), To: g.Address(tr.Dst), Asset: g.Asset(tr.Asset), Value: v.Dec(), Tainted: tainted.Dec()}
 	}
 	for i, cv := range e.convs {
-		r.Conversions = append(r.Conversions, ConvOut{Kind: string(cv.conv.Kind), Ref: cv.conv.Ref, In: leg(cv.in, &cv.tin), Out: leg(cv.out, &cv.tout)})
+		co := ConvOut{Kind: string(cv.conv.Kind), Ref: cv.conv.Ref, In: leg(cv.in, &cv.tin), Out: leg(cv.out, &cv.tout)}
+		if cv.conv.Kind == Mix {
+			co.Heuristic, co.Confidence = cv.conv.Ref, int(HeuristicConfidence(cv.conv.Ref))
+		}
+		r.Conversions = append(r.Conversions, co)
 		if e.back {
 			convOf[cv.in] = i
 		} else {
@@ -663,7 +676,11 @@ type Step struct {
 	Block      uint64 `json:"block"`
 	Position   uint64 `json:"position"`
 	Time       string `json:"time"`
-	Conversion string `json:"conversion,omitempty"` // kind, when the step crossed a swap or bridge
+	Conversion string `json:"conversion,omitempty"` // kind, when the step crossed a swap, bridge or mix
+	// Heuristic and Confidence: a step across a mixer pool (kind "mix"),
+	// the demixing heuristic that linked it and its confidence.
+	Heuristic  string `json:"heuristic,omitempty"`
+	Confidence int    `json:"confidence,omitempty"`
 }
 
 // Explain returns the path by which taint first reached an address, from a
@@ -684,7 +701,8 @@ func (r *Result) Explain(chain model.Chain, addr string) ([]Step, error) {
 		n := &r.Nodes[i]
 		s := Step{Chain: v.Chain, From: v.Upstream, To: n.Address, Asset: v.Asset, Tx: v.Tx, Block: v.Block, Position: v.Position, Time: v.Time}
 		if v.Conversion >= 0 {
-			s.Conversion = r.Conversions[v.Conversion].Kind
+			cv := &r.Conversions[v.Conversion]
+			s.Conversion, s.Heuristic, s.Confidence = cv.Kind, cv.Heuristic, cv.Confidence
 		}
 		if r.Request.Direction == "backward" {
 			s.From, s.To = s.To, s.From

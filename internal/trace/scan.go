@@ -101,7 +101,7 @@ func (e *engine) scan() error {
 			if h.asset != tr.Asset {
 				h = h.n.holder(tr.Asset)
 			}
-			if h != nil {
+			if h != nil && !skipLinked(h, seq) {
 				e.cur = evKey{c: c, s: e.vs(seq), k: kOut}
 				v, loaded = e.amount(g, seq, tr), true
 				if x, ok := e.out(h, seq, &v); ok {
@@ -117,7 +117,7 @@ func (e *engine) scan() error {
 			if h.asset != tr.Asset {
 				h = h.n.holder(tr.Asset)
 			}
-			if h != nil {
+			if h != nil && !skipLinked(h, seq) {
 				e.cur = evKey{c: c, s: e.vs(seq), k: kIn}
 				if !loaded {
 					v = e.amount(g, seq, tr)

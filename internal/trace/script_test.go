@@ -202,6 +202,8 @@ func parseTrace(args []string) (Request, string, string, error) {
 	stop := fs.String("stop", "", "")
 	noSwaps := fs.Bool("no-swaps", false, "")
 	noBridges := fs.Bool("no-bridges", false, "")
+	mixer := fs.String("mixer", "stop", "")
+	mixDelay := fs.Int("mix-max-delay-blocks", 0, "")
 	format := fs.String("format", "text", "")
 	explain := fs.String("explain", "", "")
 	if err := fs.Parse(args); err != nil {
@@ -235,6 +237,10 @@ func parseTrace(args []string) (Request, string, string, error) {
 		}
 	}
 	req.NoSwaps, req.NoBridges = *noSwaps, *noBridges
+	if req.Mixer, err = ParseMixerMode(*mixer); err != nil {
+		return req, "", "", err
+	}
+	req.MixMaxDelay = time.Duration(*mixDelay) * time.Minute
 	return req, *format, *explain, nil
 }
 
@@ -273,6 +279,9 @@ func runTrace(t testing.TB, w *world, g *graph.Index, args []string) string {
 			fmt.Fprintf(&buf, "%s -> %s%s %s@%d", s.From, s.To, assetSuffix(s.Asset), s.Tx, s.Block)
 			if s.Conversion != "" {
 				fmt.Fprintf(&buf, " via %s", s.Conversion)
+			}
+			if s.Heuristic != "" {
+				fmt.Fprintf(&buf, " (%s, confidence %d)", s.Heuristic, s.Confidence)
 			}
 			buf.WriteByte('\n')
 		}

@@ -166,6 +166,12 @@ type Stops struct {
 	// NoSwaps and NoBridges stop the trace at conversions of that kind
 	// instead of following them.
 	NoSwaps, NoBridges bool
+	// Mixer says what happens at fixed-denomination mixer pools (default
+	// MixerStop: they are endpoints). docs/trace.md, "Mixers".
+	Mixer MixerMode
+	// MixMaxDelay bounds the time from a deposit to a withdrawal linked to
+	// it by a demixing heuristic (0: no bound).
+	MixMaxDelay time.Duration
 }
 
 // DefaultStopCategories are the services that end a trace.
@@ -212,6 +218,12 @@ func (r *Request) normalize() error {
 	}
 	if r.MaxDegree == 0 {
 		r.MaxDegree = DefaultMaxDegree
+	}
+	if r.Mixer > MixerPool {
+		return fmt.Errorf("%w: unknown mixer mode %d", ErrBadRequest, r.Mixer)
+	}
+	if r.MixMaxDelay < 0 {
+		return fmt.Errorf("%w: mixer delay must be positive, not %s", ErrBadRequest, r.MixMaxDelay)
 	}
 	if r.Categories == nil {
 		r.Categories = DefaultStopCategories

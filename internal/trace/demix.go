@@ -1,0 +1,291 @@
+package trace
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/holiman/uint256"
+
+	"github.com/redthread/redthread/internal/model"
+)
+
+// MixerMode says what a trace does when taint reaches a fixed-denomination
+// mixer pool (an address attributed with category mixer whose deposits are
+// all of one amount, as Tornado Cash pools). docs/trace.md, "Mixers".
+type MixerMode uint8
+
+// Mixer modes.
+const (
+	// MixerStop: the pool is an endpoint like any stop category (default).
+	MixerStop MixerMode = iota
+	// MixerDemix: deposits linked to withdrawals by a published
+	// deanonymisation heuristic cross the pool as "mix" conversions; the
+	// taint of unlinked deposits stays at the pool (an endpoint), and
+	// unlinked withdrawals are clean.
+	MixerDemix
+	// MixerPool: as MixerDemix, and the pool is then followed as an
+	// ordinary address under the trace's policy for what is not linked:
+	// unlinked withdrawals carry the pool's tainted share (haircut), or
+	// are fully tainted (poison), or follow arrival order (FIFO).
+	MixerPool
+)
+
+var mixerNames = [...]string{"stop", "demix", "pool"}
+
+func (m MixerMode) String() string {
+	if int(m) < len(mixerNames) {
+		return mixerNames[m]
+	}
+	return fmt.Sprintf("mixer(%d)", uint8(m))
+}
+
+// ParseMixerMode is the inverse of MixerMode.String.
+func ParseMixerMode(s string) (MixerMode, error) {
+	for i, n := range mixerNames {
+		if n == strings.ToLower(strings.TrimSpace(s)) {
+			return MixerMode(i), nil
+		}
+	}
+	return 0, fmt.Errorf("%w: unknown mixer mode %q (want stop, demix or pool)", ErrBadRequest, s)
+}
+
+// Mix is the conversion kind of a deposit linked to a withdrawal.
+const Mix model.ConversionKind = "mix"
+
+// Demixing heuristics (docs/trace.md, "Mixers") and the confidence (0–100)
+// a link made by each carries.
+const (
+	// HeurAddressMatch: the withdrawal pays the address that made the
+	// deposit (Tutela's "address match"; "address reuse" in the literature).
+	HeurAddressMatch = "address-match"
+	// HeurLinkedAddress: the withdrawal's recipient and the depositor
+	// transacted with each other directly, outside the pool (Tutela's
+	// "linked address"; "transactional linkage").
+	HeurLinkedAddress = "linked-address"
+)
+
+var heuristicConfidence = map[string]model.Confidence{HeurAddressMatch: 90, HeurLinkedAddress: 70}
+
+// HeuristicConfidence returns the confidence of a demixing heuristic's links.
+func HeuristicConfidence(name string) model.Confidence { return heuristicConfidence[name] }
+
+// MixLink is one deposit linked to one withdrawal of a pool.
+type MixLink struct {
+	Deposit, Withdrawal uint32 // seqs in the chain graph
+	Heuristic           string
+	Confidence          model.Confidence
+}
+
+// MixPool is what the demixer found about one pool.
+type MixPool struct {
+	Address     string
+	Asset       uint32
+	Denom       uint256.Int
+	Deposits    int // deposits of the denomination
+	Withdrawals int // withdrawals recognised (denom/2 ≤ amount ≤ denom)
+	Links       []MixLink
+	convs       []Conversion
+	byDep       map[uint32]int
+	byWd        map[uint32]int
+}
+
+// fixedShare is the part of a pool's deposits (per mille) that must have the
+// most common amount for it to count as fixed-denomination.
+const fixedShare = 900
+
+// DemixOptions tune the heuristics.
+type DemixOptions struct {
+	// MaxDelay: a withdrawal is linked only to deposits at most this long
+	// before it (0: no bound).
+	MaxDelay time.Duration
+	// MaxDegree: counterparties with more transfers (exchange hot wallets,
+	// contracts) are not evidence of a link (0: DefaultMaxDegree).
+	MaxDegree uint64
+}
+
+// AnalyzePool applies the demixing heuristics to one pool address of a
+// chain graph. It returns nil when the address is not a fixed-denomination
+// pool (fewer than two deposits, or under 90 % of them of one amount).
+func AnalyzePool(g ChainGraph, chain model.Chain, pool uint32, o DemixOptions) *MixPool {
+	if o.MaxDegree == 0 {
+		o.MaxDegree = DefaultMaxDegree
+	}
+	ins := g.In(pool, nil)
+	if len(ins) < 2 {
+		return nil
+	}
+	// The denomination: the most common (asset, amount) of deposits.
+	type ak struct {
+		asset uint32
+		amt   uint256.Int
+	}
+	count := map[ak]int{}
+	var best ak
+	bestN := 0
+	for _, s := range ins {
+		k := ak{g.Transfer(s).Asset, g.Amount(s)}
+		count[k]++
+		if n := count[k]; n > bestN || (n == bestN && (k.asset < best.asset || k.asset == best.asset && best.amt.Lt(&k.amt))) {
+			best, bestN = k, n
+		}
+	}
+	if bestN < 2 || bestN*1000 < len(ins)*fixedShare || best.amt.IsZero() {
+		return nil
+	}
+	p := &MixPool{Address: g.Address(pool), Asset: best.asset, Denom: best.amt, byDep: map[uint32]int{}, byWd: map[uint32]int{}}
+	timeOf := func(s uint32) int64 { _, t, _, _ := g.BlockAt(g.BlockIndex(s)); return t }
+	// Deposits by depositor, in chain order; linked marks them used.
+	type dep struct {
+		seq    uint32
+		t      int64
+		linked bool
+	}
+	deps := map[uint32][]*dep{}
+	for _, s := range ins {
+		tr := g.Transfer(s)
+		if tr.Asset != best.asset {
+			continue
+		}
+		if a := g.Amount(s); !a.Eq(&best.amt) {
+			continue
+		}
+		p.Deposits++
+		deps[tr.Src] = append(deps[tr.Src], &dep{seq: s, t: timeOf(s)})
+	}
+	half := new(uint256.Int).Rsh(&best.amt, 1)
+	type wd struct {
+		seq, to uint32
+		t       int64
+	}
+	var wds []wd
+	for _, s := range g.Out(pool, nil) {
+		tr := g.Transfer(s)
+		if tr.Asset != best.asset || tr.Dst == pool {
+			continue
+		}
+		if a := g.Amount(s); a.Lt(half) || a.Gt(&best.amt) {
+			continue // relayer fees and other outputs are not withdrawals
+		}
+		p.Withdrawals++
+		wds = append(wds, wd{s, tr.Dst, timeOf(s)})
+	}
+	maxDelay := int64(o.MaxDelay / time.Second)
+	// take links withdrawal w to the earliest unlinked deposit of depositor
+	// d made before it (within MaxDelay).
+	take := func(w wd, d uint32, h string) bool {
+		for _, x := range deps[d] {
+			if x.linked || x.seq >= w.seq || (maxDelay > 0 && w.t-x.t > maxDelay) {
+				continue
+			}
+			x.linked = true
+			p.Links = append(p.Links, MixLink{Deposit: x.seq, Withdrawal: w.seq, Heuristic: h, Confidence: heuristicConfidence[h]})
+			return true
+		}
+		return false
+	}
+	linked := make([]bool, len(wds))
+	// 1. Address match: the strongest evidence, applied first.
+	for i, w := range wds {
+		linked[i] = take(w, w.to, HeurAddressMatch)
+	}
+	// 2. Linked address: the recipient and a depositor transacted directly.
+	var buf []uint32
+	for i, w := range wds {
+		if linked[i] || g.Degree(w.to) > o.MaxDegree {
+			continue
+		}
+		var cands []uint32
+		buf = g.Out(w.to, buf[:0])
+		for _, s := range buf {
+			if d := g.Transfer(s).Dst; d != pool && d != w.to && deps[d] != nil {
+				cands = append(cands, d)
+			}
+		}
+		buf = g.In(w.to, buf[:0])
+		for _, s := range buf {
+			if d := g.Transfer(s).Src; d != pool && d != w.to && deps[d] != nil {
+				cands = append(cands, d)
+			}
+		}
+		sort.Slice(cands, func(a, b int) bool { return cands[a] < cands[b] })
+		for j, d := range cands {
+			if j > 0 && cands[j-1] == d || g.Degree(d) > o.MaxDegree {
+				continue
+			}
+			if take(w, d, HeurLinkedAddress) {
+				break
+			}
+		}
+	}
+	sort.Slice(p.Links, func(i, j int) bool { return p.Links[i].Deposit < p.Links[j].Deposit })
+	leg := func(s uint32) Leg {
+		num, _, _, _ := g.BlockAt(g.BlockIndex(s))
+		return Leg{Chain: chain, Block: num, Position: g.Position(s)}
+	}
+	for i, l := range p.Links {
+		p.convs = append(p.convs, Conversion{Kind: Mix, In: leg(l.Deposit), Out: leg(l.Withdrawal),
+			AmountIn: g.Amount(l.Deposit), AmountOut: g.Amount(l.Withdrawal), Ref: l.Heuristic})
+		p.byDep[l.Deposit], p.byWd[l.Withdrawal] = i, i
+	}
+	return p
+}
+
+// link returns the conversion of a linked transfer of the pool: by deposit
+// forward, by withdrawal backward.
+func (p *MixPool) link(seq uint32, back bool) (*Conversion, bool) {
+	m := p.byDep
+	if back {
+		m = p.byWd
+	}
+	i, ok := m[seq]
+	if !ok {
+		return nil, false
+	}
+	return &p.convs[i], true
+}
+
+// linked reports whether seq is a linked deposit or withdrawal.
+func (p *MixPool) linked(seq uint32) bool {
+	_, a := p.byDep[seq]
+	_, b := p.byWd[seq]
+	return a || b
+}
+
+// mixPool returns the demixer's analysis of an address if it is a
+// fixed-denomination mixer pool and the request demixes; nil otherwise.
+// attrs are the address's attributions (nil: look them up at seq).
+func (e *engine) mixPool(c int32, addr uint32, seq uint32, attrs []model.Attribution, have bool) *MixPool {
+	if e.req.Mixer == MixerStop || e.eng.Attributor == nil {
+		return nil
+	}
+	k := nkey{c, addr}
+	if p, ok := e.pools[k]; ok {
+		return p
+	}
+	ch := e.chains[c]
+	if !have {
+		_, t, _, _ := ch.g.BlockAt(e.blockIndex(c, seq))
+		attrs = e.eng.Attributor.Lookup(ch.name, ch.g.Address(addr), time.Unix(t, 0).UTC())
+	}
+	var p *MixPool
+	for i := range attrs {
+		if attrs[i].Category == model.CatMixer {
+			p = AnalyzePool(ch.g, ch.name, addr, DemixOptions{MaxDelay: e.req.MixMaxDelay, MaxDegree: e.req.MaxDegree})
+			break
+		}
+	}
+	if e.pools == nil {
+		e.pools = map[nkey]*MixPool{}
+	}
+	e.pools[k] = p
+	return p
+}
+
+// skipLinked reports whether a holder's event is a linked deposit or
+// withdrawal of its pool, which the pool's holder does not see (the link
+// carries its taint).
+func skipLinked(h *holder, seq uint32) bool {
+	return h.n.mix != nil && h.n.mix.linked(seq)
+}
