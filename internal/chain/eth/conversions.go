@@ -127,7 +127,12 @@ func decodeEvent(k evKind, l *rpcLog) (ev convEvent, ok bool) {
 	}
 	word := func(i int) *uint256.Int { return new(uint256.Int).SetBytes32(d[32*i : 32*i+32]) }
 	topics := 3
-	if k == evWrap || k == evUnwrap || k == evTransferOutAndCall {
+	// THORChain's first router indexed only the vault: Deposit(address
+	// indexed to, address asset, …) and TransferOut(address indexed vault,
+	// address to, address asset, …). The topic is the same (indexing does not
+	// change the signature); the unindexed addresses lead the data.
+	v1 := (k == evDeposit || k == evTransferOut) && len(l.Topics) == 2
+	if k == evWrap || k == evUnwrap || k == evTransferOutAndCall || v1 {
 		topics = 2
 	}
 	if len(l.Topics) != topics {
@@ -173,30 +178,50 @@ func decodeEvent(k evKind, l *rpcLog) (ev convEvent, ok bool) {
 			return ev, false
 		}
 	case evDeposit:
-		// amount, memo.
-		if len(d) < 4*32 {
+		// amount, memo (v1: asset, amount, memo).
+		w := 0
+		if v1 {
+			if len(d) < 32 {
+				return ev, false
+			}
+			if ev.b, ok = wordAddress(d[:32]); !ok {
+				return ev, false
+			}
+			w = 1
+		}
+		if len(d) < (w+4)*32 {
 			return ev, false
 		}
-		if ev.b == model.NativeAsset || isZeroAddr(ev.b) {
+		if isZeroAddr(ev.b) {
 			ev.b = model.NativeAsset
 		}
-		ev.in = *word(0)
-		if ev.memo, ok = abiString(d, word(1)); !ok || ev.in.IsZero() {
+		ev.in = *word(w)
+		if ev.memo, ok = abiString(d, word(w+1)); !ok || ev.in.IsZero() {
 			return ev, false
 		}
 	case evTransferOut:
-		// asset, amount, memo.
-		if len(d) < 5*32 {
+		// asset, amount, memo (v1: to, asset, amount, memo).
+		w := 0
+		if v1 {
+			if len(d) < 32 {
+				return ev, false
+			}
+			if ev.b, ok = wordAddress(d[:32]); !ok {
+				return ev, false
+			}
+			w = 1
+		}
+		if len(d) < (w+5)*32 {
 			return ev, false
 		}
-		if ev.tok, ok = wordAddress(d[:32]); !ok {
+		if ev.tok, ok = wordAddress(d[32*w : 32*w+32]); !ok {
 			return ev, false
 		}
 		if isZeroAddr(ev.tok) {
 			ev.tok = model.NativeAsset
 		}
-		ev.in = *word(1)
-		if ev.memo, ok = abiString(d, word(2)); !ok || ev.in.IsZero() {
+		ev.in = *word(w + 1)
+		if ev.memo, ok = abiString(d, word(w+2)); !ok || ev.in.IsZero() {
 			return ev, false
 		}
 	case evTransferOutAndCall:

@@ -296,3 +296,64 @@ func TestTransferOutAndCall(t *testing.T) {
 		}
 	}
 }
+
+// TestTHORChainRouterV1Layout: the first router indexed only the vault, so
+// Deposit carries the asset and TransferOut the recipient and asset in data.
+// A native deposit and a token payout in that layout become bridge halves.
+func TestTHORChainRouterV1Layout(t *testing.T) {
+	addr := func(b byte) string { return "0x" + strings.Repeat(fmt.Sprintf("%02x", b), 20) }
+	word := func(s string) string { return fmt.Sprintf("%064s", s) }
+	str := func(s string) string {
+		h := hex.EncodeToString([]byte(s))
+		return word(fmt.Sprintf("%x", len(s))) + h + strings.Repeat("0", (64-len(h)%64)%64)
+	}
+	user, router, vault, token, to := addr(1), addr(2), addr(3), addr(4), addr(5)
+	topicAddr := func(a string) string { return "0x" + strings.Repeat("0", 24) + a[2:] }
+	depMemo, outMemo := "ADD:ETH.ETH:tthor1xyz", "OUT:"+strings.Repeat("F6", 32)
+	depData := "0x" + word("0") + word("f4240") + word("60") + str(depMemo)
+	outData := "0x" + word(to[2:]) + word(token[2:]) + word("a900") + word("80") + str(outMemo)
+	amt := "0x" + word("a900")
+	h1, h2 := "0x"+strings.Repeat("a1", 32), "0x"+strings.Repeat("a2", 32)
+	block := `{"number":"0x10","hash":"0x` + strings.Repeat("11", 32) + `","parentHash":"0x` + strings.Repeat("22", 32) +
+		`","timestamp":"0x5","miner":"0x` + strings.Repeat("33", 20) + `","baseFeePerGas":"0x7","transactions":[` +
+		`{"hash":"` + h1 + `","transactionIndex":"0x0","from":"` + user + `","to":"` + router + `","value":"0xf4240"},` +
+		`{"hash":"` + h2 + `","transactionIndex":"0x1","from":"` + vault + `","to":"` + router + `","value":"0x0"}]}`
+	var b *rpcBlock
+	if err := json.Unmarshal([]byte(block), &b); err != nil {
+		t.Fatal(err)
+	}
+	gas, price, status, i0, i1, i2 := "0x5208", "0x9", "0x1", "0x0", "0x1", "0x2"
+	rs := []rpcReceipt{
+		{TransactionHash: &h1, GasUsed: &gas, EffectiveGasPrice: &price, Status: &status,
+			Logs: []rpcLog{{Address: &router, Topics: []string{topicTCDeposit, topicAddr(vault)}, Data: &depData, LogIndex: &i0}}},
+		{TransactionHash: &h2, GasUsed: &gas, EffectiveGasPrice: &price, Status: &status,
+			Logs: []rpcLog{{Address: &token, Topics: []string{transferTopic, topicAddr(router), topicAddr(to)}, Data: &amt, LogIndex: &i1},
+				{Address: &router, Topics: []string{topicTCTransferOut, topicAddr(vault)}, Data: &outData, LogIndex: &i2}}},
+	}
+	var fwd uint256.Int
+	fwd.SetUint64(0xf4240)
+	tr := []txTrace{{present: true, moves: []move{{from: router, to: vault, value: fwd}}}, {present: true}}
+	out, err := normalize(model.ChainETH, &rawBlock{number: 16, block: b, receipts: rs, traces: tr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkConversions(t, &out)
+	find := func(from, to, asset string) model.Leg {
+		for _, x := range out.Transfers {
+			if x.From == from && x.To == to && x.Asset == asset {
+				return model.Leg{Chain: "eth", Block: 16, Position: x.Position}
+			}
+		}
+		t.Fatalf("no transfer %s→%s of %s", from, to, asset)
+		return model.Leg{}
+	}
+	var pay uint256.Int
+	pay.SetUint64(0xa900)
+	want := []model.Conversion{
+		{Kind: model.ConvBridge, In: find(user, router, model.NativeAsset), AmountIn: fwd, Ref: depMemo},
+		{Kind: model.ConvBridge, Out: find(router, to, token), AmountOut: pay, Ref: outMemo},
+	}
+	if d := cmp.Diff(want, out.Conversions); d != "" {
+		t.Errorf("conversions (-want +got):\n%s", d)
+	}
+}
