@@ -288,7 +288,8 @@ func (r *runner) consume(ctx context.Context, ch <-chan window, next uint64) (ui
 		}
 		r.stats.Blocks += uint64(len(bs))
 		if last >= r.stats.From {
-			r.o.Progress.Update(last-r.stats.From+1, progress.Counter{Name: "transfers", N: r.stats.Transfers})
+			r.o.Progress.Update(last-r.stats.From+1, progress.Counter{Name: "transfers", N: r.stats.Transfers},
+				progress.Counter{Name: "conversions", N: r.stats.Conversions})
 		}
 		next = last + 1
 	}
