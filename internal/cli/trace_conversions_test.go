@@ -23,9 +23,9 @@ import (
 // swap instead.
 func TestTraceAcrossIngestedSwap(t *testing.T) {
 	ctx := context.Background()
-	alice, bob, carol, vault, dave := ethsim.NewAccount(1), ethsim.NewAccount(2), ethsim.NewAccount(3), ethsim.NewAccount(4), ethsim.NewAccount(5)
+	alice, bob, carol, vault, dave, erin := ethsim.NewAccount(1), ethsim.NewAccount(2), ethsim.NewAccount(3), ethsim.NewAccount(4), ethsim.NewAccount(5), ethsim.NewAccount(6)
 	node, err := ethsim.Start(types.GenesisAlloc{alice.Addr: {Balance: new(big.Int).Lsh(big.NewInt(1), 80)}, bob.Addr: {Balance: big.NewInt(1e18)},
-		dave.Addr: {Balance: big.NewInt(1e18)}}, common.Address{9})
+		dave.Addr: {Balance: big.NewInt(1e18)}, erin.Addr: {Balance: big.NewInt(1e18)}}, common.Address{9})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,7 +47,9 @@ func TestTraceAcrossIngestedSwap(t *testing.T) {
 	thor := send(alice, nil, nil, ethsim.ScriptInit())
 	tokC := send(alice, nil, nil, ethsim.TokenInit(big.NewInt(1_000_000)))
 	pair3 := send(alice, nil, nil, ethsim.ScriptInit()) // B/C
+	pool := send(alice, nil, nil, ethsim.ScriptInit())  // V3 WETH/C
 	node.Commit()
+	send(alice, &tokC, nil, ethsim.TokenTransfer(pool, big.NewInt(10_000)))
 	send(alice, &tokB, nil, ethsim.TokenTransfer(pair, big.NewInt(10_000)))
 	send(alice, &tokC, nil, ethsim.TokenTransfer(pair3, big.NewInt(10_000)))
 	node.Commit()
@@ -79,7 +81,19 @@ func TestTraceAcrossIngestedSwap(t *testing.T) {
 		ethsim.Call(pair3, nil, ethsim.Script(
 			ethsim.Call(tokC, nil, ethsim.TokenTransfer(dave.Addr, big.NewInt(4000))),
 			v2(dave.Addr, 1000, 0, 0, 4000)))))
+	// A V3 swap: the pool pays 600 C to erin first, then the router's callback
+	// wraps 3 ETH and pays the pool in WETH.
+	three := big.NewInt(3e18)
+	send(alice, &router, three, ethsim.Script(
+		ethsim.Call(pool, nil, ethsim.Script(
+			ethsim.Call(tokC, nil, ethsim.TokenTransfer(erin.Addr, big.NewInt(600))),
+			ethsim.Call(router, nil, ethsim.Script(
+				ethsim.Call(weth, three, ethsim.WETHDeposit()),
+				ethsim.Call(weth, nil, ethsim.TokenTransfer(pool, three)))),
+			ethsim.Log([]common.Hash{ethsim.V3SwapTopic, ethsim.AddrTopic(router), ethsim.AddrTopic(erin.Addr)},
+				ethsim.Words(big.NewInt(-600), three, new(big.Int).Lsh(big.NewInt(1), 96), big.NewInt(1), big.NewInt(0)))))))
 	node.Commit()
+	send(erin, &tokC, nil, ethsim.TokenTransfer(carol.Addr, big.NewInt(60)))
 	send(bob, &tokB, nil, ethsim.TokenTransfer(carol.Addr, big.NewInt(300)))
 	send(dave, &tokC, nil, ethsim.TokenTransfer(carol.Addr, big.NewInt(50)))
 	node.Commit()
@@ -95,8 +109,8 @@ func TestTraceAcrossIngestedSwap(t *testing.T) {
 	}
 	out, _ := run("ingest", "eth", "--rpc", node.URL, "--from", "0", "--head", "--json", "-q")
 	var sum struct{ Conversions int }
-	if err := json.Unmarshal([]byte(out), &sum); err != nil || sum.Conversions != 4 {
-		t.Fatalf("ingest summary %s (%v): want 4 conversions (a swap, a deposit, two hops)", out, err)
+	if err := json.Unmarshal([]byte(out), &sum); err != nil || sum.Conversions != 5 {
+		t.Fatalf("ingest summary %s (%v): want 5 conversions (a swap, a deposit, two hops, a V3 swap)", out, err)
 	}
 	traceArgs := []string{"trace", "--chain", "eth", "--from", alice.Addr.Hex(), "--policy", "haircut", "--direction", "forward", "--no-intel", "--json"}
 	out, _ = run(traceArgs...)
@@ -118,7 +132,7 @@ func TestTraceAcrossIngestedSwap(t *testing.T) {
 		t.Fatalf("%v: %s", err, out)
 	}
 	low := func(a common.Address) string { return strings.ToLower(a.Hex()) }
-	if len(res.Conversions) != 2 || res.Conversions[0].Kind != "swap" || res.Conversions[0].Ref != low(pair) ||
+	if len(res.Conversions) != 3 || res.Conversions[0].Kind != "swap" || res.Conversions[0].Ref != low(pair) ||
 		res.Conversions[0].In.To != low(weth) || res.Conversions[0].In.Tainted != wad.String() ||
 		res.Conversions[0].Out.To != low(bob.Addr) || res.Conversions[0].Out.Tainted != "700" {
 		t.Errorf("conversions crossed: %+v, want first the swap of 1 ETH (router→WETH) for 700 B to bob", res.Conversions)
@@ -129,7 +143,12 @@ func TestTraceAcrossIngestedSwap(t *testing.T) {
 			t.Errorf("route crossed: %+v, want 2 ETH through pair and pair3 for 4000 C to dave", r)
 		}
 	}
-	var onward, onwardC bool
+	if len(res.Conversions) == 3 {
+		if r := res.Conversions[2]; r.Ref != low(pool) || r.In.Tainted != three.String() || r.Out.To != low(erin.Addr) || r.Out.Tainted != "600" {
+			t.Errorf("V3 swap crossed: %+v, want 3 ETH for 600 C to erin", r)
+		}
+	}
+	var onward, onwardC, onwardV3 bool
 	for _, e := range res.Edges {
 		if e.From == low(bob.Addr) && e.To == low(carol.Addr) && e.Asset == low(tokB) && e.Tainted == "300" {
 			onward = true
@@ -137,9 +156,12 @@ func TestTraceAcrossIngestedSwap(t *testing.T) {
 		if e.From == low(dave.Addr) && e.To == low(carol.Addr) && e.Asset == low(tokC) && e.Tainted == "50" {
 			onwardC = true
 		}
+		if e.From == low(erin.Addr) && e.To == low(carol.Addr) && e.Asset == low(tokC) && e.Tainted == "60" {
+			onwardV3 = true
+		}
 	}
-	if !onward || !onwardC {
-		t.Errorf("no tainted B from bob to carol (%v) or C from dave to carol (%v) in %+v", onward, onwardC, res.Edges)
+	if !onward || !onwardC || !onwardV3 {
+		t.Errorf("tainted B bob→carol %v, C dave→carol %v, C erin→carol %v; edges %+v", onward, onwardC, onwardV3, res.Edges)
 	}
 	if !strings.Contains(out, `"dest_chain": "btc"`) || len(res.PendingBridges) != 1 || res.PendingBridges[0].Memo != memo || res.PendingBridges[0].Tainted != two.String() {
 		t.Errorf("pending bridges: %+v; want the 2 ETH deposit to btc", res.PendingBridges)
