@@ -219,10 +219,26 @@ type adjEntry struct {
 	pos   model.Position
 	cp    uint64
 	asset uint64
-	amt   uint32 // the encoded amount: offset in arena number arena
-	arena uint16
+	// The encoded amount: in inl when it fits (most do, and sorting then
+	// carries it along instead of leaving it to random reads), else at
+	// offset inl[0:4] of the writer's arena number arena.
+	inl   [inlineAmount]byte
 	alen  uint8
 	kind  model.Kind
+	arena uint16
+}
+
+const inlineAmount = 12
+
+// setAmount records an entry's encoded amount, found at off in the
+// writer's arena.
+func (e *adjEntry) setAmount(amount []byte, off int) {
+	e.alen = uint8(len(amount))
+	if len(amount) <= inlineAmount {
+		copy(e.inl[:], amount)
+		return
+	}
+	binary.LittleEndian.PutUint32(e.inl[:], uint32(off))
 }
 
 func (e *adjEntry) before(o *adjEntry) bool {

@@ -21,7 +21,7 @@ type dictionary struct {
 	cache    map[string]uint64 // fwd key → number, for addresses not of 20 bytes
 	// fixed holds 20-byte (EVM) addresses per chain: array keys hash fast,
 	// sit in the map's slots and carry no pointers for the collector.
-	fixed map[model.Chain]map[[20]byte]uint64
+	fixed map[model.Chain]*addrTable
 	size  int
 	max   int
 	// complete: every assigned number is in cache (the store had none
@@ -30,7 +30,7 @@ type dictionary struct {
 }
 
 func (d *dictionary) open(s *Store, max int) error {
-	d.cache, d.fixed, d.max, d.next = make(map[string]uint64), make(map[model.Chain]map[[20]byte]uint64), max, 1
+	d.cache, d.fixed, d.max, d.next = make(map[string]uint64), make(map[model.Chain]*addrTable), max, 1
 	v, ok, err := s.get(d.meta)
 	if err != nil {
 		return err
@@ -48,8 +48,11 @@ func (d *dictionary) open(s *Store, max int) error {
 // get returns the cached number of a fwd key.
 func (d *dictionary) get(k []byte) (uint64, bool) {
 	if a, ok := fixedAddr(k); ok {
-		n, ok := d.fixed[model.Chain(k[2:2+k[1]])][a]
-		return n, ok
+		t := d.fixed[model.Chain(k[2:2+k[1]])]
+		if t == nil {
+			return 0, false
+		}
+		return t.get(&a)
 	}
 	n, ok := d.cache[string(k)]
 	return n, ok
@@ -63,12 +66,12 @@ func (d *dictionary) remember(k []byte, n uint64) {
 	}
 	d.size++
 	if a, ok := fixedAddr(k); ok {
-		m := d.fixed[model.Chain(k[2:2+k[1]])]
-		if m == nil {
-			m = make(map[[20]byte]uint64)
-			d.fixed[model.Chain(k[2:2+k[1]])] = m
+		t := d.fixed[model.Chain(k[2:2+k[1]])]
+		if t == nil {
+			t = &addrTable{}
+			d.fixed[model.Chain(k[2:2+k[1]])] = t
 		}
-		m[a] = n
+		t.put(&a, n)
 		return
 	}
 	d.cache[string(k)] = n
@@ -194,17 +197,17 @@ func (w *writer) chainCode(chain model.Chain) (byte, error) {
 
 // newFresh returns an empty, unbounded dictionary cache for one write.
 func newFresh() dictionary {
-	return dictionary{cache: map[string]uint64{}, fixed: map[model.Chain]map[[20]byte]uint64{}, max: int(^uint(0) >> 1)}
+	return dictionary{cache: map[string]uint64{}, fixed: map[model.Chain]*addrTable{}, max: int(^uint(0) >> 1)}
 }
 
 // adopt remembers the numbers a committed write assigned.
 func (d *dictionary) adopt(f *dictionary) {
 	var k []byte
-	for chain, m := range f.fixed {
-		for a, n := range m {
+	for chain, t := range f.fixed {
+		t.each(func(a *[20]byte, n uint64) {
 			k = append(chainPrefix(k[:0], d.fwd, chain), a[:]...)
 			d.remember(k, n)
-		}
+		})
 	}
 	for s, n := range f.cache {
 		d.remember([]byte(s), n)

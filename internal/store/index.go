@@ -72,7 +72,11 @@ func (x *indexer) write(chunks [][]adjEntry) error {
 
 // amount returns an entry's encoded amount.
 func (x *indexer) amount(e *adjEntry) []byte {
-	return x.arenas[e.arena][e.amt : e.amt+uint32(e.alen)]
+	if e.alen <= inlineAmount {
+		return e.inl[:e.alen]
+	}
+	off := binary.LittleEndian.Uint32(e.inl[:])
+	return x.arenas[e.arena][off : off+uint32(e.alen)]
 }
 
 // count adds entries of this write to the counter deltas.

@@ -114,7 +114,13 @@ func (s *Store) flushPending(ctx context.Context) error {
 }
 
 func (s *Store) indexAndClear(ctx context.Context, chunks [][]adjEntry, arenas [][]byte) error {
-	coll := &collector{}
+	n := 0
+	for _, c := range chunks {
+		n += len(c)
+	}
+	// Room for the encoded entries (about 14 bytes each) and their keys, so
+	// the arena rarely regrows.
+	coll := &collector{arena: make([]byte, 0, 20*n), kvs: make([]kv, 0, n/4)}
 	x := indexer{s: s, b: coll, arenas: arenas, buckets: map[uint64]bucketState{}}
 	if err := x.write(chunks); err != nil {
 		return err
@@ -174,7 +180,8 @@ func (s *Store) recoverPending() error {
 			}
 			off := len(amts)
 			amts = appendAmountDec(amts, &r.amount)
-			e := adjEntry{key: r.from<<1 | 1, block: block, pos: r.pos, cp: r.to, asset: r.asset, kind: r.kind, amt: uint32(off), alen: uint8(len(amts) - off)}
+			e := adjEntry{key: r.from<<1 | 1, block: block, pos: r.pos, cp: r.to, asset: r.asset, kind: r.kind}
+			e.setAmount(amts[off:], off)
 			es = append(es, e)
 			e.key, e.cp = r.to<<1, r.from
 			es = append(es, e)

@@ -493,7 +493,8 @@ func (w *writer) writeBlock(b *model.Block) error {
 			}
 		}
 		w.seg.add(t, from, to, asset, amount)
-		e := adjEntry{key: from<<1 | 1, block: t.Block, pos: t.Position, cp: to, asset: asset, kind: t.Kind, amt: uint32(off), alen: uint8(len(amount))}
+		e := adjEntry{key: from<<1 | 1, block: t.Block, pos: t.Position, cp: to, asset: asset, kind: t.Kind}
+		e.setAmount(amount, off)
 		w.adj = append(w.adj, e)
 		e.key, e.cp = to<<1, from
 		w.adj = append(w.adj, e)
