@@ -32,7 +32,9 @@ func writeLedger(tb testing.TB, st *store.Store, n int) {
 			tr(0, 0, 1000+b, 7, addr(1), 100), tr(1, 0, 7, 2000+b, addr(2), 90),
 			tr(0, 1, 3000+b, 8, model.NativeAsset, 50),
 		}
-		leg := func(i int) model.Leg { return model.Leg{Chain: "eth", Block: uint64(b), Position: blk.Transfers[i].Position} }
+		leg := func(i int) model.Leg {
+			return model.Leg{Chain: "eth", Block: uint64(b), Position: blk.Transfers[i].Position}
+		}
 		blk.Conversions = []model.Conversion{
 			{Kind: model.ConvSwap, In: leg(0), Out: leg(1), AmountIn: *uint256.NewInt(100), AmountOut: *uint256.NewInt(90), Ref: addr(7)},
 			{Kind: model.ConvBridge, In: leg(2), AmountIn: *uint256.NewInt(50), Ref: "=:BTC.BTC:bc1q" + strconv.Itoa(b)},
