@@ -248,33 +248,21 @@ func (e *adjEntry) before(o *adjEntry) bool {
 	return e.pos < o.pos
 }
 
-// radixSortByKey sorts the entries of several chunks by key into one
-// slice, stably (chunk order, then order within a chunk), so entries of
-// one key keep their arrival (chain) order. It uses two buffers of the
-// total length and returns one of them.
-func radixSortByKey(chunks [][]adjEntry, buf, tmp []adjEntry) []adjEntry {
-	n := 0
+// radixSortByKey sorts entries by key in place, stably, so entries of one
+// key keep their arrival (chain) order; tmp is scratch space, returned for
+// reuse.
+func radixSortByKey(es, tmp []adjEntry) []adjEntry {
 	var max uint64
-	for _, c := range chunks {
-		n += len(c)
-		for i := range c {
-			max |= c[i].key
-		}
+	for i := range es {
+		max |= es[i].key
 	}
-	if n == 0 {
-		return nil
-	}
-	buf = slices.Grow(buf[:0], n)[:n]
-	tmp = slices.Grow(tmp[:0], n)[:n]
+	tmp = slices.Grow(tmp[:0], len(es))[:len(es)]
+	src, dst := es, tmp
 	var count [1 << 16]int
-	src := chunks
-	out := buf
-	for shift := uint(0); ; shift += 16 {
+	for shift := uint(0); shift < 64 && max>>shift != 0; shift += 16 {
 		clear(count[:])
-		for _, c := range src {
-			for i := range c {
-				count[(c[i].key>>shift)&0xffff]++
-			}
+		for i := range src {
+			count[(src[i].key>>shift)&0xffff]++
 		}
 		sum := 0
 		for i := range count {
@@ -282,21 +270,15 @@ func radixSortByKey(chunks [][]adjEntry, buf, tmp []adjEntry) []adjEntry {
 			count[i] = sum
 			sum += c
 		}
-		for _, c := range src {
-			for i := range c {
-				d := (c[i].key >> shift) & 0xffff
-				out[count[d]] = c[i]
-				count[d]++
-			}
+		for i := range src {
+			d := (src[i].key >> shift) & 0xffff
+			dst[count[d]] = src[i]
+			count[d]++
 		}
-		if shift+16 >= 64 || max>>(shift+16) == 0 {
-			return out
-		}
-		src = [][]adjEntry{out}
-		if &out[0] == &buf[0] {
-			out = tmp
-		} else {
-			out = buf
-		}
+		src, dst = dst, src
 	}
+	if len(src) > 0 && &src[0] != &es[0] {
+		copy(es, src)
+	}
+	return tmp
 }

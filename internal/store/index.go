@@ -41,33 +41,122 @@ type assetDelta struct {
 }
 
 func (x *indexer) write(chunks [][]adjEntry) error {
-	es := radixSortByKey(chunks, nil, nil)
+	// Sort each chunk (one write's entries) in place, then merge the chunks
+	// by key: no buffer of the total size, and for one key the chunks come
+	// in write order, so entries keep their chain order.
+	var tmp []adjEntry
+	for _, c := range chunks {
+		tmp = radixSortByKey(c, tmp)
+	}
+	m := newChunkMerger(chunks)
 	cur := ^uint64(0)
-	for i := 0; i < len(es); {
-		k := es[i].key
+	var g []adjEntry
+	for {
+		k, ok := m.peek()
+		if !ok {
+			break
+		}
 		if k>>1 != cur {
 			x.flushCounters(cur)
 			cur = k >> 1
 		}
-		j := i + 1
+		g = m.take(g[:0], k)
 		sorted := true
-		for j < len(es) && es[j].key == k {
-			if es[j].before(&es[j-1]) {
+		for j := 1; j < len(g); j++ {
+			if g[j].before(&g[j-1]) {
 				sorted = false
+				break
 			}
-			j++
 		}
-		g := es[i:j]
 		if !sorted {
 			sort.SliceStable(g, func(a, b int) bool { return g[a].before(&g[b]) })
 		}
 		if err := x.addToBuckets(g); err != nil {
 			return err
 		}
-		i = j
 	}
 	x.flushCounters(cur)
 	return nil
+}
+
+// chunkMerger walks several key-sorted chunks in key order, ties in chunk
+// order, with a binary heap of chunk cursors.
+type chunkMerger struct {
+	chunks [][]adjEntry
+	pos    []int
+	heap   []int // chunk indexes
+}
+
+func newChunkMerger(chunks [][]adjEntry) *chunkMerger {
+	m := &chunkMerger{chunks: chunks, pos: make([]int, len(chunks))}
+	for i, c := range chunks {
+		if len(c) > 0 {
+			m.heap = append(m.heap, i)
+		}
+	}
+	for i := len(m.heap)/2 - 1; i >= 0; i-- {
+		m.down(i)
+	}
+	return m
+}
+
+func (m *chunkMerger) less(a, b int) bool {
+	ka, kb := m.chunks[a][m.pos[a]].key, m.chunks[b][m.pos[b]].key
+	return ka < kb || ka == kb && a < b
+}
+
+func (m *chunkMerger) down(i int) {
+	h := m.heap
+	for {
+		l := 2*i + 1
+		if l >= len(h) {
+			return
+		}
+		c := l
+		if r := l + 1; r < len(h) && m.less(h[r], h[l]) {
+			c = r
+		}
+		if !m.less(h[c], h[i]) {
+			return
+		}
+		h[i], h[c] = h[c], h[i]
+		i = c
+	}
+}
+
+func (m *chunkMerger) peek() (uint64, bool) {
+	if len(m.heap) == 0 {
+		return 0, false
+	}
+	c := m.heap[0]
+	return m.chunks[c][m.pos[c]].key, true
+}
+
+// take appends every entry with key k to g, chunk by chunk.
+func (m *chunkMerger) take(g []adjEntry, k uint64) []adjEntry {
+	for len(m.heap) > 0 {
+		c := m.heap[0]
+		ch := m.chunks[c]
+		p := m.pos[c]
+		if ch[p].key != k {
+			break
+		}
+		q := p + 1
+		for q < len(ch) && ch[q].key == k {
+			q++
+		}
+		g = append(g, ch[p:q]...)
+		m.pos[c] = q
+		if q == len(ch) {
+			last := len(m.heap) - 1
+			m.heap[0] = m.heap[last]
+			m.heap = m.heap[:last]
+		}
+		if len(m.heap) > 0 {
+			m.down(0)
+		}
+	}
+	return g
 }
 
 // amount returns an entry's encoded amount.

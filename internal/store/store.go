@@ -36,8 +36,9 @@ type Options struct {
 	// ReadOnly opens the store for reading only.
 	ReadOnly bool
 	// IndexBufferBytes bounds the memory of adjacency entries that large
-	// (bulk) writes leave to be indexed together (default 1 GiB, about 10
-	// million transfers).
+	// (bulk) writes leave to be indexed together (default 2 GiB, about 18
+	// million transfers). Each buffer full is one sorted pass; more passes
+	// mean more merging by compactions.
 	IndexBufferBytes int
 }
 
@@ -97,7 +98,7 @@ func Open(dir string, o Options) (*Store, error) {
 		o.CacheBytes = 256 << 20
 	}
 	if o.IndexBufferBytes == 0 {
-		o.IndexBufferBytes = 1 << 30
+		o.IndexBufferBytes = 2 << 30
 	}
 	if o.AddrCacheEntries == 0 {
 		o.AddrCacheEntries = 4 << 20
