@@ -59,6 +59,7 @@ func (t *addrTable) put(a *[20]byte, v uint64) {
 func (t *addrTable) grow() {
 	old := t.slots
 	t.slots = make([]addrSlot, max(1024, 2*len(old)))
+	adviseHuge(t.slots)
 	t.n = 0
 	for i := range old {
 		if old[i].v != 0 {
