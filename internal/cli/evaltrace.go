@@ -1,12 +1,15 @@
 package cli
 
 import (
+	"context"
 	"os"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/redthread/redthread/internal/cluster"
+	"github.com/redthread/redthread/internal/model"
 	"github.com/redthread/redthread/internal/synth"
 	"github.com/redthread/redthread/internal/trace"
 	"github.com/redthread/redthread/internal/traceeval"
@@ -29,10 +32,11 @@ func newEvalTraceCmd(e *env) *cobra.Command {
 		seed                               uint64
 		scale                              int64
 		world, policies, scenarios, labels string
-		asJSON, asMarkdown                 bool
+		mixer                              string
+		deposits, asJSON, asMarkdown       bool
 	)
 	cmd := &cobra.Command{
-		Use:   "trace [--seed S --scale N | --world DIR] [--policies P,…] [--scenarios S,…] [--labels truth|intel] [--json|--markdown]",
+		Use:   "trace [--seed S --scale N | --world DIR] [--policies P,…] [--scenarios S,…] [--labels truth|intel] [--deposit-heuristic] [--mixer stop|demix|pool] [--json|--markdown]",
 		Short: "Score forward traces from each theft against the synthetic world's ground truth",
 		Long: `Generate a synthetic world (or read one written by 'redthread synth --out DIR'),
 then, for each laundering scenario and each policy, trace forward from the theft
@@ -50,6 +54,11 @@ the result with the ground truth:
   excess at cash-out  taint at exchange/OTC endpoints beyond the truth, over the truth
   false-pos. rate     addresses tainted by the trace that never received stolen
                       value, over the addresses active after the theft that never did
+
+--deposit-heuristic adds the exchange deposit addresses the deposit-address
+heuristic (internal/cluster) finds from the labels' hot wallets; --mixer demix
+links mixer deposits to withdrawals by published heuristics, --mixer pool also
+follows the unlinked rest through the pool under the policy (docs/trace.md).
 
 Targets (issue 5, haircut): recovered ≥ 95 % and false-positive rate ≤ 5 %.
 Nothing is written to the data directory; a generated world lives in a
@@ -75,6 +84,14 @@ temporary directory that is removed afterwards. Definitions: docs/trace-quality.
 			if scenarios != "" {
 				o.Scenarios = strings.Split(scenarios, ",")
 			}
+			m, err := trace.ParseMixerMode(mixer)
+			if err != nil {
+				return usagef("--mixer: %v", err)
+			}
+			o.Mixer = m
+			if deposits {
+				o.Deposits = depositFinder
+			}
 			if asJSON && asMarkdown {
 				return usagef("give at most one of --json, --markdown")
 			}
@@ -86,7 +103,7 @@ temporary directory that is removed afterwards. Definitions: docs/trace-quality.
 			}
 			t0 := time.Now()
 			var w *traceeval.World
-			var err error
+
 			if world != "" {
 				if _, err := os.Stat(world); err != nil {
 					return usagef("--world: %v", err)
@@ -127,7 +144,22 @@ temporary directory that is removed afterwards. Definitions: docs/trace-quality.
 	f.StringVar(&policies, "policies", "poison,haircut,fifo", "taint policies to run, comma-separated")
 	f.StringVar(&scenarios, "scenarios", "", "scenarios to evaluate, comma-separated (default: all of the world's)")
 	f.StringVar(&labels, "labels", traceeval.LabelsTruth, "attributions the trace sees: truth (every service and deposit address, from truth/addresses.csv) or intel (the world's partial, partly wrong intel pack)")
+	f.BoolVar(&deposits, "deposit-heuristic", false, "add the exchange deposit addresses the deposit-address heuristic finds to the labels")
+	f.StringVar(&mixer, "mixer", "stop", "at mixer pools: stop (endpoint), demix (follow heuristic deposit-withdrawal links) or pool (demix, then follow the rest through the pool)")
 	f.BoolVar(&asJSON, "json", false, "print the report as JSON")
 	f.BoolVar(&asMarkdown, "markdown", false, "print the report as a Markdown table")
 	return cmd
+}
+
+// depositFinder runs the deposit-address heuristic with its defaults.
+func depositFinder(ctx context.Context, g trace.ChainGraph, chain model.Chain, known trace.Attributor) ([]model.Attribution, error) {
+	found, err := cluster.DepositAddresses(ctx, g, chain, known, cluster.Options{})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]model.Attribution, len(found))
+	for i := range found {
+		out[i] = found[i].Attribution
+	}
+	return out, nil
 }

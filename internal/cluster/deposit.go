@@ -109,107 +109,176 @@ func DepositAddresses(ctx context.Context, g trace.ChainGraph, chain model.Chain
 			sw = append(sw, s)
 		}
 	}
-	// The exchange of each target, looked up at the time of the address's
-	// last sweep; cached per target.
-	type ex struct {
-		ok  bool
-		att model.Attribution
-	}
-	exOf := map[uint32]ex{}
-	exchangeOf := func(t uint32, at int64) ex {
-		if v, ok := exOf[t]; ok {
-			return v
-		}
-		var v ex
-		for _, x := range known.Lookup(chain, g.Address(t), time.Unix(at, 0).UTC()) {
-			if x.Category == model.CatExchange {
-				v = ex{true, x}
-				break
-			}
-		}
-		exOf[t] = v
-		return v
-	}
-	entityOf := func(a model.Attribution) string {
-		if a.Entity != "" {
-			return a.Entity
-		}
-		return a.Label
-	}
-	var out []Finding
-	claimed := map[uint32]bool{}
-	collector := map[uint32][]*sweeper{}
+	// Drop addresses that are attributed already, and those that do not
+	// sweep (nearly) everything they send.
+	keep := sw[:0]
 	for _, s := range sw {
-		addr := g.Address(s.addr)
-		if len(known.Lookup(chain, addr, time.Unix(s.lastSeen, 0).UTC())) > 0 {
+		total := 0
+		for _, k := range s.sweeps {
+			total += k
+		}
+		if total*1000 < s.sends*o.SweepPerMille {
 			continue
 		}
-		// Sweeps per exchange entity.
-		per := map[string]int{}
-		var best string
-		var bestAtt model.Attribution
-		var bestTarget uint32
-		targets := make([]uint32, 0, len(s.sweeps))
-		for t := range s.sweeps {
-			targets = append(targets, t)
-		}
-		sort.Slice(targets, func(i, j int) bool { return targets[i] < targets[j] })
-		for _, t := range targets {
-			k := s.sweeps[t]
-			x := exchangeOf(t, s.lastSeen)
-			if !x.ok {
-				if k >= 2 && k*1000 >= s.sends*o.SweepPerMille {
-					collector[t] = append(collector[t], s)
-				}
-				continue
-			}
-			e := entityOf(x.att)
-			per[e] += k
-			if per[e] > per[best] || best == "" {
-				best, bestAtt, bestTarget = e, x.att, t
-			}
-		}
-		if best == "" || per[best]*1000 < s.sends*o.SweepPerMille {
+		if len(known.Lookup(chain, g.Address(s.addr), time.Unix(s.lastSeen, 0).UTC())) > 0 {
 			continue
 		}
-		claimed[s.addr] = true
-		out = append(out, depositFinding(chain, addr, bestAtt, per[best], s, g.Address(bestTarget), 0))
+		keep = append(keep, s)
 	}
-	if o.MinCollector > 0 {
-		cs := make([]uint32, 0, len(collector))
-		for t := range collector {
-			cs = append(cs, t)
+	sw = keep
+	// The wallets one deposit address sweeps into belong to one exchange:
+	// union them.
+	parent := map[uint32]uint32{}
+	var find func(x uint32) uint32
+	find = func(x uint32) uint32 {
+		p, ok := parent[x]
+		if !ok {
+			parent[x] = x
+			return x
 		}
-		sort.Slice(cs, func(i, j int) bool { return cs[i] < cs[j] })
-		for _, t := range cs {
-			ss := collector[t]
-			if len(ss) < o.MinCollector {
-				continue
+		if p == x {
+			return x
+		}
+		r := find(p)
+		parent[x] = r
+		return r
+	}
+	for _, s := range sw {
+		var first uint32
+		i := 0
+		for t, k := range s.sweeps {
+			if k < 2 && len(s.sweeps) > 1 {
+				continue // one sweep among others: too little to join wallets on
 			}
-			taddr := g.Address(t)
-			first := ss[0].first
-			for _, s := range ss {
-				first = min(first, s.first)
+			if i == 0 {
+				first = find(t)
+			} else if r := find(t); r != first {
+				if r < first {
+					parent[first], first = r, r
+				} else {
+					parent[r] = first
+				}
 			}
-			if len(known.Lookup(chain, taddr, time.Unix(first, 0).UTC())) > 0 {
-				continue // attributed, but not as an exchange: not ours to relabel
+			i++
+		}
+	}
+	type comp struct {
+		members  []uint32
+		sweepers []*sweeper
+		last     int64
+		first    int64
+	}
+	comps := map[uint32]*comp{}
+	for t := range parent {
+		r := find(t)
+		c := comps[r]
+		if c == nil {
+			c = &comp{first: 1<<63 - 1}
+			comps[r] = c
+		}
+		c.members = append(c.members, t)
+	}
+	for _, s := range sw {
+		// The sweeper belongs to the cluster it swept into most often.
+		var bt uint32
+		bk := -1
+		for t, k := range s.sweeps {
+			if k > bk || k == bk && t < bt {
+				bt, bk = t, k
 			}
-			hot := model.Attribution{Chain: chain, Address: taddr, Entity: "cluster:" + taddr,
-				Label:    fmt.Sprintf("unidentified exchange (collects from %d deposit-shaped addresses)", len(ss)),
-				Category: model.CatExchange, Source: model.Source{Name: SourceCollector}, Confidence: 50,
-				ValidFrom: time.Unix(first, 0).UTC()}
-			out = append(out, Finding{Attribution: hot, Sweeps: len(ss)})
-			for _, s := range ss {
-				if claimed[s.addr] {
+		}
+		r := find(bt)
+		c := comps[r]
+		if c == nil { // its wallets were not joined: one of its own
+			c = &comp{members: []uint32{bt}, first: 1<<63 - 1}
+			comps[r] = c
+		}
+		c.sweepers = append(c.sweepers, s)
+		c.last, c.first = max(c.last, s.lastSeen), min(c.first, s.first)
+	}
+	roots := make([]uint32, 0, len(comps))
+	for r := range comps {
+		roots = append(roots, r)
+	}
+	sort.Slice(roots, func(i, j int) bool { return roots[i] < roots[j] })
+	var out []Finding
+	for _, r := range roots {
+		c := comps[r]
+		sort.Slice(c.members, func(i, j int) bool { return c.members[i] < c.members[j] })
+		// The exchange: the entity most members are attributed to. A member
+		// attributed to anything but an exchange vetoes the cluster.
+		at := time.Unix(c.last, 0).UTC()
+		votes := map[string]int{}
+		tmpl := map[string]model.Attribution{}
+		labelled := map[uint32]bool{}
+		veto := false
+		for _, m := range c.members {
+			for _, x := range known.Lookup(chain, g.Address(m), at) {
+				labelled[m] = true
+				if x.Category != model.CatExchange {
+					veto = true
 					continue
 				}
-				claimed[s.addr] = true
-				out = append(out, depositFinding(chain, g.Address(s.addr), hot, s.sweeps[t], s, taddr, 10))
+				e := x.Entity
+				if e == "" {
+					e = x.Label
+				}
+				if votes[e] == 0 {
+					tmpl[e] = x
+				}
+				votes[e]++
 			}
+		}
+		if veto {
+			continue
+		}
+		var best string
+		for e, n := range votes {
+			if n > votes[best] || n == votes[best] && e < best {
+				best = e
+			}
+		}
+		penalty := 0
+		var hot model.Attribution
+		switch {
+		case best != "":
+			hot = tmpl[best]
+		case o.MinCollector > 0 && len(c.sweepers) >= o.MinCollector:
+			a := g.Address(c.members[0])
+			hot = model.Attribution{Chain: chain, Entity: "cluster:" + a,
+				Label:    fmt.Sprintf("unidentified exchange (collects from %d deposit-shaped addresses)", len(c.sweepers)),
+				Category: model.CatExchange}
+			penalty = 10
+		default:
+			continue
+		}
+		// Unlabelled wallets of the cluster.
+		for _, m := range c.members {
+			if labelled[m] {
+				continue
+			}
+			a := hot
+			a.Address, a.Source, a.Confidence = g.Address(m), model.Source{Name: SourceCollector}, model.Confidence(60-penalty)
+			a.ValidFrom, a.ValidTo, a.Role, a.Incident = time.Unix(c.first, 0).UTC(), time.Time{}, "exchange wallet", ""
+			if best != "" {
+				a.Label = fmt.Sprintf("wallet of %s (swept into with %s)", best, tmpl[best].Address)
+			}
+			out = append(out, Finding{Attribution: a, Sweeps: len(c.sweepers)})
+		}
+		for _, s := range c.sweepers {
+			out = append(out, depositFinding(chain, g.Address(s.addr), hot, s.total(), s, g.Address(c.members[0]), penalty))
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Attribution.Address < out[j].Attribution.Address })
 	return out, nil
+}
+
+func (s *sweeper) total() int {
+	n := 0
+	for _, k := range s.sweeps {
+		n += k
+	}
+	return n
 }
 
 // depositFinding attributes a deposit address to the exchange of hot. The
@@ -311,23 +380,32 @@ func scanAddress(g trace.ChainGraph, id uint32, ins, outs []uint32, maxDelay int
 			continue
 		}
 		s.sends++
-		// The largest output of the transaction is the candidate sweep.
-		k := 0
+		// The sweep: the largest output that leaves its asset's balance
+		// (nearly) empty. A fee paid beside a token sweep does not empty the
+		// native balance, so it is not taken for the sweep.
+		var lim uint256.Int
+		k := -1
 		for x := range txOuts {
-			if txOuts[k].amt.Lt(&txOuts[x].amt) {
+			b := get(txOuts[x].asset)
+			lim.Mul(&txOuts[x].amt, uint256.NewInt(residual))
+			lim.Div(&lim, uint256.NewInt(1000))
+			if b.v.Gt(&lim) {
+				continue
+			}
+			if k < 0 || txOuts[k].amt.Lt(&txOuts[x].amt) {
 				k = x
 			}
 		}
-		o := txOuts[k]
-		b := get(o.asset)
-		var lim uint256.Int
-		lim.Mul(&o.amt, uint256.NewInt(residual))
-		lim.Div(&lim, uint256.NewInt(1000))
-		if !b.v.Gt(&lim) && b.since >= 0 && t-b.since <= maxDelay {
-			s.sweeps[o.to]++
+		if k >= 0 {
+			b := get(txOuts[k].asset)
+			if b.since >= 0 && t-b.since <= maxDelay {
+				s.sweeps[txOuts[k].to]++
+			}
 		}
-		if !b.v.Gt(&lim) {
-			b.since = -1
+		for x := range txOuts {
+			if b := get(txOuts[x].asset); b.v.IsZero() || x == k {
+				b.since = -1
+			}
 		}
 	}
 	if len(s.sweeps) == 0 {

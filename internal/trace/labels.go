@@ -28,6 +28,15 @@ func (l *Labels) Add(a model.Attribution) {
 	l.m[k] = append(l.m[k], a)
 }
 
+// Clone returns a copy of l that can be added to without changing l.
+func (l *Labels) Clone() *Labels {
+	c := &Labels{m: make(map[string][]model.Attribution, len(l.m))}
+	for k, v := range l.m {
+		c.m[k] = append([]model.Attribution(nil), v...)
+	}
+	return c
+}
+
 // Len returns the number of labelled addresses.
 func (l *Labels) Len() int { return len(l.m) }
 

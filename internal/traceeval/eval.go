@@ -28,7 +28,16 @@ type Options struct {
 	// Labels are the attributions the trace sees: LabelsTruth (default)
 	// or LabelsIntel.
 	Labels string
+	// Mixer is what the traces do at mixer pools (default trace.MixerStop).
+	Mixer trace.MixerMode
+	// Deposits, if set, adds the attributions it finds on each chain to
+	// the labels before tracing (the deposit-address heuristic of
+	// internal/cluster; the command wires it).
+	Deposits DepositFinder
 }
+
+// DepositFinder finds attributions from the ledger given known ones.
+type DepositFinder func(ctx context.Context, g trace.ChainGraph, chain model.Chain, known trace.Attributor) ([]model.Attribution, error)
 
 // Label sources.
 const (
@@ -78,6 +87,9 @@ type Score struct {
 	Scenario  string       `json:"scenario"`
 	Policy    string       `json:"policy"`
 	Labels    string       `json:"labels"`
+	Mixer     string       `json:"mixer,omitempty"`           // demix or pool (omitted: stop)
+	MixLinks  int          `json:"mix_links,omitempty"`       // deposit-withdrawal links the taint crossed
+	Inferred  int          `json:"inferred_labels,omitempty"` // attributions the deposit heuristic added
 	Truncated bool         `json:"truncated"`
 	Reason    string       `json:"truncated_reason,omitempty"`
 	Assets    []AssetScore `json:"assets"`
@@ -236,6 +248,29 @@ func (w *World) Evaluate(ctx context.Context, o Options) (*Report, error) {
 	default:
 		return nil, fmt.Errorf("unknown label source %q (want %s or %s)", o.Labels, LabelsTruth, LabelsIntel)
 	}
+	inferred := 0
+	if o.Deposits != nil {
+		labels = labels.Clone()
+		rd := w.Index.Reader()
+		g := trace.Index(rd)
+		for _, c := range []model.Chain{synth.Chain1, synth.Chain2} {
+			cg, ok := g.Chain(c)
+			if !ok {
+				continue
+			}
+			found, err := o.Deposits(ctx, cg, c, labels)
+			if err != nil {
+				rd.Close()
+				return nil, fmt.Errorf("deposit addresses on %s: %w", c, err)
+			}
+			for _, a := range found {
+				labels.Add(a)
+			}
+			inferred += len(found)
+		}
+		rd.Close()
+		o.Labels += "+deposits"
+	}
 	found := 0
 	for _, s := range w.Truth.Summary.Scenarios {
 		if len(want) > 0 && !want[s.Name] {
@@ -251,11 +286,14 @@ func (w *World) Evaluate(ctx context.Context, o Options) (*Report, error) {
 			}
 		}
 		for _, p := range pols {
-			sc, err := w.score(ctx, tr, p, labels, untainted, symbol)
+			sc, err := w.score(ctx, tr, p, labels, o.Mixer, untainted, symbol)
 			if err != nil {
 				return nil, fmt.Errorf("scenario %s, policy %s: %w", s.Name, p, err)
 			}
-			sc.Labels = o.Labels
+			sc.Labels, sc.Inferred = o.Labels, inferred
+			if o.Mixer != trace.MixerStop {
+				sc.Mixer = o.Mixer.String()
+			}
 			rep.Scores = append(rep.Scores, *sc)
 		}
 	}
@@ -287,12 +325,13 @@ func bp(num, den *uint256.Int) int64 {
 	return int64(x.Uint64())
 }
 
-func (w *World) score(ctx context.Context, tr *truthOf, p trace.Policy, labels *trace.Labels, untainted int, symbol map[assetKey]string) (*Score, error) {
+func (w *World) score(ctx context.Context, tr *truthOf, p trace.Policy, labels *trace.Labels, mixer trace.MixerMode, untainted int, symbol map[assetKey]string) (*Score, error) {
 	rd := w.Index.Reader()
 	defer rd.Close()
 	eng := &trace.Engine{Graph: trace.Index(rd), Attributor: labels, Conversions: w.Conversions}
 	req := trace.Request{Chain: synth.Chain1, From: []string{tr.sum.Thief}, Asset: model.NativeAsset,
 		Policy: p, Direction: trace.Forward, Since: time.Unix(tr.sum.TheftTime, 0).UTC()}
+	req.Mixer = mixer
 	t0 := time.Now()
 	res, err := eng.Run(ctx, req)
 	if err != nil {
@@ -301,6 +340,11 @@ func (w *World) score(ctx context.Context, tr *truthOf, p trace.Policy, labels *
 	sc := &Score{Scenario: tr.sum.Name, Policy: p.String(), Truncated: res.Truncated, Reason: res.Reason,
 		Nodes: res.Stats.Nodes, Read: res.Stats.TransfersRead, ElapsedMS: time.Since(t0).Milliseconds(),
 		Untainted: untainted, TrulyHeld: len(tr.tainted)}
+	for _, c := range res.Conversions {
+		if c.Kind == string(trace.Mix) {
+			sc.MixLinks++
+		}
+	}
 
 	got := map[epKey]*uint256.Int{} // taint received per address and asset
 	reached := map[addrKey]bool{}

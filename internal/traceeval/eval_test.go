@@ -9,6 +9,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
+	"github.com/redthread/redthread/internal/cluster"
+	"github.com/redthread/redthread/internal/model"
 	"github.com/redthread/redthread/internal/synth"
 	"github.com/redthread/redthread/internal/trace"
 )
@@ -136,5 +138,47 @@ func TestScoresRespondToTheTrace(t *testing.T) {
 	}
 	if _, err := w.Evaluate(ctx, Options{Labels: "guess"}); err == nil {
 		t.Error("unknown label source accepted")
+	}
+}
+
+// TestDepositHeuristicWithIntel: with the intel pack alone, haircut runs from
+// the unlabelled deposit addresses into the exchanges and taints most of the
+// world; the deposit-address heuristic must bring the false-positive rate
+// under the target without losing recovery off the mixer.
+func TestDepositHeuristicWithIntel(t *testing.T) {
+	ctx := context.Background()
+	w, err := Generate(ctx, synth.Params{Seed: 1, Scale: 200_000}, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := Options{Policies: []trace.Policy{trace.Haircut}, Labels: LabelsIntel}
+	base, err := w.Evaluate(ctx, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.Deposits = func(ctx context.Context, g trace.ChainGraph, c model.Chain, known trace.Attributor) ([]model.Attribution, error) {
+		f, err := cluster.DepositAddresses(ctx, g, c, known, cluster.Options{})
+		var out []model.Attribution
+		for _, x := range f {
+			out = append(out, x.Attribution)
+		}
+		return out, err
+	}
+	rep, err := w.Evaluate(ctx, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, s := range rep.Scores {
+		if s.Inferred == 0 {
+			t.Errorf("%s: no attributions inferred", s.Scenario)
+		}
+		if s.FalsePosBP > TargetFalsePosBP || s.FalsePosBP >= base.Scores[i].FalsePosBP {
+			t.Errorf("%s: false-positive rate %d bp with the heuristic, %d bp without; want ≤ %d", s.Scenario, s.FalsePosBP, base.Scores[i].FalsePosBP, TargetFalsePosBP)
+		}
+		for _, a := range s.Assets {
+			if a.Chain == synth.Chain1 && a.RecoveryNoMixBP < TargetRecoveryBP {
+				t.Errorf("%s %s: recovered %d bp of the cash-out off the mixer", s.Scenario, a.Chain, a.RecoveryNoMixBP)
+			}
+		}
 	}
 }

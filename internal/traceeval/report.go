@@ -3,6 +3,7 @@ package traceeval
 import (
 	"fmt"
 	"io"
+	"strings"
 	"text/tabwriter"
 )
 
@@ -16,7 +17,7 @@ func (r *Report) WriteText(w io.Writer) error {
 	if len(r.Scores) > 0 {
 		labels = r.Scores[0].Labels
 	}
-	fmt.Fprintf(w, "trace quality on synthetic world seed %d scale %d (forward from the theft, native coin, default stop rules, labels: %s)\n", r.Seed, r.Scale, labels)
+	fmt.Fprintf(w, "trace quality on synthetic world seed %d scale %d (forward from the theft, native coin, default stop rules, labels: %s%s)\n", r.Seed, r.Scale, labels, r.extra())
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "scenario\tpolicy\tchain:asset\tcash-out via mixer\trecovered\trecovered excl. mixer\tendpoint addresses\tentity agreement\texcess at cash-out\ttainted\tfalse pos.\tuntainted active\tfalse-pos. rate\tmissed\ttargets\t")
 	for _, s := range r.Scores {
@@ -55,7 +56,7 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 	if len(r.Scores) > 0 {
 		labels = r.Scores[0].Labels
 	}
-	fmt.Fprintf(w, "Seed %d, scale %d, labels %s:\n\n", r.Seed, r.Scale, labels)
+	fmt.Fprintf(w, "Seed %d, scale %d, labels %s%s:\n\n", r.Seed, r.Scale, labels, r.extra())
 	fmt.Fprintln(w, "| scenario | policy | chain:asset | via mixer | recovered | excl. mixer | endpoint addr. | entity agr. | excess | tainted | false pos. | FP rate | targets |")
 	fmt.Fprintln(w, "|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|")
 	for _, s := range r.Scores {
@@ -79,4 +80,24 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 		}
 	}
 	return nil
+}
+
+// extra describes the options beyond the defaults: the mixer mode with the
+// links the traces crossed, and the attributions the deposit heuristic added.
+func (r *Report) extra() string {
+	if len(r.Scores) == 0 {
+		return ""
+	}
+	s := ""
+	if m := r.Scores[0].Mixer; m != "" {
+		links := make([]string, 0, len(r.Scores))
+		for _, x := range r.Scores {
+			links = append(links, fmt.Sprint(x.MixLinks))
+		}
+		s += fmt.Sprintf(", mixer %s (mix links crossed per trace: %s)", m, strings.Join(links, ", "))
+	}
+	if n := r.Scores[0].Inferred; n > 0 {
+		s += fmt.Sprintf(", %d attributions inferred", n)
+	}
+	return s
 }
