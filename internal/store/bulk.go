@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"slices"
+	"sync"
 	"sync/atomic"
 
 	"github.com/cockroachdb/pebble/v2"
@@ -73,8 +75,38 @@ func (c *collector) Delete(k []byte, _ *pebble.WriteOptions) error {
 
 var ingestSeq atomic.Uint64
 
-// ingest sorts the collected keys into one sstable and ingests it.
-func (s *Store) ingest(ctx context.Context, c *collector) error {
+// ingest writes the collectors' keys as sstables, in parallel, and
+// ingests them all in one atomic step. Collectors must hold disjoint key
+// ranges within each key prefix.
+func (s *Store) ingest(ctx context.Context, cs ...*collector) error {
+	paths := make([][]string, len(cs))
+	errs := make([]error, len(cs))
+	var wg sync.WaitGroup
+	for i, c := range cs {
+		wg.Go(func() { paths[i], errs[i] = s.writeTables(c) })
+	}
+	wg.Wait()
+	var all []string
+	for _, p := range paths {
+		all = append(all, p...)
+	}
+	defer func() {
+		for _, p := range all {
+			s.fs.Remove(p)
+		}
+	}()
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	if err := s.db.Ingest(ctx, all); err != nil {
+		return fmt.Errorf("ingest: %w", err)
+	}
+	return nil
+}
+
+// writeTables sorts a collector's keys into one sstable per key prefix and
+// returns their paths (also on error, for removal).
+func (s *Store) writeTables(c *collector) (paths []string, err error) {
 	cmp := func(a, b kv) int {
 		if a.pfx != b.pfx {
 			if a.pfx < b.pfx {
@@ -116,12 +148,6 @@ func (s *Store) ingest(ctx context.Context, c *collector) error {
 	// block headers, the reverse dictionary) of an in-order load land in the
 	// bottom level and are never compacted again; only adjacency, counters
 	// and the dictionary overlap earlier data.
-	var paths []string
-	defer func() {
-		for _, p := range paths {
-			s.fs.Remove(p)
-		}
-	}()
 	var w *sstable.Writer
 	var cur byte
 	closeW := func() error {
@@ -137,13 +163,13 @@ func (s *Store) ingest(ctx context.Context, c *collector) error {
 		k := c.key(e)
 		if w == nil || k[0] != cur {
 			if err := closeW(); err != nil {
-				return err
+				return paths, err
 			}
 			cur = k[0]
 			path := s.fs.PathJoin(s.dir, fmt.Sprintf("ingest-%d.sst.tmp", ingestSeq.Add(1)))
 			f, err := s.fs.Create(path, "")
 			if err != nil {
-				return err
+				return paths, err
 			}
 			paths = append(paths, path)
 			// Bottom-level settings (zstd): an ingested file that overlaps
@@ -161,7 +187,7 @@ func (s *Store) ingest(ctx context.Context, c *collector) error {
 		if i+1 < len(c.kvs) && bytes.Equal(k, c.key(c.kvs[i+1])) {
 			if merge || c.kvs[i+1].vlen&mergeBit != 0 {
 				closeW()
-				return fmt.Errorf("ingest: key %x merged and set in one write", k)
+				return paths, fmt.Errorf("ingest: key %x merged and set in one write", k)
 			}
 			continue // a later Set of the same key wins
 		}
@@ -175,14 +201,8 @@ func (s *Store) ingest(ctx context.Context, c *collector) error {
 		}
 		if err != nil {
 			closeW()
-			return err
+			return paths, err
 		}
 	}
-	if err := closeW(); err != nil {
-		return err
-	}
-	if err := s.db.Ingest(ctx, paths); err != nil {
-		return fmt.Errorf("ingest: %w", err)
-	}
-	return nil
+	return paths, closeW()
 }

@@ -40,14 +40,10 @@ type assetDelta struct {
 	spill [2]*big.Int
 }
 
+// write indexes chunks of entries, each sorted by key (radixSortByKey),
+// merging them by key: no buffer of the total size, and for one key the
+// chunks come in write order, so entries keep their chain order.
 func (x *indexer) write(chunks [][]adjEntry) error {
-	// Sort each chunk (one write's entries) in place, then merge the chunks
-	// by key: no buffer of the total size, and for one key the chunks come
-	// in write order, so entries keep their chain order.
-	var tmp []adjEntry
-	for _, c := range chunks {
-		tmp = radixSortByKey(c, tmp)
-	}
 	m := newChunkMerger(chunks)
 	cur := ^uint64(0)
 	var g []adjEntry

@@ -221,6 +221,14 @@ func TestLayoutAgainstReference(t *testing.T) {
 	}
 	ways := map[string]func(s *Store) error{
 		"one bulk write": func(s *Store) error { return s.Write(ctx, ledger, nil) },
+		"one bulk write, indexed in parallel parts": func(s *Store) error {
+			defer func(n int) { parallelIndexEntries = n }(parallelIndexEntries)
+			parallelIndexEntries = 1000
+			if err := s.Write(ctx, ledger, nil); err != nil {
+				return err
+			}
+			return s.Flush()
+		},
 		"small writes, replayed": func(s *Store) error {
 			for i := 0; i < len(ledger); i += 7 {
 				if err := s.Write(ctx, ledger[i:min(i+7, len(ledger))], nil); err != nil {
@@ -275,8 +283,10 @@ func TestLayoutAgainstReference(t *testing.T) {
 	}
 	// Ids are assigned in order of first sight, and the digest covers them,
 	// so only writes that meet addresses in the same order compare equal.
-	if digests["small writes, replayed"] != digests["one bulk write"] {
-		t.Errorf("digest of small replayed writes differs from one bulk write")
+	for _, w := range []string{"small writes, replayed", "one bulk write, indexed in parallel parts"} {
+		if digests[w] != digests["one bulk write"] {
+			t.Errorf("digest of %q differs from one bulk write", w)
+		}
 	}
 }
 

@@ -3,7 +3,11 @@ package store
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
+	"runtime"
+	"sort"
+	"sync"
 	"unsafe"
 
 	"github.com/redthread/redthread/internal/model"
@@ -18,6 +22,10 @@ import (
 // committed with the first deferred write, records each chain's high-water
 // mark before deferral began: on Open, the transfers above those marks are
 // read back from their segments and indexed, so a crash loses nothing.
+
+// parallelIndexEntries is the number of entries from which indexing runs
+// on every core (tests lower it).
+var parallelIndexEntries = 1 << 20
 
 var metaPending = []byte{pMeta, 'p', 'e', 'n', 'd', 'i', 'n', 'g'}
 
@@ -118,21 +126,82 @@ func (s *Store) indexAndClear(ctx context.Context, chunks [][]adjEntry, arenas [
 	for _, c := range chunks {
 		n += len(c)
 	}
-	// Room for the encoded entries (about 14 bytes each) and their keys, so
-	// the arena rarely regrows.
-	coll := &collector{arena: make([]byte, 0, 20*n), kvs: make([]kv, 0, n/4)}
-	x := indexer{s: s, b: coll, arenas: arenas, buckets: map[uint64]bucketState{}}
-	if err := x.write(chunks); err != nil {
+	parts := 1
+	if n >= parallelIndexEntries {
+		parts = max(1, runtime.GOMAXPROCS(0))
+	}
+	// Sort the chunks, in parallel.
+	var wg sync.WaitGroup
+	next := make(chan []adjEntry, len(chunks))
+	for _, c := range chunks {
+		next <- c
+	}
+	close(next)
+	for range parts {
+		wg.Go(func() {
+			var tmp []adjEntry
+			for c := range next {
+				tmp = radixSortByKey(c, tmp)
+			}
+		})
+	}
+	wg.Wait()
+	// Split the key space at address boundaries into parts of about equal
+	// size, taken from the largest chunk, and index the parts in parallel:
+	// their keys are disjoint, so their tables ingest together.
+	largest := 0
+	for i := range chunks {
+		if len(chunks[i]) > len(chunks[largest]) {
+			largest = i
+		}
+	}
+	bounds := []uint64{0}
+	for p := 1; p < parts && len(chunks) > 0; p++ {
+		c := chunks[largest]
+		k := c[len(c)*p/parts].key &^ 1
+		if k > bounds[len(bounds)-1] {
+			bounds = append(bounds, k)
+		}
+	}
+	colls := make([]*collector, len(bounds))
+	xs := make([]*indexer, len(bounds))
+	errs := make([]error, len(bounds))
+	for p := range bounds {
+		lo, hi := bounds[p], ^uint64(0)
+		if p+1 < len(bounds) {
+			hi = bounds[p+1]
+		}
+		sub := make([][]adjEntry, len(chunks))
+		m := 0
+		for i, c := range chunks {
+			a := sort.Search(len(c), func(j int) bool { return c[j].key >= lo })
+			b := len(c)
+			if hi != ^uint64(0) {
+				b = sort.Search(len(c), func(j int) bool { return c[j].key >= hi })
+			}
+			sub[i] = c[a:b]
+			m += b - a
+		}
+		// Room for the encoded entries (about 14 bytes each) and their
+		// keys, so the arena rarely regrows.
+		colls[p] = &collector{arena: make([]byte, 0, 20*m), kvs: make([]kv, 0, m/4)}
+		xs[p] = &indexer{s: s, b: colls[p], arenas: arenas, buckets: map[uint64]bucketState{}}
+		wg.Go(func() { errs[p] = xs[p].write(sub) })
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
 		return err
 	}
-	if err := coll.Delete(metaPending, nil); err != nil {
+	if err := colls[0].Delete(metaPending, nil); err != nil {
 		return err
 	}
-	if err := s.ingest(ctx, coll); err != nil {
+	if err := s.ingest(ctx, colls...); err != nil {
 		return err
 	}
-	for k, b := range x.buckets {
-		s.cacheBucket(k, b)
+	for _, x := range xs {
+		for k, b := range x.buckets {
+			s.cacheBucket(k, b)
+		}
 	}
 	return nil
 }

@@ -584,6 +584,7 @@ func (s *Store) blockRows(chain model.Chain, block uint64) (map[model.Position]s
 func (w *writer) finish(cp *Checkpoint) error {
 	if !w.deferred {
 		x := indexer{s: w.s, b: w.b, arenas: [][]byte{w.amts}, buckets: w.buckets}
+		radixSortByKey(w.adj, nil)
 		if err := x.write([][]adjEntry{w.adj}); err != nil {
 			return err
 		}
