@@ -36,7 +36,8 @@ type Options struct {
 	MaxDegree uint64
 	// MinCollector: an unlabelled address that at least this many
 	// deposit-shaped addresses sweep into, each at least twice, is taken
-	// for an exchange wallet of an unidentified exchange (default 10; 0
+	// for an exchange wallet of an unidentified exchange, and those
+	// addresses for its deposit addresses (default 10; 0
 	// takes the default, a negative value disables the rule).
 	MinCollector int
 }
@@ -243,7 +244,17 @@ func DepositAddresses(ctx context.Context, g trace.ChainGraph, chain model.Chain
 		switch {
 		case best != "":
 			hot = tmpl[best]
-		case o.MinCollector > 0 && len(c.sweepers) >= o.MinCollector:
+		case o.MinCollector > 0 && repeated(c.sweepers) >= o.MinCollector:
+			// No label: only addresses used again and again (customers'
+			// deposit addresses are; a launderer's one-shot forwarders
+			// into a consolidation address are not) make a collector.
+			keep := c.sweepers[:0]
+			for _, s := range c.sweepers {
+				if s.total() >= 2 {
+					keep = append(keep, s)
+				}
+			}
+			c.sweepers = keep
 			a := g.Address(c.members[0])
 			hot = model.Attribution{Chain: chain, Entity: "cluster:" + a,
 				Label:    fmt.Sprintf("unidentified exchange (collects from %d deposit-shaped addresses)", len(c.sweepers)),
@@ -271,6 +282,17 @@ func DepositAddresses(ctx context.Context, g trace.ChainGraph, chain model.Chain
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Attribution.Address < out[j].Attribution.Address })
 	return out, nil
+}
+
+// repeated counts the sweepers that swept at least twice.
+func repeated(ss []*sweeper) int {
+	n := 0
+	for _, s := range ss {
+		if s.total() >= 2 {
+			n++
+		}
+	}
+	return n
 }
 
 func (s *sweeper) total() int {
