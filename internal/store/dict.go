@@ -117,9 +117,61 @@ func (w *writer) lookup(d *dictionary, fresh *dictionary, chain model.Chain, k [
 	n := d.next
 	d.next++
 	fresh.remember(k, n)
-	w.b.Set(k, binary.AppendUvarint(nil, n), nil)
+	// The forward key is written at the end of the write (finish): a bulk
+	// write defers it with its index, as it can be rebuilt from the
+	// reverse key written here.
 	w.b.Set(idKey(nil, d.rev, n), append([]byte{code}, k[2+int(k[1]):]...), nil)
 	return n, nil
+}
+
+// writeForward writes the forward keys of the numbers a fresh dictionary
+// holds.
+func writeForward(b sink, d, fresh *dictionary) error {
+	var k, v []byte
+	for chain, t := range fresh.fixed {
+		var err error
+		t.each(func(a *[20]byte, n uint64) {
+			if err == nil {
+				k = append(chainPrefix(k[:0], d.fwd, chain), a[:]...)
+				err = b.Set(k, binary.AppendUvarint(v[:0], n), nil)
+			}
+		})
+		if err != nil {
+			return err
+		}
+	}
+	for s, n := range fresh.cache {
+		if err := b.Set([]byte(s), binary.AppendUvarint(v[:0], n), nil); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// rebuildForward writes the forward keys of numbers from..next-1 from
+// their reverse keys (after a crash lost deferred ones).
+func (s *Store) rebuildForward(b sink, d *dictionary, from uint64) error {
+	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: idKey(nil, d.rev, from), UpperBound: prefixEnd([]byte{d.rev})})
+	if err != nil {
+		return err
+	}
+	defer it.Close()
+	var k []byte
+	for ok := it.First(); ok; ok = it.Next() {
+		v := it.Value()
+		if len(it.Key()) != 9 || len(v) < 1 {
+			return fmt.Errorf("dictionary %c: %w", d.rev, errCorrupt)
+		}
+		chain, ok := s.chainName(v[0])
+		if !ok {
+			return fmt.Errorf("dictionary %c: unknown chain code %d: %w", d.rev, v[0], errCorrupt)
+		}
+		k = append(chainPrefix(k[:0], d.fwd, chain), v[1:]...)
+		if err := b.Set(k, binary.AppendUvarint(nil, binary.BigEndian.Uint64(it.Key()[1:])), nil); err != nil {
+			return err
+		}
+	}
+	return it.Error()
 }
 
 // reverse reads the chain and address text of a number.

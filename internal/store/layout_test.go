@@ -484,3 +484,35 @@ func TestDeferredIndexSurvivesCrash(t *testing.T) {
 	}
 	checkTotals(t, s2, ledger, addr(2))
 }
+
+// TestSmallCachesWithDeferredWrites writes bulk batches with address
+// caches far smaller than the ledger's addresses, so caches are cleared
+// while forward dictionary keys wait with the deferred index: ids must not
+// be assigned twice, and the store must equal one written with large
+// caches.
+func TestSmallCachesWithDeferredWrites(t *testing.T) {
+	ctx := context.Background()
+	ledger := randomLedger(rand.New(rand.NewPCG(11, 12)), 6000)
+	big := open(t, t.TempDir())
+	small, err := Open(t.TempDir(), Options{NoSync: true, AddrCacheEntries: 150})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer small.Close()
+	for _, s := range []*Store{big, small} {
+		for _, part := range [][]model.Block{ledger[:2000], ledger[2000:4000], ledger[4000:]} {
+			if err := s.Write(ctx, part, nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if digest(t, small) != digest(t, big) {
+		t.Fatal("store written with small caches differs")
+	}
+	if diff := cmp.Diff(flatten(ledger), allTransfers(t, small)); diff != "" {
+		t.Fatalf("transfers (-want +got):\n%s", diff)
+	}
+	for _, a := range []string{addr(1), addr(77)} {
+		checkTotals(t, small, ledger, a)
+	}
+}

@@ -36,6 +36,19 @@ type pending struct {
 	arenas [][]byte
 	size   int
 	marks  map[model.Chain]mark
+	// dictionary numbers assigned by deferred writes, whose forward keys
+	// wait too; and the numbers before the first of them
+	ids, assets       []*dictionary
+	idMark, assetMark uint64
+}
+
+// pendingDict returns the dictionary marks the pending key records: the
+// numbers before the first deferred write.
+func (s *Store) pendingDict(startID, startAsset uint64) [2]uint64 {
+	if s.pend != nil {
+		return [2]uint64{s.pend.idMark, s.pend.assetMark}
+	}
+	return [2]uint64{startID, startAsset}
 }
 
 func (p *pending) bytes() int { return p.size }
@@ -63,8 +76,10 @@ func (s *Store) pendingMarks(before map[model.Chain]mark) (map[model.Chain]mark,
 func (s *Store) deferIndex(w *writer) {
 	marks, _ := s.pendingMarks(w.before)
 	if s.pend == nil {
-		s.pend = &pending{}
+		s.pend = &pending{idMark: w.startID, assetMark: w.startAsset}
 	}
+	s.pend.ids = append(s.pend.ids, &w.newIDs)
+	s.pend.assets = append(s.pend.assets, &w.newAssets)
 	s.pend.marks = marks
 	arena := uint16(len(s.pend.arenas))
 	for i := range w.adj {
@@ -76,8 +91,9 @@ func (s *Store) deferIndex(w *writer) {
 	s.pendFlag.Store(true)
 }
 
-func encodeMarks(marks map[model.Chain]mark) []byte {
-	var b []byte
+func encodeMarks(dict [2]uint64, marks map[model.Chain]mark) []byte {
+	b := binary.AppendUvarint(nil, dict[0])
+	b = binary.AppendUvarint(b, dict[1])
 	for c, m := range marks {
 		b = append(b, byte(len(c)))
 		b = append(b, c...)
@@ -91,12 +107,17 @@ func encodeMarks(marks map[model.Chain]mark) []byte {
 	return b
 }
 
-func decodeMarks(b []byte) (map[model.Chain]mark, error) {
-	marks := map[model.Chain]mark{}
+func decodeMarks(b []byte) (dict [2]uint64, marks map[model.Chain]mark, err error) {
+	marks = map[model.Chain]mark{}
+	for i := range dict {
+		if dict[i], b, err = readUvarint(b); err != nil {
+			return dict, nil, err
+		}
+	}
 	for len(b) > 0 {
 		n := int(b[0])
 		if len(b) < 1+n+1+16 || b[1+n] > 1 {
-			return nil, errCorrupt
+			return dict, nil, errCorrupt
 		}
 		var m mark
 		m.ok = b[1+n] == 1
@@ -104,7 +125,7 @@ func decodeMarks(b []byte) (map[model.Chain]mark, error) {
 		marks[model.Chain(b[1:1+n])] = m
 		b = b[2+n+16:]
 	}
-	return marks, nil
+	return dict, marks, nil
 }
 
 // flushPending indexes the buffered entries in one atomic ingest that also
@@ -113,7 +134,18 @@ func (s *Store) flushPending(ctx context.Context) error {
 	if s.pend == nil {
 		return nil
 	}
-	if err := s.indexAndClear(ctx, s.pend.chunks, s.pend.arenas); err != nil {
+	forward := func(b sink) error {
+		for i := range s.pend.ids {
+			if err := writeForward(b, &s.addrs, s.pend.ids[i]); err != nil {
+				return err
+			}
+			if err := writeForward(b, &s.assets, s.pend.assets[i]); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if err := s.indexAndClear(ctx, s.pend.chunks, s.pend.arenas, forward); err != nil {
 		return fmt.Errorf("index deferred writes: %w", err)
 	}
 	s.pend = nil
@@ -121,7 +153,7 @@ func (s *Store) flushPending(ctx context.Context) error {
 	return nil
 }
 
-func (s *Store) indexAndClear(ctx context.Context, chunks [][]adjEntry, arenas [][]byte) error {
+func (s *Store) indexAndClear(ctx context.Context, chunks [][]adjEntry, arenas [][]byte, forward func(sink) error) error {
 	n := 0
 	for _, c := range chunks {
 		n += len(c)
@@ -195,6 +227,9 @@ func (s *Store) indexAndClear(ctx context.Context, chunks [][]adjEntry, arenas [
 	if err := colls[0].Delete(metaPending, nil); err != nil {
 		return err
 	}
+	if err := forward(colls[0]); err != nil {
+		return err
+	}
 	if err := s.ingest(ctx, colls...); err != nil {
 		return err
 	}
@@ -229,7 +264,7 @@ func (s *Store) recoverPending() error {
 	if s.opts.ReadOnly {
 		return fmt.Errorf("an interrupted bulk write left transfers unindexed; open the store once for writing (resume the import) to index them")
 	}
-	marks, err := decodeMarks(v)
+	dict, marks, err := decodeMarks(v)
 	if err != nil {
 		return fmt.Errorf("pending index marks: %w", err)
 	}
@@ -261,5 +296,11 @@ func (s *Store) recoverPending() error {
 		}
 	}
 	s.log.Info("indexing transfers an interrupted bulk write left unindexed", "entries", len(es))
-	return s.indexAndClear(context.Background(), [][]adjEntry{es}, [][]byte{amts})
+	forward := func(b sink) error {
+		if err := s.rebuildForward(b, &s.addrs, dict[0]); err != nil {
+			return err
+		}
+		return s.rebuildForward(b, &s.assets, dict[1])
+	}
+	return s.indexAndClear(context.Background(), [][]adjEntry{es}, [][]byte{amts}, forward)
 }

@@ -92,6 +92,9 @@ func (s *Store) ID(chain model.Chain, addr string) (uint64, bool, error) {
 	if err := s.live(); err != nil {
 		return 0, false, err
 	}
+	if err := s.indexed(context.Background()); err != nil {
+		return 0, false, err
+	}
 	k := addrBytes(chainPrefix(nil, pAddr, chain), chain, addr)
 	v, ok, err := s.get(k)
 	if err != nil || !ok {

@@ -279,20 +279,22 @@ type writer struct {
 	newIDs    dictionary // numbers assigned by this write, remembered after commit
 	newAssets dictionary
 	newChains map[model.Chain]byte
-	slowKeys  map[string]struct{}        // keys at or below the high-water mark written in this batch
-	fastKeys  map[model.Chain][][16]byte // keys above it written in this batch, increasing
-	added     map[model.Chain]int64
-	stored    map[blockRef]map[model.Position]storedRow // blocks at or below the mark, as read
-	seg       segBuilder
-	slow      bool                 // some transfer was at or below the high-water mark
-	deferred  bool                 // adjacency and counters left to the pending index
-	before    map[model.Chain]mark // high-water marks before this write
-	adj, tmp  []adjEntry
-	amts      []byte // encoded amounts of this write's transfers
-	buckets   map[uint64]bucketState
-	kbuf      []byte
-	vbuf      []byte
-	abuf      []byte
+	// dictionary numbers before this write
+	startID, startAsset uint64
+	slowKeys            map[string]struct{}        // keys at or below the high-water mark written in this batch
+	fastKeys            map[model.Chain][][16]byte // keys above it written in this batch, increasing
+	added               map[model.Chain]int64
+	stored              map[blockRef]map[model.Position]storedRow // blocks at or below the mark, as read
+	seg                 segBuilder
+	slow                bool                 // some transfer was at or below the high-water mark
+	deferred            bool                 // adjacency and counters left to the pending index
+	before              map[model.Chain]mark // high-water marks before this write
+	adj, tmp            []adjEntry
+	amts                []byte // encoded amounts of this write's transfers
+	buckets             map[uint64]bucketState
+	kbuf                []byte
+	vbuf                []byte
+	abuf                []byte
 }
 
 // storedRow is a transfer already in the store, for replay checks.
@@ -343,6 +345,7 @@ func (s *Store) Write(ctx context.Context, blocks []model.Block, cp *Checkpoint)
 		w.b = batch
 	}
 	startID, startAsset := s.addrs.next, s.assets.next
+	w.startID, w.startAsset = startID, startAsset
 	hwmSnapshot := make(map[model.Chain]mark, len(s.hwm))
 	for c, h := range s.hwm {
 		hwmSnapshot[c] = h
@@ -374,8 +377,6 @@ func (s *Store) Write(ctx context.Context, blocks []model.Block, cp *Checkpoint)
 		s.addrs.next, s.assets.next, s.hwm = startID, startAsset, hwmSnapshot
 		return fmt.Errorf("write: commit: %w", err)
 	}
-	s.addrs.adopt(&w.newIDs)
-	s.assets.adopt(&w.newAssets)
 	if len(w.newChains) > 0 {
 		s.chainMu.Lock()
 		for c, code := range w.newChains {
@@ -388,9 +389,18 @@ func (s *Store) Write(ctx context.Context, blocks []model.Block, cp *Checkpoint)
 	}
 	if w.deferred {
 		s.deferIndex(w)
-		if s.pend.bytes() > s.opts.IndexBufferBytes || len(s.pend.arenas) >= 1<<16-1 {
-			return s.flushPending(ctx)
+	}
+	if s.addrs.size+w.newIDs.size >= s.addrs.max || s.assets.size+w.newAssets.size >= s.assets.max {
+		// The caches are about to be cleared: deferred forward keys must
+		// be in the store first, or lookups would miss them.
+		if err := s.flushPending(ctx); err != nil {
+			return err
 		}
+	}
+	s.addrs.adopt(&w.newIDs)
+	s.assets.adopt(&w.newAssets)
+	if s.pend != nil && (s.pend.bytes() > s.opts.IndexBufferBytes || len(s.pend.arenas) >= 1<<16-1) {
+		return s.flushPending(ctx)
 	}
 	return nil
 }
@@ -583,6 +593,12 @@ func (s *Store) blockRows(chain model.Chain, block uint64) (map[model.Position]s
 
 func (w *writer) finish(cp *Checkpoint) error {
 	if !w.deferred {
+		if err := writeForward(w.b, &w.s.addrs, &w.newIDs); err != nil {
+			return err
+		}
+		if err := writeForward(w.b, &w.s.assets, &w.newAssets); err != nil {
+			return err
+		}
 		x := indexer{s: w.s, b: w.b, arenas: [][]byte{w.amts}, buckets: w.buckets}
 		radixSortByKey(w.adj, nil)
 		if err := x.write([][]adjEntry{w.adj}); err != nil {
@@ -604,7 +620,7 @@ func (w *writer) finish(cp *Checkpoint) error {
 	}
 	if w.deferred {
 		if marks, changed := w.s.pendingMarks(w.before); changed {
-			w.b.Set(metaPending, encodeMarks(marks), nil)
+			w.b.Set(metaPending, encodeMarks(w.s.pendingDict(w.startID, w.startAsset), marks), nil)
 		}
 	}
 	return nil
