@@ -49,6 +49,9 @@ func parseSince(s string) (time.Time, error) {
 func newTraceCmd(e *env) *cobra.Command {
 	var (
 		chainFlag, from, tx, asset, policy, direction, since, stop, explain string
+		mixer                                                               string
+		mixDelay                                                            time.Duration
+		depositHeuristic                                                    bool
 		maxHops, maxNodes, maxEdges, maxTouched                             int
 		maxDegree                                                           uint64
 		noSwaps, noBridges, noIntel, noStored, asJSON, asDOT, asCSV         bool
@@ -132,6 +135,10 @@ JSON schema: docs/trace.md.`,
 			}
 			req.MaxHops, req.MaxNodes, req.MaxEdges, req.MaxTouched, req.MaxDegree = maxHops, maxNodes, maxEdges, maxTouched, maxDegree
 			req.NoSwaps, req.NoBridges = noSwaps, noBridges
+			if req.Mixer, err = trace.ParseMixerMode(mixer); err != nil {
+				return usagef("--mixer: %v", err)
+			}
+			req.MixMaxDelay = mixDelay
 			if cmd.Flags().Changed("stop") {
 				req.Categories = []model.Category{}
 				if stop != "none" && stop != "" {
@@ -240,6 +247,22 @@ JSON schema: docs/trace.md.`,
 				}
 				conv = append(conv, c...)
 			}
+			if depositHeuristic {
+				inferred := trace.NewLabels()
+				for c := range chains {
+					if cg, ok := g.Chain(c); ok {
+						found, err := depositFinder(ctx, cg, c, attr)
+						if err != nil {
+							return err
+						}
+						for _, a := range found {
+							inferred.Add(a)
+						}
+					}
+				}
+				e.logger().Info("deposit-address heuristic", "attributions", inferred.Len())
+				attr = append(attr, inferred)
+			}
 			eng := &trace.Engine{Graph: g}
 			if len(attr) > 0 {
 				eng.Attributor = attr
@@ -284,6 +307,9 @@ JSON schema: docs/trace.md.`,
 					conv := ""
 					if s.Conversion != "" {
 						conv = " via " + s.Conversion
+					}
+					if s.Heuristic != "" {
+						conv += fmt.Sprintf(" (%s, confidence %d)", s.Heuristic, s.Confidence)
 					}
 					fmt.Fprintf(e.stdout, "%s %s -> %s tx %s block %d %s%s\n", s.Chain, s.From, s.To, s.Tx, s.Block, s.Time, conv)
 				}
@@ -335,6 +361,9 @@ JSON schema: docs/trace.md.`,
 	f.StringVar(&stop, "stop", "", "categories that end a trace, comma-separated, or none (default: exchange,bridge,mixer,dex,otc,gambling,defi,miner,token)")
 	f.BoolVar(&noSwaps, "no-swaps", false, "stop at swaps instead of following them")
 	f.BoolVar(&noBridges, "no-bridges", false, "stop at bridges instead of following them across chains")
+	f.StringVar(&mixer, "mixer", "stop", "at fixed-denomination mixer pools: stop (endpoint), demix (follow deposit-withdrawal links of the address-match and linked-address heuristics) or pool (demix, then follow the rest through the pool under the policy)")
+	f.DurationVar(&mixDelay, "mix-max-delay", 0, "link a mixer withdrawal only to deposits at most this long before it (0: no bound)")
+	f.BoolVar(&depositHeuristic, "deposit-heuristic", false, "attribute exchange deposit addresses that sweep into known exchange wallets (deposit-address heuristic) before tracing")
 	f.StringSliceVar(&labels, "labels", nil, "labels CSV file(s): chain,address,category[,label,entity,confidence]")
 	f.BoolVar(&noIntel, "no-intel", false, "do not read attributions from the intel store")
 	f.StringSliceVar(&convs, "conversions", nil, "conversions CSV file(s) (docs/trace.md)")
