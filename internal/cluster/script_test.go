@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -137,5 +138,25 @@ func TestScripts(t *testing.T) {
 				return ""
 			})
 		})
+	}
+}
+
+// TestDocQuotes checks that docs/trace.md quotes the scripts of this package
+// verbatim.
+func TestDocQuotes(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/trace.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, _ := filepath.Glob("testdata/*.txt")
+	for _, f := range files {
+		want, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		quote := "```text\n# file: internal/cluster/" + f + "\n" + string(want) + "```\n"
+		if !strings.Contains(string(doc), quote) {
+			t.Errorf("docs/trace.md does not quote %s verbatim (a block starting \"# file: internal/cluster/%s\")", f, f)
+		}
 	}
 }

@@ -100,17 +100,22 @@ type DemixOptions struct {
 	// MaxDelay: a withdrawal is linked only to deposits at most this long
 	// before it (0: no bound).
 	MaxDelay time.Duration
-	// MaxDegree: counterparties with more transfers (exchange hot wallets,
-	// contracts) are not evidence of a link (0: DefaultMaxDegree).
+	// MaxDegree: addresses with more transfers (exchange wallets,
+	// contracts, very active users) are not evidence of a link: they
+	// deposit, withdraw and transact with many parties by chance (0:
+	// DefaultLinkDegree).
 	MaxDegree uint64
 }
+
+// DefaultLinkDegree bounds the transfers of an address a link rests on.
+const DefaultLinkDegree = 200
 
 // AnalyzePool applies the demixing heuristics to one pool address of a
 // chain graph. It returns nil when the address is not a fixed-denomination
 // pool (fewer than two deposits, or under 90 % of them of one amount).
 func AnalyzePool(g ChainGraph, chain model.Chain, pool uint32, o DemixOptions) *MixPool {
 	if o.MaxDegree == 0 {
-		o.MaxDegree = DefaultMaxDegree
+		o.MaxDegree = DefaultLinkDegree
 	}
 	ins := g.In(pool, nil)
 	if len(ins) < 2 {
@@ -188,7 +193,9 @@ func AnalyzePool(g ChainGraph, chain model.Chain, pool uint32, o DemixOptions) *
 	linked := make([]bool, len(wds))
 	// 1. Address match: the strongest evidence, applied first.
 	for i, w := range wds {
-		linked[i] = take(w, w.to, HeurAddressMatch)
+		if g.Degree(w.to) <= o.MaxDegree {
+			linked[i] = take(w, w.to, HeurAddressMatch)
+		}
 	}
 	// 2. Linked address: the recipient and a depositor transacted directly.
 	var buf []uint32
@@ -209,14 +216,18 @@ func AnalyzePool(g ChainGraph, chain model.Chain, pool uint32, o DemixOptions) *
 				cands = append(cands, d)
 			}
 		}
+		// Only an unambiguous link counts: exactly one depositor of the
+		// pool (of few transfers) among the recipient's counterparties.
 		sort.Slice(cands, func(a, b int) bool { return cands[a] < cands[b] })
+		one, n := uint32(0), 0
 		for j, d := range cands {
-			if j > 0 && cands[j-1] == d || g.Degree(d) > o.MaxDegree {
+			if j > 0 && cands[j-1] == d {
 				continue
 			}
-			if take(w, d, HeurLinkedAddress) {
-				break
-			}
+			one, n = d, n+1
+		}
+		if n == 1 && g.Degree(one) <= o.MaxDegree {
+			take(w, one, HeurLinkedAddress)
 		}
 	}
 	sort.Slice(p.Links, func(i, j int) bool { return p.Links[i].Deposit < p.Links[j].Deposit })
@@ -272,7 +283,7 @@ func (e *engine) mixPool(c int32, addr uint32, seq uint32, attrs []model.Attribu
 	var p *MixPool
 	for i := range attrs {
 		if attrs[i].Category == model.CatMixer {
-			p = AnalyzePool(ch.g, ch.name, addr, DemixOptions{MaxDelay: e.req.MixMaxDelay, MaxDegree: e.req.MaxDegree})
+			p = AnalyzePool(ch.g, ch.name, addr, DemixOptions{MaxDelay: e.req.MixMaxDelay})
 			break
 		}
 	}
