@@ -254,3 +254,67 @@ func TestMixerPoolMode(t *testing.T) {
 		t.Errorf("%s: recovered %d bp stopping at the mixer, %d bp through the pool (via mixer %d bp): want more", a.Chain, a.RecoveryBP, b.RecoveryBP, a.ViaMixerBP)
 	}
 }
+
+// TestDepositHeuristicPrecision scores the attributions the deposit-address
+// heuristic infers from the intel pack against the true owners: an
+// attribution to a named exchange is right when the address truly belongs
+// to it; an unidentified exchange (entity cluster:…) is right when the
+// address belongs to the exchange most of its cluster belongs to.
+func TestDepositHeuristicPrecision(t *testing.T) {
+	ctx := context.Background()
+	w, err := Generate(ctx, synth.Params{Seed: 1, Scale: 200_000}, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	owner := map[string]string{}
+	for _, o := range w.Truth.Owners {
+		owner[string(o.Chain)+"/"+o.Address] = o.Owner
+	}
+	rd := w.Index.Reader()
+	defer rd.Close()
+	g := trace.Index(rd)
+	total, right := 0, 0
+	for _, c := range []model.Chain{synth.Chain1, synth.Chain2} {
+		cg, _ := g.Chain(c)
+		found, err := cluster.DepositAddresses(ctx, cg, c, w.Intel, cluster.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		votes := map[string]map[string]int{} // cluster entity → true owner → count
+		for _, f := range found {
+			e := f.Attribution.Entity
+			if votes[e] == nil {
+				votes[e] = map[string]int{}
+			}
+			votes[e][owner[string(c)+"/"+f.Attribution.Address]]++
+		}
+		for _, f := range found {
+			a := f.Attribution
+			want := a.Entity
+			if strings.HasPrefix(want, "cluster:") {
+				n := 0
+				for o, k := range votes[want] {
+					if k > n || k == n && o < want {
+						want, n = o, k
+					}
+				}
+			}
+			total++
+			if owner[string(c)+"/"+a.Address] == want {
+				right++
+			}
+		}
+	}
+	active := 0
+	for _, o := range w.Truth.Owners {
+		if cg, ok := g.Chain(o.Chain); ok && o.Role == "deposit" {
+			if id, ok := cg.Lookup(o.Address); ok && len(cg.Out(id, nil)) > 0 {
+				active++
+			}
+		}
+	}
+	t.Logf("%d attributions inferred, %d right; %d deposit addresses swept at least once", total, right, active)
+	if total == 0 || right*100 < total*95 {
+		t.Errorf("%d attributions inferred, %d right: want at least 95 %% right", total, right)
+	}
+}
