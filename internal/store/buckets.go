@@ -69,17 +69,19 @@ func (s *Store) bucketAround(p byte, id, block uint64) (start uint64, found bool
 	return start, found, next, it.Error()
 }
 
+// segments iterates over the segments of a chain's blocks from..to.
+func (s *Store) segments(chain model.Chain, from, to uint64) (*pebble.Iterator, error) {
+	hi := prefixEnd(chainPrefix(nil, pTransfer, chain))
+	if to != ^uint64(0) {
+		hi = transferKey(nil, chain, to+1, 0)
+	}
+	return s.db.NewIter(&pebble.IterOptions{LowerBound: transferKey(nil, chain, from, 0), UpperBound: hi})
+}
+
 // blockSegments calls fn for every stored row of a block, segment by
 // segment (rows of different segments may interleave in position order).
 func (s *Store) blockSegments(chain model.Chain, block uint64, fn func(*segDecoder) error) error {
-	lo := transferKey(nil, chain, block, 0)
-	var hi []byte
-	if block == ^uint64(0) {
-		hi = prefixEnd(chainPrefix(nil, pTransfer, chain))
-	} else {
-		hi = transferKey(nil, chain, block+1, 0)
-	}
-	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: hi})
+	it, err := s.segments(chain, block, block)
 	if err != nil {
 		return err
 	}
@@ -90,20 +92,8 @@ func (s *Store) blockSegments(chain model.Chain, block uint64, fn func(*segDecod
 		if err != nil {
 			return err
 		}
-		if err := d.init(first, it.Value()); err != nil {
+		if err := d.each(first, it.Value(), func() error { return fn(&d) }); err != nil {
 			return err
-		}
-		for {
-			more, err := d.next()
-			if err != nil {
-				return err
-			}
-			if !more {
-				break
-			}
-			if err := fn(&d); err != nil {
-				return err
-			}
 		}
 	}
 	return it.Error()

@@ -141,14 +141,7 @@ func (s *Store) ScanTransfers(ctx context.Context, chain model.Chain, fromBlock,
 // scanRows calls fn for every stored row of a chain's blocks in range, in
 // chain order, merging a block's segments by position.
 func (s *Store) scanRows(chain model.Chain, fromBlock, toBlock uint64, fn func(block uint64, r *segRow, hash func() string) error) error {
-	lo := transferKey(nil, chain, fromBlock, 0)
-	var hi []byte
-	if toBlock == ^uint64(0) {
-		hi = prefixEnd(chainPrefix(nil, pTransfer, chain))
-	} else {
-		hi = transferKey(nil, chain, toBlock+1, 0)
-	}
-	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: hi})
+	it, err := s.segments(chain, fromBlock, toBlock)
 	if err != nil {
 		return err
 	}
@@ -175,41 +168,25 @@ func (s *Store) scanRows(chain model.Chain, fromBlock, toBlock uint64, fn func(b
 			}
 			nextSame = b2 == block
 		}
+		var emit func() error
 		if !nextSame && multi == nil {
-			if err := d.init(first, v); err != nil {
+			emit = func() error { return fn(block, &d.row, hash) }
+		} else {
+			// Several segments of one block: hold their rows, then emit in order.
+			emit = func() error {
+				r := d.row
+				r.hash = nil
+				multi = append(multi, held{r, d.hash()})
+				return nil
+			}
+		}
+		if err := d.each(first, v, emit); err != nil {
+			if errors.Is(err, errCorrupt) {
 				return fmt.Errorf("transfers %s/%d: %w", chain, block, err)
 			}
-			for {
-				more, err := d.next()
-				if err != nil {
-					return fmt.Errorf("transfers %s/%d: %w", chain, block, err)
-				}
-				if !more {
-					break
-				}
-				if err := fn(block, &d.row, hash); err != nil {
-					return err
-				}
-			}
-			continue
+			return err
 		}
-		// Several segments of one block: hold their rows, then emit in order.
-		if err := d.init(first, v); err != nil {
-			return fmt.Errorf("transfers %s/%d: %w", chain, block, err)
-		}
-		for {
-			more, err := d.next()
-			if err != nil {
-				return fmt.Errorf("transfers %s/%d: %w", chain, block, err)
-			}
-			if !more {
-				break
-			}
-			r := d.row
-			r.hash = nil
-			multi = append(multi, held{r, d.hash()})
-		}
-		if nextSame {
+		if multi == nil || nextSame {
 			continue
 		}
 		sort.Slice(multi, func(i, j int) bool { return multi[i].row.pos < multi[j].row.pos })

@@ -55,14 +55,7 @@ func (s *Store) rollbackChunk(ctx context.Context, chain model.Chain, from, to u
 	}
 	b := s.db.NewBatch()
 	defer b.Close()
-	lo := transferKey(nil, chain, from, 0)
-	var hi []byte
-	if to == ^uint64(0) {
-		hi = prefixEnd(chainPrefix(nil, pTransfer, chain))
-	} else {
-		hi = transferKey(nil, chain, to+1, 0)
-	}
-	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: hi})
+	it, err := s.segments(chain, from, to)
 	if err != nil {
 		return 0, err
 	}
@@ -95,17 +88,12 @@ func (s *Store) rollbackChunk(ctx context.Context, chain model.Chain, from, to u
 		}
 		_, _, first, err := decodeTransferKey(it.Key())
 		if err == nil {
-			err = d.init(first, it.Value())
-		}
-		for err == nil {
-			var row bool
-			if row, err = d.next(); !row {
-				break
-			}
-			r := &d.row
-			touched[r.from<<1|1] = struct{}{}
-			touched[r.to<<1] = struct{}{}
-			n++
+			err = d.each(first, it.Value(), func() error {
+				touched[d.row.from<<1|1] = struct{}{}
+				touched[d.row.to<<1] = struct{}{}
+				n++
+				return nil
+			})
 		}
 		if err != nil {
 			it.Close()

@@ -252,6 +252,23 @@ func (d *segDecoder) next() (bool, error) {
 	return true, nil
 }
 
+// each decodes a segment (first position and value) and calls fn after
+// each row, the row in d.row.
+func (d *segDecoder) each(first model.Position, v []byte, fn func() error) error {
+	if err := d.init(first, v); err != nil {
+		return err
+	}
+	for {
+		more, err := d.next()
+		if err != nil || !more {
+			return err
+		}
+		if err := fn(); err != nil {
+			return err
+		}
+	}
+}
+
 // hash returns the current row's hash text, converting once per hash.
 func (d *segDecoder) hash() string {
 	if d.hashStr == "" {
