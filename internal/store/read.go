@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"maps"
 	"math/big"
 	"slices"
 	"sort"
@@ -649,12 +650,7 @@ func (s *Store) Summarize(ctx context.Context, chain model.Chain, addr string, t
 	if err != nil {
 		return nil, err
 	}
-	assets := make([]uint64, 0, len(totals))
-	for a := range totals {
-		assets = append(assets, a)
-	}
-	slices.Sort(assets)
-	for _, asset := range assets {
+	for _, asset := range slices.Sorted(maps.Keys(totals)) {
 		c := totals[asset]
 		if c.isZero() {
 			continue
