@@ -4,57 +4,109 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"time"
 
 	"github.com/holiman/uint256"
 
 	"github.com/redthread/redthread/internal/model"
 )
 
-// rebuild makes CSR arrays over all transfers (a counting sort by address,
-// stable, so each list stays in chain order) and empties the tail.
-func (c *Chain) rebuild() {
-	n := uint32(len(c.src))
-	na := c.addrs.n
-	c.outOff = countOffsets(c.outOff, c.src, na)
-	c.inOff = countOffsets(c.inOff, c.dst, na)
-	c.outAdj = fill(c.outAdj, c.outOff, c.src)
-	c.inAdj = fill(c.inAdj, c.inOff, c.dst)
-	c.src, c.dst, c.asset, c.txOf = trim(c.src), trim(c.dst), trim(c.asset), trim(c.txOf)
-	c.amount, c.pos = trim(c.amount), trim(c.pos)
-	c.nBase = n
-	c.tailOut, c.tailIn, c.tailLen = nil, nil, 0
+// csr is an immutable CSR adjacency over transfers [0, n) of addresses
+// [0, na): the seqs of address a's outgoing transfers are
+// outAdj[outOff[a]:outOff[a+1]], in chain order; likewise incoming.
+type csr struct {
+	n, na         uint32
+	outOff, inOff []uint32
+	outAdj, inAdj []uint32
 }
 
-func countOffsets(off []uint32, ends []uint32, na uint32) []uint32 {
-	if cap(off) >= int(na)+1 {
-		off = off[:na+1]
-		clear(off)
-	} else {
-		off = make([]uint32, na+1)
+var emptyCSR = &csr{outOff: []uint32{0}, inOff: []uint32{0}}
+
+// foldCSR returns a new CSR over transfers [0, len(src)) and addresses
+// [0, na) from old (over a prefix of them) and the transfers after it:
+// each address's old list is copied and its new transfers follow, so lists
+// stay in chain order. old is not modified.
+func foldCSR(old *csr, src, dst []uint32, na uint32) *csr {
+	c := &csr{n: uint32(len(src)), na: na}
+	c.outOff, c.outAdj = foldDir(old.n, old.na, old.outOff, old.outAdj, src, na)
+	c.inOff, c.inAdj = foldDir(old.n, old.na, old.inOff, old.inAdj, dst, na)
+	return c
+}
+
+func foldDir(oldN, oldNA uint32, oldOff, oldAdj, ends []uint32, na uint32) (off, adj []uint32) {
+	off = make([]uint32, na+1)
+	if oldNA > 0 {
+		copy(off[1:oldNA+1], oldOff[1:oldNA+1])
+		for a := oldNA; a > 0; a-- { // degrees from cumulative offsets
+			off[a] -= off[a-1]
+		}
 	}
-	for _, a := range ends {
+	for _, a := range ends[oldN:] {
 		off[a+1]++
 	}
 	for i := uint32(1); i <= na; i++ {
 		off[i] += off[i-1]
 	}
-	return off
-}
-
-func fill(adj []uint32, off []uint32, ends []uint32) []uint32 {
-	if cap(adj) >= len(ends) {
-		adj = adj[:len(ends)]
+	adj = make([]uint32, len(ends))
+	var next []uint32
+	if oldN == 0 {
+		next = make([]uint32, na)
+		copy(next, off[:na])
 	} else {
-		adj = make([]uint32, len(ends), len(ends)+len(ends)/16)
+		next = make([]uint32, na)
+		for a := uint32(0); a < na; a++ {
+			o := off[a]
+			if a < oldNA {
+				l := oldOff[a+1] - oldOff[a]
+				copy(adj[o:o+l], oldAdj[oldOff[a]:oldOff[a+1]])
+				o += l
+			}
+			next[a] = o
+		}
 	}
-	next := make([]uint32, len(off)-1)
-	copy(next, off)
-	for i, a := range ends {
-		adj[next[a]] = uint32(i)
+	for i, a := range ends[oldN:] {
+		adj[next[a]] = oldN + uint32(i)
 		next[a]++
 	}
-	return adj
+	return off, adj
 }
+
+// Chain is an immutable view of the graph of one chain: its transfers,
+// numbered in chain order by a sequence number (seq) from 0, with their
+// adjacency (a CSR base plus the delta appended since it was built).
+type Chain struct {
+	chain  model.Chain
+	opts   *Options
+	codec  addrCodec
+	addrs  dict // copies: see dict
+	assets dict
+
+	n               uint32
+	src, dst, asset []uint32
+	amount          []uint64
+	pos             []uint64
+	blocks          []block
+	bigSeq          []uint32
+	bigVal          []uint256.Int
+	txOf            []uint32
+	txs             []string
+
+	base  *csr
+	delta *delta // nil when the view has no delta transfers
+
+	merges, truncates uint64
+	lastMerge         time.Duration
+	colBytes          int64 // heap bytes of the columns (their capacity, shared with newer views)
+}
+
+// Name returns the chain id.
+func (c *Chain) Name() model.Chain { return c.chain }
+
+// Len returns the number of transfers.
+func (c *Chain) Len() int { return int(c.n) }
+
+// NumAddresses returns the number of addresses.
+func (c *Chain) NumAddresses() int { return int(c.addrs.n) }
 
 // Lookup returns the local id of a canonical address.
 func (c *Chain) Lookup(addr string) (uint32, bool) {
@@ -77,38 +129,51 @@ func (c *Chain) Asset(id uint32) string { return string(c.assets.key(id)) }
 
 // Out returns the seqs of the address's outgoing transfers in chain order.
 // The result may alias the index (do not modify it); buf is used when the
-// address has tail transfers.
+// address has transfers in the delta.
 func (c *Chain) Out(id uint32, buf []uint32) []uint32 {
-	return c.edges(id, c.outOff, c.outAdj, c.tailOut, buf)
+	b := c.base
+	var l []uint32
+	if id < b.na {
+		l = b.outAdj[b.outOff[id]:b.outOff[id+1]]
+	}
+	if c.delta == nil {
+		return l
+	}
+	return c.withDelta(l, id, 0, buf)
 }
 
 // In returns the seqs of the address's incoming transfers in chain order.
 func (c *Chain) In(id uint32, buf []uint32) []uint32 {
-	return c.edges(id, c.inOff, c.inAdj, c.tailIn, buf)
+	b := c.base
+	var l []uint32
+	if id < b.na {
+		l = b.inAdj[b.inOff[id]:b.inOff[id+1]]
+	}
+	if c.delta == nil {
+		return l
+	}
+	return c.withDelta(l, id, 1, buf)
 }
 
-func (c *Chain) edges(id uint32, off, adj []uint32, tail map[uint32][]uint32, buf []uint32) []uint32 {
-	var base []uint32
-	if int(id)+1 < len(off) {
-		base = adj[off[id]:off[id+1]]
-	}
-	t := tail[id]
-	if len(t) == 0 {
+func (c *Chain) withDelta(base []uint32, id uint32, dir int, buf []uint32) []uint32 {
+	if h, _ := c.delta.last(id, dir, c.n); h == 0 {
 		return base
 	}
-	if len(base) == 0 {
-		return t
-	}
-	return append(append(buf[:0], base...), t...)
+	return c.delta.appendEdges(append(buf[:0], base...), id, dir, c.n)
 }
 
 // Degree returns the number of transfers in and out of an address.
 func (c *Chain) Degree(id uint32) uint64 {
 	var d uint64
-	if int(id)+1 < len(c.outOff) {
-		d += uint64(c.outOff[id+1]-c.outOff[id]) + uint64(c.inOff[id+1]-c.inOff[id])
+	if b := c.base; id < b.na {
+		d += uint64(b.outOff[id+1]-b.outOff[id]) + uint64(b.inOff[id+1]-b.inOff[id])
 	}
-	return d + uint64(len(c.tailOut[id])+len(c.tailIn[id]))
+	if c.delta != nil {
+		_, o := c.delta.last(id, 0, c.n)
+		_, i := c.delta.last(id, 1, c.n)
+		d += uint64(o) + uint64(i)
+	}
+	return d
 }
 
 // Transfer returns transfer seq in compact form.
@@ -129,7 +194,8 @@ func (c *Chain) Amount(seq uint32) uint256.Int {
 	if a != ^uint64(0) {
 		return *uint256.NewInt(a)
 	}
-	return *c.big[seq]
+	i := sort.Search(len(c.bigSeq), func(i int) bool { return c.bigSeq[i] >= seq })
+	return c.bigVal[i]
 }
 
 // Position returns the in-block position of transfer seq.
@@ -142,7 +208,7 @@ func (c *Chain) NumBlocks() int { return len(c.blocks) }
 // of the next block (the end of its transfers).
 func (c *Chain) BlockAt(bi int) (number uint64, time int64, first, end uint32) {
 	b := &c.blocks[bi]
-	end = uint32(len(c.src))
+	end = c.n
 	if bi+1 < len(c.blocks) {
 		end = c.blocks[bi+1].first
 	}
@@ -187,7 +253,7 @@ func (c *Chain) BlockRange(blockNum uint64) (first, end uint32, ok bool) {
 func (c *Chain) FirstAtOrAfter(t int64) uint32 {
 	bi := sort.Search(len(c.blocks), func(i int) bool { return c.blocks[i].Time >= t })
 	if bi == len(c.blocks) {
-		return uint32(len(c.src))
+		return c.n
 	}
 	return c.blocks[bi].first
 }
@@ -196,7 +262,7 @@ func (c *Chain) FirstAtOrAfter(t int64) uint32 {
 // by block, from the Hashes source.
 func (c *Chain) TxHashes(ctx context.Context, seqs []uint32) ([]string, error) {
 	out := make([]string, len(seqs))
-	if c.opts.KeepTxHashes {
+	if c.txOf != nil {
 		for i, s := range seqs {
 			out[i] = c.txs[c.txOf[s]]
 		}
@@ -280,18 +346,22 @@ func (c *Chain) TxHashes(ctx context.Context, seqs []uint32) ([]string, error) {
 
 // Stats reports the chain's sizes.
 func (c *Chain) Stats() Stats {
-	b := int64(cap(c.src)+cap(c.dst)+cap(c.asset)+cap(c.txOf))*4 + int64(cap(c.amount)+cap(c.pos))*8 +
-		int64(cap(c.blocks))*24 + int64(cap(c.outOff)+cap(c.inOff)+cap(c.outAdj)+cap(c.inAdj))*4 +
-		c.addrs.bytes() + c.assets.bytes() + int64(len(c.big))*(32+8+16)
+	b := c.colBytes + int64(cap(c.base.outOff)+cap(c.base.inOff)+cap(c.base.outAdj)+cap(c.base.inAdj))*4 +
+		c.addrs.bytes() + c.assets.bytes()
 	for _, t := range c.txs {
 		b += int64(len(t)) + 16
 	}
-	for _, m := range []map[uint32][]uint32{c.tailOut, c.tailIn} {
-		for _, l := range m {
-			b += int64(cap(l))*4 + 40
-		}
+	st := Stats{Chain: c.chain, Transfers: int(c.n), Addresses: int(c.addrs.n), Assets: int(c.assets.n), Blocks: len(c.blocks),
+		Merges: c.merges, LastMerge: c.lastMerge, Truncates: c.truncates}
+	if c.delta != nil {
+		b += c.delta.bytes()
+		st.Delta = int(c.n - c.base.n)
 	}
-	return Stats{Chain: c.chain, Transfers: len(c.src), Addresses: int(c.addrs.n), Assets: int(c.assets.n), Blocks: len(c.blocks), Bytes: b}
+	if len(c.blocks) > 0 {
+		st.LastBlock = c.blocks[len(c.blocks)-1].Number
+	}
+	st.Bytes = b
+	return st
 }
 
 // trim reallocates a column whose spare capacity exceeds 1/16 of its length.

@@ -3,6 +3,7 @@ package graph
 import (
 	"encoding/hex"
 	"hash/maphash"
+	"sync/atomic"
 
 	"github.com/redthread/redthread/internal/model"
 )
@@ -10,6 +11,12 @@ import (
 // dict maps address (or asset) keys to dense uint32 ids with an open
 // addressing table over a byte arena: about key bytes + 6–12 bytes per key,
 // far less than a Go map of strings.
+//
+// One writer adds keys while readers look them up through copies of the
+// struct taken when a view was published (the index's snapshots): the arena
+// and ends only grow (a copy sees its prefix), table cells are written and
+// read atomically, and a grown table is a new array, so a copy's table is
+// either the live one or frozen. A reader ignores ids at or above its n.
 type dict struct {
 	width int      // fixed key width in bytes; 0: variable (ends used)
 	data  []byte   // keys, back to back
@@ -42,8 +49,13 @@ func (d *dict) slot(k []byte) uint64 {
 func (d *dict) find(k []byte) (uint32, bool) {
 	mask := uint64(len(d.table) - 1)
 	for i := d.slot(k); ; i = (i + 1) & mask {
-		v := d.table[i]
+		v := atomic.LoadUint32(&d.table[i])
 		if v == 0 {
+			return 0, false
+		}
+		if v-1 >= d.n {
+			// Added after this copy was taken; a key the copy knows was
+			// added earlier and so sits earlier on its probe sequence.
 			return 0, false
 		}
 		if string(d.key(v-1)) == string(k) {
@@ -71,7 +83,7 @@ func (d *dict) add(k []byte) (uint32, bool) {
 	if d.width == 0 {
 		d.ends = append(d.ends, uint64(len(d.data)))
 	}
-	d.table[i] = id + 1
+	atomic.StoreUint32(&d.table[i], id+1)
 	if uint64(d.n)*4 > uint64(len(d.table))*3 {
 		d.grow()
 	}

@@ -7,6 +7,8 @@ import (
 	"math"
 	"sort"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/holiman/uint256"
 
@@ -22,9 +24,9 @@ type Options struct {
 	// Hashes resolves transaction hashes when they are not kept in memory;
 	// the ledger store satisfies it.
 	Hashes TransferScanner
-	// TailLimit is the number of appended transfers kept outside the CSR
-	// arrays before they are folded in (default 1<<16, and at least a
-	// quarter of the chain's transfers).
+	// TailLimit is the number of appended transfers kept in the delta
+	// before a merge into a new CSR base starts in the background (default
+	// 1<<16; at least an eighth of the base, at most 1<<22).
 	TailLimit int
 	// Bulk defers all adjacency work to Compact: appended transfers are not
 	// visible to readers until Compact runs (for one-shot builds).
@@ -43,11 +45,27 @@ type PointHashes interface {
 	TxHash(ctx context.Context, chain model.Chain, block uint64, pos model.Position) (string, bool, error)
 }
 
-// Index is the graph index of all chains. Append and Load take the write
-// lock; readers work through a Reader.
+// Index is the graph index of all chains.
+//
+// Writers (Append, Load, Truncate, Compact and the background merges) are
+// serialized among themselves; readers never wait for them and writers never
+// wait for readers. Each write publishes a new snapshot: per chain an
+// immutable view (*Chain) of an immutable CSR base plus an append-only delta
+// of the transfers added since the base was built. A Reader sees the snapshot
+// current when it was taken until it is closed.
 type Index struct {
-	mu     sync.RWMutex
-	opts   Options
+	opts Options
+
+	wmu    sync.Mutex
+	chains map[model.Chain]*writer // under wmu
+
+	cur    atomic.Pointer[snapshot]
+	active atomic.Int64 // open Readers and running merges
+	merges sync.WaitGroup
+}
+
+// snapshot is what a Reader sees: one immutable view per chain.
+type snapshot struct {
 	chains map[model.Chain]*Chain
 }
 
@@ -56,7 +74,9 @@ func New(o Options) *Index {
 	if o.TailLimit <= 0 {
 		o.TailLimit = 1 << 16
 	}
-	return &Index{opts: o, chains: make(map[model.Chain]*Chain)}
+	ix := &Index{opts: o, chains: make(map[model.Chain]*writer)}
+	ix.cur.Store(&snapshot{chains: map[model.Chain]*Chain{}})
+	return ix
 }
 
 // Errors.
@@ -65,134 +85,231 @@ var (
 	ErrFull       = errors.New("graph index full: 2^32-1 transfers or addresses on one chain")
 )
 
-// Append adds blocks to the index. Per chain, blocks must come in chain
-// order; transfers at or before the last indexed (block, position) of their
-// chain are skipped, so replays are harmless. On error nothing of the
-// offending chain's remaining blocks is added.
+// Append adds blocks to the index and publishes them to new Readers. Per
+// chain, blocks must come in chain order; transfers at or before the last
+// indexed (block, position) of their chain are skipped, so replays are
+// harmless. Each transfer costs O(1): it goes to the chain's delta, which a
+// background merge folds into a new CSR base when it grows past the tail
+// limit. On error nothing of the call is added to the offending chain.
 func (ix *Index) Append(blocks []model.Block) error {
-	ix.mu.Lock()
-	defer ix.mu.Unlock()
-	touched := map[*Chain]bool{}
+	ix.wmu.Lock()
+	defer ix.wmu.Unlock()
+	touched := map[*writer]bool{}
+	marks := map[*writer]mark{}
 	for i := range blocks {
 		b := &blocks[i]
-		c := ix.chainLocked(b.Chain)
-		touched[c] = true
-		if err := c.addBlock(b); err != nil {
-			return fmt.Errorf("append block %d of %s: %w", b.Number, b.Chain, err)
+		w := ix.writerLocked(b.Chain)
+		if !touched[w] {
+			touched[w] = true
+			marks[w] = w.mark()
+		}
+		if err := w.addBlock(b); err != nil {
+			w.undo(marks[w])
+			delete(touched, w)
+			return errors.Join(fmt.Errorf("append block %d of %s: %w", b.Number, b.Chain, err), ix.settleAll(touched, false))
 		}
 	}
-	for c := range touched {
-		c.settle()
+	return ix.settleAll(touched, false)
+}
+
+// settleAll indexes the new transfers of the touched chains and publishes.
+func (ix *Index) settleAll(touched map[*writer]bool, load bool) error {
+	for w := range touched {
+		ix.settle(w, load)
+	}
+	if len(touched) > 0 {
+		ix.publishLocked()
 	}
 	return nil
 }
 
-// Compact folds every chain's tail into its CSR arrays (after bulk appends
-// with a large TailLimit).
-func (ix *Index) Compact() {
-	ix.mu.Lock()
-	defer ix.mu.Unlock()
-	for _, c := range ix.chains {
-		if len(c.src) > int(c.nBase) {
-			c.rebuild()
-		}
+// settle links a chain's pending transfers into its delta, or, when
+// loading (or the delta has no base yet to merge into cheaply), folds them
+// into a new base at once; a large delta starts a background merge.
+func (ix *Index) settle(w *writer, load bool) {
+	n := w.cols.n()
+	if n == w.linked || ix.opts.Bulk {
+		return
+	}
+	if load && n-w.base.n >= w.limit() {
+		w.foldSync()
+		return
+	}
+	w.link(n)
+	if n-w.base.n >= w.limit() && !w.merging {
+		ix.startMerge(w)
 	}
 }
 
+// Compact folds every chain's delta (and, with Bulk, its pending
+// transfers) into its CSR base, waiting for running merges first.
+func (ix *Index) Compact() {
+	ix.merges.Wait()
+	ix.wmu.Lock()
+	defer ix.wmu.Unlock()
+	for _, w := range ix.chains {
+		if w.cols.n() > w.base.n {
+			w.foldSync()
+		}
+	}
+	ix.publishLocked()
+}
+
+// Wait waits for the background merges started so far.
+func (ix *Index) Wait() { ix.merges.Wait() }
+
 // Truncate drops a chain's transfers from block fromBlock on (after a
-// ledger rollback); address and asset ids stay assigned.
+// ledger rollback); address and asset ids stay assigned. A cut inside the
+// delta rebuilds only the delta; a deeper one rebuilds the base.
 func (ix *Index) Truncate(chain model.Chain, fromBlock uint64) {
-	ix.mu.Lock()
-	defer ix.mu.Unlock()
-	c := ix.chains[chain]
-	if c == nil {
+	ix.wmu.Lock()
+	defer ix.wmu.Unlock()
+	w := ix.chains[chain]
+	if w == nil {
 		return
 	}
-	bi := sort.Search(len(c.blocks), func(i int) bool { return c.blocks[i].Number >= fromBlock })
-	if bi == len(c.blocks) {
+	bi := sort.Search(len(w.cols.blocks), func(i int) bool { return w.cols.blocks[i].Number >= fromBlock })
+	if bi == len(w.cols.blocks) {
 		return
 	}
-	n := c.blocks[bi].first
-	c.blocks = c.blocks[:bi]
-	c.src, c.dst, c.asset, c.amount, c.pos = c.src[:n], c.dst[:n], c.asset[:n], c.amount[:n], c.pos[:n]
-	for k := range c.big {
-		if k >= n {
-			delete(c.big, k)
+	n := w.cols.blocks[bi].first
+	w.gen++ // a merge in flight is discarded
+	w.truncates++
+	w.cols.cut(n, bi)
+	if n < w.base.n {
+		w.base = emptyCSR
+		w.delta = nil
+		w.linked = 0
+		w.foldSync()
+	} else {
+		w.delta = nil
+		w.linked = w.base.n
+		if !ix.opts.Bulk {
+			w.link(n)
 		}
 	}
-	if c.opts.KeepTxHashes {
-		c.txOf = c.txOf[:n]
-		if n > 0 {
-			c.txs = c.txs[:c.txOf[n-1]+1]
-		} else {
-			c.txs = c.txs[:0]
-		}
+	ix.publishLocked()
+	// Readers that took the old snapshot may still read the cut transfers:
+	// unless there are none, the next append must not overwrite them in
+	// place. (A Reader counts itself before loading the snapshot, so one
+	// that is not counted here will load the snapshot just published.)
+	if ix.active.Load() != 0 {
+		w.cols.detach()
 	}
-	c.rebuild()
 }
 
 // Load indexes every stored transfer of chain after those already indexed.
 func (ix *Index) Load(ctx context.Context, s TransferScanner, chain model.Chain) error {
-	ix.mu.Lock()
-	defer ix.mu.Unlock()
-	c := ix.chainLocked(chain)
+	ix.wmu.Lock()
+	defer ix.wmu.Unlock()
+	w := ix.writerLocked(chain)
 	from := uint64(0)
-	if n := len(c.blocks); n > 0 {
-		from = c.blocks[n-1].Number
+	if n := len(w.cols.blocks); n > 0 {
+		from = w.cols.blocks[n-1].Number
 	}
+	m := w.mark()
 	err := s.ScanTransfers(ctx, chain, from, math.MaxUint64, func(t *model.Transfer) error {
-		return c.add(t)
+		return w.add(t)
 	})
-	if c.opts.Bulk && len(c.src) > int(c.nBase) {
-		c.rebuild()
-	} else {
-		c.settle()
-	}
 	if err != nil {
+		w.undo(m)
+		ix.publishLocked()
 		return fmt.Errorf("load graph of %s: %w", chain, err)
 	}
+	ix.settle(w, true)
+	if ix.opts.Bulk && w.cols.n() > w.base.n {
+		w.foldSync()
+	}
+	ix.publishLocked()
 	return nil
 }
 
-func (ix *Index) chainLocked(chain model.Chain) *Chain {
-	c := ix.chains[chain]
-	if c == nil {
-		c = newChain(chain, &ix.opts)
-		ix.chains[chain] = c
+func (ix *Index) writerLocked(chain model.Chain) *writer {
+	w := ix.chains[chain]
+	if w == nil {
+		w = newWriter(chain, &ix.opts)
+		ix.chains[chain] = w
 	}
-	return c
+	return w
 }
 
-// Reader is a read view of the index; it holds off Append until Close.
+// publishLocked makes the writers' current state the snapshot new Readers
+// see.
+func (ix *Index) publishLocked() {
+	s := &snapshot{chains: make(map[model.Chain]*Chain, len(ix.chains))}
+	for name, w := range ix.chains {
+		s.chains[name] = w.view()
+	}
+	ix.cur.Store(s)
+}
+
+// startMerge builds a new CSR base over the chain's published transfers in
+// a goroutine and installs it (re-linking the transfers appended meanwhile
+// into a fresh delta) unless the chain was truncated in between.
+func (ix *Index) startMerge(w *writer) {
+	w.merging = true
+	gen := w.gen
+	v := w.view()
+	ix.active.Add(1) // the merge reads columns like a Reader does
+	ix.merges.Add(1)
+	go func() {
+		defer ix.merges.Done()
+		t0 := time.Now()
+		nb := foldCSR(v.base, v.src, v.dst, v.addrs.n)
+		took := time.Since(t0)
+		ix.active.Add(-1)
+		ix.wmu.Lock()
+		defer ix.wmu.Unlock()
+		w.merging = false
+		if w.gen != gen {
+			return
+		}
+		w.installBase(nb)
+		w.merges++
+		w.lastMerge = took
+		if w.cols.n() > w.linked && !ix.opts.Bulk {
+			w.link(w.cols.n())
+		}
+		ix.publishLocked()
+		if w.linked-w.base.n >= w.limit() {
+			ix.startMerge(w)
+		}
+	}()
+}
+
+// Reader is a read view of the index: a consistent snapshot of every chain,
+// unaffected by later appends, merges and truncations.
 type Reader struct {
 	ix     *Index
+	s      *snapshot
 	closed bool
 }
 
-// Reader returns a read view. Close it promptly: writers wait for it.
+// Reader returns a read view. Close it when done: a truncation while views
+// are open copies the index's columns instead of reusing them.
 func (ix *Index) Reader() *Reader {
-	ix.mu.RLock()
-	return &Reader{ix: ix}
+	ix.active.Add(1) // before the load: see Truncate
+	return &Reader{ix: ix, s: ix.cur.Load()}
 }
 
 // Close releases the view.
 func (r *Reader) Close() {
 	if !r.closed {
 		r.closed = true
-		r.ix.mu.RUnlock()
+		r.ix.active.Add(-1)
 	}
 }
 
 // Chain returns the graph of one chain.
 func (r *Reader) Chain(chain model.Chain) (*Chain, bool) {
-	c, ok := r.ix.chains[chain]
+	c, ok := r.s.chains[chain]
 	return c, ok
 }
 
 // Chains lists the indexed chains in name order.
 func (r *Reader) Chains() []model.Chain {
-	out := make([]model.Chain, 0, len(r.ix.chains))
-	for c := range r.ix.chains {
+	out := make([]model.Chain, 0, len(r.s.chains))
+	for c := range r.s.chains {
 		out = append(out, c)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
@@ -207,13 +324,23 @@ type Stats struct {
 	Assets    int
 	Blocks    int
 	Bytes     int64 // heap bytes of the index arrays and dictionaries
+	// Delta is the number of transfers in the append-only delta (not yet in
+	// the CSR base).
+	Delta int
+	// LastBlock is the newest indexed block (0 when none).
+	LastBlock uint64
+	// Merges counts the background merges of the delta into a new base;
+	// LastMerge is how long the newest one took.
+	Merges    uint64
+	LastMerge time.Duration
+	Truncates uint64
 }
 
 // Stats reports sizes per chain.
 func (r *Reader) Stats() []Stats {
 	var out []Stats
 	for _, ch := range r.Chains() {
-		out = append(out, r.ix.chains[ch].Stats())
+		out = append(out, r.s.chains[ch].Stats())
 	}
 	return out
 }
@@ -234,57 +361,186 @@ type block struct {
 	first  uint32
 }
 
-// Chain is the graph of one chain. Its transfers are numbered in chain order
-// by a sequence number (seq) from 0.
-type Chain struct {
+// columns are a chain's transfers in chain order. The writer only appends
+// to them (a view holds a prefix), except after a truncation, when detach
+// makes the next append copy them if views may still read the cut part.
+type columns struct {
+	src, dst, asset []uint32
+	amount          []uint64 // 2^64-1: the amount is in big
+	pos             []uint64
+	blocks          []block
+	bigSeq          []uint32 // seqs with amounts of 2^64-1 or more, ascending
+	bigVal          []uint256.Int
+	txOf            []uint32 // KeepTxHashes: transaction number of each transfer
+	txs             []string
+}
+
+func (c *columns) n() uint32 { return uint32(len(c.src)) }
+
+// cut keeps transfers [0, n) and blocks [0, nb).
+func (c *columns) cut(n uint32, nb int) {
+	c.src, c.dst, c.asset, c.amount, c.pos = c.src[:n], c.dst[:n], c.asset[:n], c.amount[:n], c.pos[:n]
+	c.blocks = c.blocks[:nb]
+	k := sort.Search(len(c.bigSeq), func(i int) bool { return c.bigSeq[i] >= n })
+	c.bigSeq, c.bigVal = c.bigSeq[:k], c.bigVal[:k]
+	if c.txOf != nil {
+		c.txOf = c.txOf[:n]
+		if n > 0 {
+			c.txs = c.txs[:c.txOf[n-1]+1]
+		} else {
+			c.txs = c.txs[:0]
+		}
+	}
+}
+
+// detach caps every column at its length, so the next append copies it
+// instead of writing where an older view may read.
+func (c *columns) detach() {
+	c.src, c.dst, c.asset = c.src[:len(c.src):len(c.src)], c.dst[:len(c.dst):len(c.dst)], c.asset[:len(c.asset):len(c.asset)]
+	c.amount, c.pos = c.amount[:len(c.amount):len(c.amount)], c.pos[:len(c.pos):len(c.pos)]
+	c.blocks = c.blocks[:len(c.blocks):len(c.blocks)]
+	c.bigSeq, c.bigVal = c.bigSeq[:len(c.bigSeq):len(c.bigSeq)], c.bigVal[:len(c.bigVal):len(c.bigVal)]
+	c.txOf, c.txs = c.txOf[:len(c.txOf):len(c.txOf)], c.txs[:len(c.txs):len(c.txs)]
+}
+
+// trim reallocates columns whose spare capacity exceeds 1/16 of their
+// length (views keep the old arrays).
+func (c *columns) trim() {
+	c.src, c.dst, c.asset, c.txOf, c.bigSeq = trim(c.src), trim(c.dst), trim(c.asset), trim(c.txOf), trim(c.bigSeq)
+	c.amount, c.pos, c.bigVal = trim(c.amount), trim(c.pos), trim(c.bigVal)
+}
+
+// writer is the mutable state of one chain, owned by the index's writer
+// lock.
+type writer struct {
 	chain  model.Chain
 	opts   *Options
 	codec  addrCodec
 	addrs  *dict
 	assets *dict
+	cols   columns
 
-	src, dst, asset []uint32
-	amount          []uint64
-	big             map[uint32]*uint256.Int
-	pos             []uint64
-	blocks          []block
-	txOf            []uint32 // KeepTxHashes: transaction number of each transfer
-	txs             []string
+	base   *csr   // immutable CSR over transfers [0, base.n)
+	delta  *delta // adjacency of transfers [base.n, linked); nil when empty
+	linked uint32 // transfers visible to readers
 
-	// CSR over transfers [0, nBase).
-	nBase         uint32
-	outOff, inOff []uint32 // len = addresses at build time + 1
-	outAdj, inAdj []uint32
-	// Tail: transfers [nBase, n) per address.
-	tailOut, tailIn map[uint32][]uint32
-	tailLen         int
+	merging   bool
+	gen       uint64 // bumped by truncations; a merge started in another generation is dropped
+	merges    uint64
+	truncates uint64
+	lastMerge time.Duration
 
 	kbuf []byte
 }
 
-func newChain(chain model.Chain, o *Options) *Chain {
+func newWriter(chain model.Chain, o *Options) *writer {
 	codec := codecFor(chain)
-	w := 0
+	wd := 0
 	if codec.evm {
-		w = 20
+		wd = 20
 	}
-	c := &Chain{chain: chain, opts: o, codec: codec, addrs: newDict(w), assets: newDict(0)}
-	c.assets.add([]byte(model.NativeAsset))
-	return c
+	w := &writer{chain: chain, opts: o, codec: codec, addrs: newDict(wd), assets: newDict(0), base: emptyCSR}
+	w.assets.add([]byte(model.NativeAsset))
+	if o.KeepTxHashes {
+		w.cols.txOf = []uint32{}
+	}
+	return w
 }
 
-// Name returns the chain id.
-func (c *Chain) Name() model.Chain { return c.chain }
+// limit is the delta size that starts a merge.
+func (w *writer) limit() uint32 {
+	return uint32(max(w.opts.TailLimit, min(int(w.base.n)/8, 1<<22)))
+}
 
-// Len returns the number of transfers.
-func (c *Chain) Len() int { return len(c.src) }
+// mark records the columns' lengths, to undo a failed append.
+type mark struct {
+	n, nb, nbig, ntx int
+}
 
-// NumAddresses returns the number of addresses.
-func (c *Chain) NumAddresses() int { return int(c.addrs.n) }
+func (w *writer) mark() mark {
+	return mark{len(w.cols.src), len(w.cols.blocks), len(w.cols.bigSeq), len(w.cols.txs)}
+}
 
-func (c *Chain) addBlock(b *model.Block) error {
+// undo drops transfers appended after m; they were never published, so no
+// view can read them.
+func (w *writer) undo(m mark) {
+	c := &w.cols
+	c.src, c.dst, c.asset, c.amount, c.pos = c.src[:m.n], c.dst[:m.n], c.asset[:m.n], c.amount[:m.n], c.pos[:m.n]
+	c.blocks = c.blocks[:m.nb]
+	c.bigSeq, c.bigVal = c.bigSeq[:m.nbig], c.bigVal[:m.nbig]
+	if c.txOf != nil {
+		c.txOf, c.txs = c.txOf[:m.n], c.txs[:m.ntx]
+	}
+}
+
+// link indexes transfers [linked, n) in the delta.
+func (w *writer) link(n uint32) {
+	if n == w.linked {
+		return
+	}
+	if w.delta == nil {
+		w.delta = newDelta(w.base.n)
+	}
+	for s := w.linked; s < n; s++ {
+		w.delta.add(s, w.cols.src[s], w.cols.dst[s])
+	}
+	w.linked = n
+}
+
+// foldSync builds a new base over every transfer at once.
+func (w *writer) foldSync() {
+	w.gen++ // a merge in flight would install an older base
+	t0 := time.Now()
+	n := w.cols.n()
+	nb := foldCSR(w.base, w.cols.src[:n], w.cols.dst[:n], w.addrs.n)
+	w.cols.trim()
+	w.installBase(nb)
+	w.lastMerge = time.Since(t0)
+	w.linked = n
+}
+
+// installBase makes nb the base and re-links the transfers after it into a
+// new delta (views of the old base keep the old delta).
+func (w *writer) installBase(nb *csr) {
+	w.base = nb
+	w.delta = nil
+	linked := w.linked
+	w.linked = nb.n
+	if linked > nb.n {
+		w.link(linked)
+	}
+}
+
+// view returns an immutable view of the published state.
+func (w *writer) view() *Chain {
+	n := w.linked
+	nb := sort.Search(len(w.cols.blocks), func(i int) bool { return w.cols.blocks[i].first >= n })
+	nbig := sort.Search(len(w.cols.bigSeq), func(i int) bool { return w.cols.bigSeq[i] >= n })
+	v := &Chain{chain: w.chain, opts: w.opts, codec: w.codec, addrs: *w.addrs, assets: *w.assets, n: n,
+		base: w.base, delta: w.delta, merges: w.merges, lastMerge: w.lastMerge, truncates: w.truncates}
+	c := &w.cols
+	v.src, v.dst, v.asset, v.amount, v.pos = c.src[:n:n], c.dst[:n:n], c.asset[:n:n], c.amount[:n:n], c.pos[:n:n]
+	v.blocks = c.blocks[:nb:nb]
+	v.bigSeq, v.bigVal = c.bigSeq[:nbig:nbig], c.bigVal[:nbig:nbig]
+	if c.txOf != nil {
+		v.txOf = c.txOf[:n:n]
+		nt := 0
+		if n > 0 {
+			nt = int(c.txOf[n-1]) + 1
+		}
+		v.txs = c.txs[:nt:nt]
+	}
+	v.colBytes = int64(cap(c.src)+cap(c.dst)+cap(c.asset)+cap(c.txOf)+cap(c.bigSeq))*4 + int64(cap(c.amount)+cap(c.pos))*8 +
+		int64(cap(c.blocks))*24 + int64(cap(c.bigVal))*32
+	if v.delta != nil && n == v.base.n {
+		v.delta = nil
+	}
+	return v
+}
+
+func (w *writer) addBlock(b *model.Block) error {
 	for i := range b.Transfers {
-		if err := c.add(&b.Transfers[i]); err != nil {
+		if err := w.add(&b.Transfers[i]); err != nil {
 			return err
 		}
 	}
@@ -292,7 +548,8 @@ func (c *Chain) addBlock(b *model.Block) error {
 }
 
 // add appends one transfer to the columns (not yet to the adjacency).
-func (c *Chain) add(t *model.Transfer) error {
+func (w *writer) add(t *model.Transfer) error {
+	c := &w.cols
 	n := len(c.src)
 	if nb := len(c.blocks); nb > 0 {
 		last := &c.blocks[nb-1]
@@ -308,13 +565,13 @@ func (c *Chain) add(t *model.Transfer) error {
 	}
 	var err error
 	var s, d, a uint32
-	if s, err = c.addAddr(t.From); err != nil {
+	if s, err = w.addAddr(t.From); err != nil {
 		return fmt.Errorf("transfer %d/%d from: %w", t.Block, t.Position, err)
 	}
-	if d, err = c.addAddr(t.To); err != nil {
+	if d, err = w.addAddr(t.To); err != nil {
 		return fmt.Errorf("transfer %d/%d to: %w", t.Block, t.Position, err)
 	}
-	a, _ = c.assets.add([]byte(t.Asset))
+	a, _ = w.assets.add([]byte(t.Asset))
 	if nb := len(c.blocks); nb == 0 || c.blocks[nb-1].Number != t.Block {
 		c.blocks = append(c.blocks, block{Number: t.Block, Time: t.Time, first: uint32(n)})
 	}
@@ -326,12 +583,10 @@ func (c *Chain) add(t *model.Transfer) error {
 		c.amount = append(c.amount, t.Amount.Uint64())
 	} else {
 		c.amount = append(c.amount, math.MaxUint64)
-		if c.big == nil {
-			c.big = make(map[uint32]*uint256.Int)
-		}
-		c.big[uint32(n)] = new(uint256.Int).Set(&t.Amount)
+		c.bigSeq = append(c.bigSeq, uint32(n))
+		c.bigVal = append(c.bigVal, t.Amount)
 	}
-	if c.opts.KeepTxHashes {
+	if c.txOf != nil {
 		if len(c.txs) == 0 || c.txs[len(c.txs)-1] != t.TxHash {
 			c.txs = append(c.txs, t.TxHash)
 		}
@@ -340,43 +595,15 @@ func (c *Chain) add(t *model.Transfer) error {
 	return nil
 }
 
-func (c *Chain) addAddr(a string) (uint32, error) {
-	k, ok := c.codec.encode(c.kbuf[:0], a)
+func (w *writer) addAddr(a string) (uint32, error) {
+	k, ok := w.codec.encode(w.kbuf[:0], a)
 	if !ok {
 		return 0, fmt.Errorf("%w: %q", model.ErrInvalidAddress, a)
 	}
-	c.kbuf = k
-	if c.addrs.n >= math.MaxUint32-1 {
+	w.kbuf = k
+	if w.addrs.n >= math.MaxUint32-1 {
 		return 0, ErrFull
 	}
-	id, _ := c.addrs.add(k)
+	id, _ := w.addrs.add(k)
 	return id, nil
-}
-
-// settle folds the tail into the CSR arrays when it is large, else indexes
-// the new tail transfers.
-func (c *Chain) settle() {
-	n := uint32(len(c.src))
-	tail := int(n - c.nBase)
-	if tail == 0 {
-		return
-	}
-	if c.opts.Bulk {
-		return
-	}
-	if tail >= max(c.opts.TailLimit, int(c.nBase)/4) {
-		c.rebuild()
-		return
-	}
-	if c.tailOut == nil {
-		c.tailOut = make(map[uint32][]uint32)
-		c.tailIn = make(map[uint32][]uint32)
-	}
-	// Index transfers not yet in the tail maps: those after the last one there.
-	start := c.nBase + uint32(c.tailLen)
-	for i := start; i < n; i++ {
-		c.tailOut[c.src[i]] = append(c.tailOut[c.src[i]], i)
-		c.tailIn[c.dst[i]] = append(c.tailIn[c.dst[i]], i)
-	}
-	c.tailLen = int(n - c.nBase)
 }
