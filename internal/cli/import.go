@@ -110,15 +110,16 @@ it is not written.`,
 			defer st.Close()
 			began := time.Now()
 			res, err := importer.Run(cmd.Context(), storeSink{st}, o)
-			el := time.Since(began)
 			if err != nil {
 				return err
 			}
-			if noSync {
-				if err := st.Flush(); err != nil {
-					return fmt.Errorf("flush ledger store: %w", err)
-				}
+			// Index what the bulk writes deferred and write the memtable:
+			// part of the import's work, and its errors are the import's.
+			e.logger().Info("indexing imported transfers")
+			if err := st.Flush(); err != nil {
+				return fmt.Errorf("index and flush ledger store: %w", err)
 			}
+			el := time.Since(began)
 			rate := float64(res.Transfers) / max(el.Seconds(), 1e-9)
 			fmt.Fprintf(e.stdout, "imported %d transfers from %d rows of %d file(s) in %s (%.0f transfers/s); %d file(s) already complete\n",
 				res.Transfers, res.Rows, res.Files, el.Round(time.Millisecond), rate, res.Skipped)
