@@ -17,7 +17,15 @@ import (
 )
 
 func (s *Server) health(w http.ResponseWriter, r *http.Request) error {
-	writeRaw(w, http.StatusOK, []byte(`{"status":"ok"}`))
+	if s.opts.Follower == nil {
+		writeRaw(w, http.StatusOK, []byte(`{"status":"ok"}`))
+		return nil
+	}
+	st := s.opts.Follower.FollowStatus()
+	writeJSON(w, http.StatusOK, struct {
+		Status string       `json:"status"`
+		Follow FollowStatus `json:"follow"`
+	}{"ok", st})
 	return nil
 }
 
@@ -183,7 +191,7 @@ func (s *Server) trace(w http.ResponseWriter, r *http.Request) error {
 	}
 	gr := s.opts.Graph.Reader()
 	defer gr.Close()
-	eng := &trace.Engine{Graph: trace.Index(gr), Conversions: s.opts.Conversions}
+	eng := &trace.Engine{Graph: trace.Index(gr), Conversions: s.conversions()}
 	if a := s.attributor(); a != nil {
 		eng.Attributor = a
 	}

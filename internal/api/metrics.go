@@ -11,7 +11,41 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/redthread/redthread/internal/exposure"
+	"github.com/redthread/redthread/internal/graph"
 )
+
+// graphCollector reports the graph index's size per chain at each scrape.
+type graphCollector struct{ gi *graph.Index }
+
+var (
+	descGraphTransfers = prometheus.NewDesc("redthread_graph_transfers", "Transfers in the graph index.", []string{"chain"}, nil)
+	descGraphDelta     = prometheus.NewDesc("redthread_graph_delta_transfers", "Transfers in the graph index's append-only delta (not yet merged into the CSR base).", []string{"chain"}, nil)
+	descGraphBytes     = prometheus.NewDesc("redthread_graph_bytes", "Heap bytes of the graph index.", []string{"chain"}, nil)
+	descGraphLast      = prometheus.NewDesc("redthread_graph_last_block", "Newest block in the graph index.", []string{"chain"}, nil)
+	descGraphMerges    = prometheus.NewDesc("redthread_graph_merges_total", "Merges of the delta into a new CSR base.", []string{"chain"}, nil)
+	descGraphMergeSecs = prometheus.NewDesc("redthread_graph_last_merge_seconds", "Duration of the newest merge.", []string{"chain"}, nil)
+)
+
+func (graphCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{descGraphTransfers, descGraphDelta, descGraphBytes, descGraphLast, descGraphMerges, descGraphMergeSecs} {
+		ch <- d
+	}
+}
+
+func (g graphCollector) Collect(ch chan<- prometheus.Metric) {
+	r := g.gi.Reader()
+	st := r.Stats()
+	r.Close()
+	for _, s := range st {
+		c := string(s.Chain)
+		ch <- prometheus.MustNewConstMetric(descGraphTransfers, prometheus.GaugeValue, float64(s.Transfers), c)
+		ch <- prometheus.MustNewConstMetric(descGraphDelta, prometheus.GaugeValue, float64(s.Delta), c)
+		ch <- prometheus.MustNewConstMetric(descGraphBytes, prometheus.GaugeValue, float64(s.Bytes), c)
+		ch <- prometheus.MustNewConstMetric(descGraphLast, prometheus.GaugeValue, float64(s.LastBlock), c)
+		ch <- prometheus.MustNewConstMetric(descGraphMerges, prometheus.CounterValue, float64(s.Merges), c)
+		ch <- prometheus.MustNewConstMetric(descGraphMergeSecs, prometheus.GaugeValue, s.LastMerge.Seconds(), c)
+	}
+}
 
 type metrics struct {
 	requests *prometheus.CounterVec
@@ -19,7 +53,7 @@ type metrics struct {
 	handler  http.Handler
 }
 
-func newMetrics(reg *prometheus.Registry, ex *exposure.Engine) (*metrics, error) {
+func newMetrics(reg *prometheus.Registry, ex *exposure.Engine, gi *graph.Index, f Follower) (*metrics, error) {
 	if reg == nil {
 		reg = prometheus.NewRegistry()
 		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -38,6 +72,33 @@ func newMetrics(reg *prometheus.Registry, ex *exposure.Engine) (*metrics, error)
 				Help: "Exposure requests answered from the cache."}, func() float64 { h, _ := ex.CacheStats(); return float64(h) }),
 			prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "redthread_exposure_cache_misses_total",
 				Help: "Exposure requests that were computed."}, func() float64 { _, mi := ex.CacheStats(); return float64(mi) }))
+	}
+	if gi != nil {
+		cs = append(cs, graphCollector{gi})
+	}
+	if f != nil {
+		gauge := func(name, help string, v func(FollowStatus) uint64) prometheus.Collector {
+			return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, func() float64 { return float64(v(f.FollowStatus())) })
+		}
+		counter := func(name, help string, v func(FollowStatus) uint64) prometheus.Collector {
+			return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help}, func() float64 { return float64(v(f.FollowStatus())) })
+		}
+		cs = append(cs,
+			gauge("redthread_follow_node_head", "Newest block the followed node reported at the last poll.", func(s FollowStatus) uint64 { return s.NodeHead }),
+			gauge("redthread_follow_indexed_block", "Newest block written to the store and the graph index by the follower.", func(s FollowStatus) uint64 { return s.Indexed }),
+			gauge("redthread_follow_lag_blocks", "Node head minus the newest indexed block.", func(s FollowStatus) uint64 { return s.Lag }),
+			gauge("redthread_follow_last_poll_timestamp_seconds", "Unix time of the follower's last poll.", func(s FollowStatus) uint64 {
+				if s.LastPoll.IsZero() {
+					return 0
+				}
+				return uint64(s.LastPoll.Unix())
+			}),
+			counter("redthread_follow_polls_total", "Polls of the followed node.", func(s FollowStatus) uint64 { return s.Polls }),
+			counter("redthread_follow_blocks_total", "Blocks ingested by the follower.", func(s FollowStatus) uint64 { return s.Blocks }),
+			counter("redthread_follow_transfers_total", "Transfers ingested by the follower.", func(s FollowStatus) uint64 { return s.Transfers }),
+			counter("redthread_follow_reorgs_total", "Chain reorganizations the follower rolled back.", func(s FollowStatus) uint64 { return s.Reorgs }),
+			counter("redthread_follow_errors_total", "Polls that failed.", func(s FollowStatus) uint64 { return s.Errors }),
+		)
 	}
 	for _, c := range cs {
 		if err := reg.Register(c); err != nil {

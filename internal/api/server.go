@@ -49,6 +49,9 @@ type Options struct {
 	Conversions trace.Conversions // swaps and bridges the trace follows
 	Screener    Screener
 	Ledger      Ledger
+	// Follower, if set, is a live ingester writing into the served store:
+	// its progress shows in /healthz and /metrics.
+	Follower Follower
 	// Token, if set, is required as "Authorization: Bearer TOKEN" on every
 	// route but /healthz. Serving on a non-loopback address requires it.
 	Token string
@@ -78,6 +81,7 @@ type Server struct {
 	opts    Options
 	log     *slog.Logger
 	attr    atomic.Pointer[attrBox]
+	conv    atomic.Pointer[convBox]
 	scr     atomic.Pointer[screenerBox]
 	mux     *http.ServeMux
 	handler http.Handler
@@ -87,6 +91,35 @@ type Server struct {
 }
 
 type attrBox struct{ a Attributor }
+
+type convBox struct{ c trace.Conversions }
+
+// Follower reports the progress of a live ingester (redthread serve
+// --follow-rpc).
+type Follower interface {
+	FollowStatus() FollowStatus
+}
+
+// FollowStatus is a live ingester's progress, as /healthz shows it.
+type FollowStatus struct {
+	Chain string `json:"chain"`
+	// NodeHead is the newest block the node reported at the last poll;
+	// Indexed the newest block written to the store and the graph index;
+	// Lag the difference (confirmations included).
+	NodeHead      uint64    `json:"node_head"`
+	Indexed       uint64    `json:"indexed_block"`
+	Lag           uint64    `json:"lag_blocks"`
+	Confirmations uint64    `json:"confirmations"`
+	LastPoll      time.Time `json:"last_poll"`
+	Polls         uint64    `json:"polls"`
+	Blocks        uint64    `json:"blocks"`
+	Transfers     uint64    `json:"transfers"`
+	Reorgs        uint64    `json:"reorgs"`
+	RolledBack    uint64    `json:"rolled_back_blocks"`
+	Errors        uint64    `json:"errors"`
+	// Error is the last poll's error, empty when it succeeded.
+	Error string `json:"error,omitempty"`
+}
 
 type screenerBox struct{ s Screener }
 
@@ -112,8 +145,9 @@ func New(o Options) (*Server, error) {
 	}
 	s := &Server{opts: o, log: o.Logger, mux: http.NewServeMux(), openapi: openapiJSON}
 	s.attr.Store(&attrBox{o.Attributor})
+	s.conv.Store(&convBox{o.Conversions})
 	s.scr.Store(&screenerBox{o.Screener})
-	m, err := newMetrics(o.Registry, o.Exposure)
+	m, err := newMetrics(o.Registry, o.Exposure, o.Graph, o.Follower)
 	if err != nil {
 		return nil, fmt.Errorf("register metrics: %w", err)
 	}
@@ -163,6 +197,12 @@ func (s *Server) SetAttributor(a Attributor) {
 }
 
 func (s *Server) attributor() Attributor { return s.attr.Load().a }
+
+// SetConversions replaces the swaps and bridges the trace route follows
+// (after new ones were ingested); traces in flight keep the old set.
+func (s *Server) SetConversions(c trace.Conversions) { s.conv.Store(&convBox{c}) }
+
+func (s *Server) conversions() trace.Conversions { return s.conv.Load().c }
 
 // SetScreener replaces the screening index (after an intel load or update).
 func (s *Server) SetScreener(sc Screener) { s.scr.Store(&screenerBox{sc}) }
