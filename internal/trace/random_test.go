@@ -12,12 +12,13 @@ import (
 	"github.com/redthread/redthread/internal/model"
 )
 
-// randomWorld makes a random two-asset ledger with a few swaps: addresses
-// a0..aN, some labelled as exchanges.
+// randomWorld makes a random two-asset ledger with a few swaps and a
+// fixed-denomination mixer: addresses a0..aN, some labelled as exchanges.
 func randomWorld(r *rand.Rand, nAddr, nBlocks int) *world {
 	w := &world{blocks: map[model.Chain][]model.Block{}, labels: NewLabels()}
 	addr := func() string { return fmt.Sprintf("a%d", int(r.ExpFloat64()*float64(nAddr)/3)%nAddr) }
 	var bl []model.Block
+	notes := 0
 	for b := 1; b <= nBlocks; b++ {
 		blk := model.Block{Chain: "test", Number: uint64(b), Time: scriptEpoch + 60*int64(b)}
 		for i := 0; i < 1+r.IntN(4); i++ {
@@ -41,9 +42,23 @@ func randomWorld(r *rand.Rand, nAddr, nBlocks int) *world {
 				model.Transfer{Chain: "test", Block: blk.Number, Time: blk.Time, Position: model.MakePosition(uint32(i+1), 0), TxHash: "s", From: "pool", To: trader, Asset: model.NativeAsset, Amount: *uint256.NewInt(1 + r.Uint64N(500)), Kind: model.KindNative})
 			w.convs = append(w.convs, Conversion{Kind: Swap, In: Leg{Chain: "test", Block: blk.Number, Position: model.MakePosition(uint32(i), 0)}, Out: Leg{Chain: "test", Block: blk.Number, Position: model.MakePosition(uint32(i+1), 0)}})
 		}
+		if r.IntN(4) == 0 { // a fixed-denomination mixer: a deposit of 100, or a withdrawal when it holds a note
+			i := len(blk.Transfers)
+			from, to := addr(), "mix"
+			if notes > 0 && r.IntN(2) == 0 {
+				from, to = "mix", addr()
+				notes--
+			} else {
+				notes++
+			}
+			blk.Transfers = append(blk.Transfers, model.Transfer{Chain: "test", Block: blk.Number, Time: blk.Time,
+				Position: model.MakePosition(uint32(i), 0), TxHash: fmt.Sprintf("m%d", b), From: from, To: to,
+				Asset: model.NativeAsset, Amount: *uint256.NewInt(100), Kind: model.KindNative})
+		}
 		w.n += len(blk.Transfers)
 		bl = append(bl, blk)
 	}
+	w.labels.Add(model.Attribution{Chain: "test", Address: "mix", Category: model.CatMixer, Label: "mixer 100"})
 	w.blocks["test"] = bl
 	for i := 0; i < nAddr; i += 7 {
 		w.labels.Add(model.Attribution{Chain: "test", Address: fmt.Sprintf("a%d", i), Category: model.CatExchange, Label: "ex"})
@@ -56,10 +71,10 @@ func randomWorld(r *rand.Rand, nAddr, nBlocks int) *world {
 // and one built through the ledger store, the heap and scan sweeps agree,
 // and haircut and FIFO conserve taint exactly (checkInvariants).
 func TestRandomLedgers(t *testing.T) {
-	ran, tainted := 0, 0
+	ran, tainted, mixed, links := 0, 0, 0, 0
 	defer func() {
-		if ran < 50 || tainted < 30 {
-			t.Errorf("only %d traces ran, %d with tainted transfers: the test checks too little", ran, tainted)
+		if ran < 50 || tainted < 30 || mixed < 20 || links < 5 {
+			t.Errorf("only %d traces ran, %d with tainted transfers, %d demixing, %d crossing a mix link: the test checks too little", ran, tainted, mixed, links)
 		}
 	}()
 	for seed := uint64(1); seed <= 12; seed++ {
@@ -75,6 +90,10 @@ func TestRandomLedgers(t *testing.T) {
 				if r.IntN(3) == 0 {
 					args = append(args, "--asset", "tok")
 				}
+				if m := r.IntN(3); m > 0 {
+					args = append(args, "--mixer", []string{"", "demix", "pool"}[m])
+					mixed++
+				}
 				heap := runTrace(t, w, graphs["append"], args)
 				if strings.HasPrefix(heap, "error:") {
 					continue // e.g. the seed never sent the asset
@@ -82,6 +101,9 @@ func TestRandomLedgers(t *testing.T) {
 				ran++
 				if strings.Contains(heap, "\nedge ") {
 					tainted++
+				}
+				if strings.Contains(heap, "\nmix ") {
+					links++
 				}
 				for _, n := range []string{"store", "tail"} {
 					if d := cmp.Diff(heap, runTrace(t, w, graphs[n], args)); d != "" {
