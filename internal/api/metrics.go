@@ -21,7 +21,7 @@ var (
 	descGraphTransfers = prometheus.NewDesc("redthread_graph_transfers", "Transfers in the graph index.", []string{"chain"}, nil)
 	descGraphDelta     = prometheus.NewDesc("redthread_graph_delta_transfers", "Transfers in the graph index's append-only delta (not yet merged into the CSR base).", []string{"chain"}, nil)
 	descGraphBytes     = prometheus.NewDesc("redthread_graph_bytes", "Heap bytes of the graph index.", []string{"chain"}, nil)
-	descGraphLast      = prometheus.NewDesc("redthread_graph_last_block", "Newest block in the graph index.", []string{"chain"}, nil)
+	descGraphLast      = prometheus.NewDesc("redthread_graph_last_block", "Newest block with transfers in the graph index.", []string{"chain"}, nil)
 	descGraphMerges    = prometheus.NewDesc("redthread_graph_merges_total", "Merges of the delta into a new CSR base.", []string{"chain"}, nil)
 	descGraphMergeSecs = prometheus.NewDesc("redthread_graph_last_merge_seconds", "Duration of the newest merge.", []string{"chain"}, nil)
 )

@@ -1,9 +1,11 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"net"
 	"os"
 	"os/signal"
@@ -15,6 +17,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/redthread/redthread/internal/api"
+	"github.com/redthread/redthread/internal/chain/eth"
+	"github.com/redthread/redthread/internal/convert"
 	"github.com/redthread/redthread/internal/exposure"
 	"github.com/redthread/redthread/internal/graph"
 	"github.com/redthread/redthread/internal/intel"
@@ -39,6 +43,8 @@ func newServeCmd(e *env) *cobra.Command {
 		cacheEntries              int
 		labels, convs             []string
 		swapFiles, bridgeFiles    []string
+		noStored                  bool
+		fo                        followFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "serve [--listen 127.0.0.1:8080] [--token T]",
@@ -53,8 +59,19 @@ DATA/cases.
 At start the graph index of every chain in the ledger store (or of --chains) is
 built in memory, and the intel store and the screening index are loaded.
 Exposures are cached until the graph or the attributions change. --labels adds
-label files to the intel store's attributions; --conversions, --swaps and
---bridges give the trace route the swaps and bridges to follow.
+label files to the intel store's attributions; the swaps and bridges recorded
+in the ledger store at ingestion (unless --no-stored-conversions) and those of
+--conversions, --swaps and --bridges files are the conversions the trace route
+follows.
+
+--follow-rpc URL makes the server follow an Ethereum node: in the background
+it ingests new blocks (as 'redthread ingest eth --head' would, with --tracer and
+--confirmations) every --poll into the same ledger store, appends each
+committed window to the graph index, and rolls both back when the node
+reorganizes, so exposure and trace answers include a new block within one
+poll. It resumes after the newest stored block of the chain, else at
+--follow-from, else at the node's current head. /healthz and /metrics show the
+node's head, the newest indexed block and the lag (docs/live-index.md).
 
 The server binds to 127.0.0.1 by default. Binding any other address requires
 an access token (--token, or the REDTHREAD_TOKEN environment variable, which
@@ -66,7 +83,8 @@ server gracefully.`,
 		Example: `  redthread serve
   curl -s localhost:8080/api/v1/exposure/eth/0x098b716b8aaf21512996dc57eb0615e2383e2f96
   REDTHREAD_TOKEN=$(openssl rand -hex 16) redthread serve --listen 0.0.0.0:8080
-  redthread serve --chains synth,synth2 --listen 127.0.0.1:9000`,
+  redthread serve --chains synth,synth2 --listen 127.0.0.1:9000
+  redthread serve --follow-rpc http://127.0.0.1:8545 --tracer geth --confirmations 2 --poll 4s`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if token == "" {
@@ -77,6 +95,9 @@ server gracefully.`,
 			}
 			if timeout <= 0 {
 				return usagef("--timeout must be positive")
+			}
+			if err := fo.check(cmd); err != nil {
+				return err
 			}
 			ctx := cmd.Context()
 			log := e.logger()
@@ -106,10 +127,19 @@ server gracefully.`,
 
 			// Ledger and graph.
 			ledgerDir := filepath.Join(e.dataDir, "ledger")
-			if _, err := os.Stat(ledgerDir); errors.Is(err, fs.ErrNotExist) {
+			var fol *follower
+			var reloadConversions func(context.Context) error
+			if _, err := os.Stat(ledgerDir); errors.Is(err, fs.ErrNotExist) && fo.rpc == "" {
 				log.Warn("no ledger store: exposure, trace and address routes answer 503 until one is ingested", "dir", ledgerDir)
 			} else {
-				st, err := e.openLedger(true)
+				var src *eth.Adapter
+				if fo.rpc != "" {
+					if src, err = fo.source(ctx); err != nil {
+						return err
+					}
+					log.Info("following node", "rpc", fo.redacted(), "tracer", string(src.Tracer()), "poll", fo.poll, "confirmations", fo.confirmations)
+				}
+				st, err := e.openLedger(fo.rpc == "")
 				if err != nil {
 					return err
 				}
@@ -124,9 +154,32 @@ server gracefully.`,
 				}
 				o.Graph, o.Ledger = gi, st
 				o.Exposure = exposure.New(gi, attr, exposure.Options{CacheEntries: cacheEntries})
-				logGraph(e, gi)
-				if o.Conversions, err = serveConversions(gi, convs, swapFiles, bridgeFiles); err != nil {
+				if src == nil {
+					logGraph(e, gi)
+				}
+				fileConvs, err := conversionFiles(gi, convs, swapFiles, bridgeFiles)
+				if err != nil {
 					return err
+				}
+				reloadConversions = func(ctx context.Context) error {
+					cs, err := serveConversions(ctx, st, fileConvs, noStored, log)
+					if err != nil {
+						return err
+					}
+					o.Conversions = cs
+					return nil
+				}
+				if err := reloadConversions(ctx); err != nil {
+					return err
+				}
+				if src != nil {
+					fol = fo.follower(src, st, gi, o.Exposure, log)
+					if h, ok, err := st.Head(src.Chain()); err != nil {
+						return err
+					} else if ok {
+						fol.status.Indexed = h
+					}
+					o.Follower = fol
 				}
 			}
 			ui, err := web.New(web.Options{Graph: o.Graph, Ledger: uiLedger(o.Ledger), Conversions: o.Conversions,
@@ -164,6 +217,25 @@ server gracefully.`,
 					}
 				}
 			}()
+			if fol != nil {
+				fol.onConversions = func(ctx context.Context) error {
+					if err := reloadConversions(ctx); err != nil {
+						return err
+					}
+					srv.SetConversions(o.Conversions)
+					return nil
+				}
+				fctx, stopFollow := context.WithCancel(ctx)
+				done := make(chan struct{})
+				go func() { defer close(done); fol.run(fctx) }()
+				// Runs before the store closes (defers run last-in first-out):
+				// the follower finishes its current atomic write, then stops.
+				defer func() {
+					stopFollow()
+					<-done
+					log.Info("follower stopped", "indexed_block", fol.FollowStatus().Indexed)
+				}()
+			}
 			fmt.Fprintf(e.stdout, "serving on http://%s (web UI: /, API: /api/v1/openapi.json)\n", ln.Addr())
 			return srv.Serve(ctx, ln)
 		},
@@ -179,6 +251,8 @@ server gracefully.`,
 	f.StringSliceVar(&convs, "conversions", nil, "conversions CSV file(s) the trace route follows (docs/trace.md)")
 	f.StringSliceVar(&swapFiles, "swaps", nil, "swap events CSV file(s) in the synthetic world's swaps.csv format")
 	f.StringSliceVar(&bridgeFiles, "bridges", nil, "bridge events CSV file(s) in the synthetic world's bridges.csv format")
+	f.BoolVar(&noStored, "no-stored-conversions", false, "ignore the swaps and bridges recorded in the ledger store at ingestion")
+	fo.register(cmd)
 	return cmd
 }
 
@@ -212,8 +286,8 @@ func serveChains(st *store.Store, flag string) ([]model.Chain, error) {
 	return out, nil
 }
 
-// serveConversions reads the swaps and bridges the trace route follows.
-func serveConversions(gi *graph.Index, convs, swapFiles, bridgeFiles []string) (trace.Conversions, error) {
+// conversionFiles reads the conversions, swaps and bridges files.
+func conversionFiles(gi *graph.Index, convs, swapFiles, bridgeFiles []string) ([]trace.Conversion, error) {
 	var all []trace.Conversion
 	for _, f := range convs {
 		c, err := readEvents(f, func(fh *os.File) ([]trace.Conversion, error) { return trace.ReadConversions(fh, f) })
@@ -238,6 +312,33 @@ func serveConversions(gi *graph.Index, convs, swapFiles, bridgeFiles []string) (
 			return nil, err
 		}
 		all = append(all, c...)
+	}
+	return all, nil
+}
+
+// serveConversions combines the file conversions with those recorded in
+// the store (convert.FromStore over every chain with transfers; a recorded
+// conversion that shares a leg with a file's is dropped).
+func serveConversions(ctx context.Context, st *store.Store, files []trace.Conversion, noStored bool, log *slog.Logger) (trace.Conversions, error) {
+	all := append([]trace.Conversion(nil), files...)
+	if !noStored {
+		var chains []model.Chain
+		for _, c := range conversionChains {
+			n, err := st.ChainStats(c)
+			if err != nil {
+				return nil, err
+			}
+			if n > 0 {
+				chains = append(chains, c)
+			}
+		}
+		res, err := convert.FromStore(ctx, st, chains...)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, withoutLegsOf(res.Conversions, files)...)
+		log.Info("stored conversions", "conversions", len(res.Conversions), "pending_deposits", len(res.Pending),
+			"orphan_payouts", res.OrphanPayouts, "extra_payouts", res.ExtraPayouts, "bad_memos", res.BadMemos)
 	}
 	if len(all) == 0 {
 		return nil, nil

@@ -1,0 +1,257 @@
+package cli
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/big"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core/types"
+
+	"github.com/redthread/redthread/internal/api"
+	"github.com/redthread/redthread/internal/chain/eth/ethsim"
+)
+
+// TestServeFollowsNode runs `redthread serve --follow-rpc` against go-ethereum's
+// simulated node over HTTP JSON-RPC: transactions sent on the node show in
+// GET /api/v1/exposure and POST /api/v1/trace within a few polls; a
+// reorganization (a forked branch replacing the newest block) is rolled back
+// in the store and the graph index, so the abandoned payment disappears and
+// the branch's one appears; /healthz and /metrics report progress; stopping
+// the server leaves a store that reopens with the followed blocks.
+func TestServeFollowsNode(t *testing.T) {
+	ctx := context.Background()
+	alice, bob, carol := ethsim.NewAccount(1), ethsim.NewAccount(2), ethsim.NewAccount(3)
+	node, err := ethsim.Start(types.GenesisAlloc{alice.Addr: {Balance: big.NewInt(1e18)}}, common.Address{9})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer node.Close()
+	nonce := uint64(0)
+	send := func(to common.Address, wei int64) common.Hash {
+		t.Helper()
+		h, err := node.Send(ctx, alice, nonce, &to, big.NewInt(wei), 21000, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		nonce++
+		return h
+	}
+	send(carol.Addr, 1) // block 1: alice appears before the server starts
+	block1 := node.Commit()
+
+	data := t.TempDir()
+	labels := filepath.Join(t.TempDir(), "labels.csv")
+	alic := strings.ToLower(alice.Addr.Hex())
+	if err := os.WriteFile(labels, []byte("chain,address,category,label\neth,"+alic+",hack,Test Heist\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sctx, stop := context.WithCancel(ctx)
+	defer stop()
+	pr, pw := io.Pipe()
+	var errb bytes.Buffer
+	done := make(chan int, 1)
+	go func() {
+		done <- Main(sctx, []string{"serve", "--data", data, "--listen", "127.0.0.1:0", "--no-screen", "--labels", labels,
+			"--follow-rpc", node.URL, "--tracer", "geth", "--follow-from", "0", "--poll", "100ms"}, pw, &errb)
+		pw.Close()
+	}()
+	line, err := bufio.NewReader(pr).ReadString('\n')
+	if err != nil {
+		t.Fatalf("serve printed nothing: %v\n%s", err, errb.String())
+	}
+	go io.Copy(io.Discard, pr)
+	base, _, _ := strings.Cut(strings.TrimPrefix(line, "serving on "), " ")
+
+	get := func(path string) (int, string) {
+		resp, err := http.Get(base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	health := func() api.FollowStatus {
+		code, body := get("/healthz")
+		var h struct {
+			Status string
+			Follow api.FollowStatus
+		}
+		if err := json.Unmarshal([]byte(body), &h); code != 200 || err != nil || h.Status != "ok" {
+			t.Fatalf("/healthz: %d %s (%v)", code, body, err)
+		}
+		return h.Follow
+	}
+	// waitFor polls until cond holds and returns how many follower polls
+	// that took; it fails after maxPolls polls.
+	waitFor := func(what string, maxPolls uint64, cond func() bool) uint64 {
+		t.Helper()
+		p0 := health().Polls
+		deadline := time.Now().Add(15 * time.Second)
+		for {
+			if cond() {
+				return health().Polls - p0
+			}
+			if h := health(); h.Polls-p0 > maxPolls || time.Now().After(deadline) {
+				t.Fatalf("%s: not seen after %d polls (status %+v)\nserver log:\n%s", what, h.Polls-p0, h, errb.String())
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	exposure := func(addr common.Address) (code int, total string, hack string) {
+		code, body := get("/api/v1/exposure/eth/" + addr.Hex() + "?hops=2&as_of=2099-01-01")
+		if code != 200 {
+			return code, "", ""
+		}
+		var res struct {
+			Assets []struct {
+				Asset  string
+				Source struct {
+					Total      string
+					Categories []struct{ Category, Direct string }
+				}
+			}
+		}
+		if err := json.Unmarshal([]byte(body), &res); err != nil {
+			t.Fatalf("exposure: %v: %s", err, body)
+		}
+		for _, a := range res.Assets {
+			if a.Asset == "native" {
+				total = a.Source.Total
+				for _, c := range a.Source.Categories {
+					if c.Category == "hack" {
+						hack = c.Direct
+					}
+				}
+			}
+		}
+		return code, total, hack
+	}
+	trace := func() string {
+		req := fmt.Sprintf(`{"chain":"eth","from":[%q],"policy":"poison","direction":"forward","stop_categories":[]}`, alic)
+		resp, err := http.Post(base+"/api/v1/trace", "application/json", strings.NewReader(req))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != 200 {
+			t.Fatalf("trace: %d %s", resp.StatusCode, b)
+		}
+		return strings.ToLower(string(b))
+	}
+
+	// Catch-up: the block sent before the server started.
+	waitFor("block 1 indexed", 20, func() bool { return health().Indexed >= 1 })
+	if _, total, _ := exposure(carol.Addr); total != "1" {
+		t.Fatalf("carol's received total after block 1 is %q, want 1", total)
+	}
+	if code, _, _ := exposure(bob.Addr); code != 404 && code != 200 {
+		t.Fatalf("bob before any payment: status %d", code)
+	}
+
+	// A payment sent while serving shows within a few polls, in exposure
+	// (cached answers for bob are refreshed as the graph grows) and trace.
+	tx2 := send(bob.Addr, 12345)
+	node.Commit() // block 2
+	polls := waitFor("payment to bob", 4, func() bool {
+		_, total, hack := exposure(bob.Addr)
+		return total == "12345" && hack == "12345"
+	})
+	t.Logf("payment visible in exposure after %d polls", polls)
+	if tr := trace(); !strings.Contains(tr, strings.ToLower(bob.Addr.Hex())) || !strings.Contains(tr, strings.ToLower(tx2.Hex())) {
+		t.Fatalf("trace from alice lacks bob or tx %s:\n%s", tx2.Hex(), tr)
+	}
+	if h := health(); h.NodeHead != 2 || h.Indexed != 2 || h.Lag != 0 || h.Error != "" {
+		t.Fatalf("health after block 2: %+v", h)
+	}
+
+	// Reorganization: block 2 is replaced by a branch paying carol instead.
+	if err := node.Fork(block1); err != nil {
+		t.Fatal(err)
+	}
+	nonce = 1
+	tx2b := send(carol.Addr, 777)
+	node.Commit() // block 2'
+	node.Commit() // block 3': the branch is longer, the ingester sees the fork
+	waitFor("reorg rolled back", 6, func() bool {
+		_, total, _ := exposure(carol.Addr)
+		return total == "778"
+	})
+	if code, total, _ := exposure(bob.Addr); code == 200 && total != "0" && total != "" {
+		t.Fatalf("bob still has %s after the reorg removed his payment", total)
+	}
+	tr := trace()
+	if strings.Contains(tr, strings.ToLower(tx2.Hex())) || !strings.Contains(tr, strings.ToLower(tx2b.Hex())) {
+		t.Fatalf("trace after the reorg: want tx %s, not %s:\n%s", tx2b.Hex(), tx2.Hex(), tr)
+	}
+	h := health()
+	if h.Reorgs < 1 || h.RolledBack < 1 || h.Indexed != 3 || h.Lag != 0 {
+		t.Fatalf("health after the reorg: %+v", h)
+	}
+	// Block 3' is empty: the graph's newest block with transfers is 2'
+	// (3 transfers a payment: value, tip, burn).
+	code, metrics := get("/metrics")
+	for _, m := range []string{"redthread_follow_indexed_block 3", "redthread_follow_reorgs_total 1", `redthread_graph_last_block{chain="eth"} 2`, `redthread_graph_transfers{chain="eth"} 6`} {
+		if code != 200 || !strings.Contains(metrics, m) {
+			t.Errorf("/metrics lacks %q:\n%s", m, grepLines(metrics, "redthread_"))
+		}
+	}
+
+	// Shutdown (what SIGINT/SIGTERM do through the context): the follower
+	// stops, the store closes, and it reopens with the followed blocks.
+	stop()
+	select {
+	case c := <-done:
+		if c != ExitOK {
+			t.Fatalf("serve exit %d:\n%s", c, errb.String())
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("serve did not stop")
+	}
+	if !strings.Contains(errb.String(), "follower stopped") {
+		t.Errorf("no clean follower stop in the log:\n%s", errb.String())
+	}
+	c, out, errs := runCLI(t, "address", "eth", carol.Addr.Hex(), "--json", "--data", data)
+	if c != ExitOK || !strings.Contains(out, `"778"`) {
+		t.Fatalf("address after shutdown: exit %d\n%s\n%s", c, out, errs)
+	}
+}
+
+// TestServeFollowFlags: follow flags without --follow-rpc, and bad values,
+// are usage errors.
+func TestServeFollowFlags(t *testing.T) {
+	data := t.TempDir()
+	for _, args := range [][]string{
+		{"serve", "--confirmations", "3"},
+		{"serve", "--tracer", "geth"},
+		{"serve", "--follow-rpc", "ftp://x"},
+		{"serve", "--follow-rpc", "http://127.0.0.1:1", "--tracer", "magic"},
+		{"serve", "--follow-rpc", "http://127.0.0.1:1", "--poll", "1ns"},
+	} {
+		if code, _, errs := runCLI(t, append(args, "--data", data)...); code != ExitUsage {
+			t.Errorf("%v: exit %d, want usage error: %s", args, code, errs)
+		}
+	}
+}
+
+func grepLines(s, sub string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, sub) && !strings.HasPrefix(l, "#") {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
+}
