@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"time"
+	"unsafe"
 
 	"github.com/holiman/uint256"
 
@@ -159,7 +160,22 @@ func (c *Chain) withDelta(base []uint32, id uint32, dir int, buf []uint32) []uin
 	if h, _ := c.delta.last(id, dir, c.n); h == 0 {
 		return base
 	}
+	if aliases(buf, c.base.outAdj) || aliases(buf, c.base.inAdj) {
+		// buf is an earlier result that aliased the index: writing to it
+		// would corrupt the base (callers commonly pass results back).
+		buf = nil
+	}
 	return c.delta.appendEdges(append(buf[:0], base...), id, dir, c.n)
+}
+
+// aliases reports whether buf's backing array lies inside adj's.
+func aliases(buf, adj []uint32) bool {
+	if cap(buf) == 0 || cap(adj) == 0 {
+		return false
+	}
+	b := uintptr(unsafe.Pointer(unsafe.SliceData(buf)))
+	a := uintptr(unsafe.Pointer(unsafe.SliceData(adj)))
+	return b >= a && b < a+uintptr(cap(adj))*4
 }
 
 // Degree returns the number of transfers in and out of an address.

@@ -271,3 +271,32 @@ func TestHeldViewsIgnoreLaterAppends(t *testing.T) {
 		})
 	}
 }
+
+// TestResultPassedBackAsBuffer: callers pass Out's previous result back as
+// the buffer; when that result aliased the base, the delta path must not
+// write into it.
+func TestResultPassedBackAsBuffer(t *testing.T) {
+	const chain = model.Chain("eth")
+	r := rand.New(rand.NewPCG(13, 1))
+	blocks := randomBlocks(r, chain, 60, 10, 30)
+	ix := New(Options{KeepTxHashes: true, TailLimit: 1 << 20})
+	if err := ix.Append(blocks[:40]); err != nil {
+		t.Fatal(err)
+	}
+	ix.Compact()
+	if err := ix.Append(blocks[40:]); err != nil {
+		t.Fatal(err)
+	}
+	c := mustChain(t, ix, chain)
+	before := dump(t, c)
+	var buf []uint32
+	for round := 0; round < 3; round++ {
+		for a := 0; a < c.NumAddresses(); a++ {
+			buf = c.Out(uint32(a), buf[:0])
+			buf = c.In(uint32(a), buf[:0])
+		}
+	}
+	if d := cmp.Diff(before, dump(t, c)); d != "" {
+		t.Errorf("reusing results as buffers changed the index (-before +after):\n%s", d)
+	}
+}
