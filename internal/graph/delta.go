@@ -117,22 +117,33 @@ func (d *delta) add(seq, src, dst uint32) {
 // direction dir and how many it has before n (0, 0: none).
 func (d *delta) last(id uint32, dir int, n uint32) (uint32, uint32) {
 	h := d.head(id, dir)
+	if h == 0 {
+		return 0, 0
+	}
+	cs := *d.chunks.Load() // loaded after the head: holds its entry
 	for h != 0 && h-1 >= n {
-		e := d.entry(h - 1)
-		if dir == 0 {
-			h = e.prevOut
-		} else {
-			h = e.prevIn
-		}
+		h = at(cs, h-1-d.first).prev(dir)
 	}
 	if h == 0 {
 		return 0, 0
 	}
-	e := d.entry(h - 1)
+	return h, at(cs, h-1-d.first).cnt(dir)
+}
+
+func at(cs []*dchunk, k uint32) *dentry { return &cs[k>>dchunkBits][k&(1<<dchunkBits-1)] }
+
+func (e *dentry) prev(dir int) uint32 {
 	if dir == 0 {
-		return h, e.cntOut
+		return e.prevOut
 	}
-	return h, e.cntIn
+	return e.prevIn
+}
+
+func (e *dentry) cnt(dir int) uint32 {
+	if dir == 0 {
+		return e.cntOut
+	}
+	return e.cntIn
 }
 
 // appendEdges appends the address's delta transfers before n, in chain
@@ -149,14 +160,10 @@ func (d *delta) appendEdges(buf []uint32, id uint32, dir int, n uint32) []uint32
 		buf = nb
 	}
 	buf = buf[:l+int(cnt)]
+	cs := *d.chunks.Load()
 	for i := l + int(cnt) - 1; h != 0; i-- {
 		buf[i] = h - 1
-		e := d.entry(h - 1)
-		if dir == 0 {
-			h = e.prevOut
-		} else {
-			h = e.prevIn
-		}
+		h = at(cs, h-1-d.first).prev(dir)
 	}
 	return buf
 }

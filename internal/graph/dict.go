@@ -132,3 +132,30 @@ func (c addrCodec) decode(k []byte) string {
 }
 
 func codecFor(chain model.Chain) addrCodec { return addrCodec{evm: model.IsEVM(chain)} }
+
+// truncate removes the keys with ids n and above, newest first (a failed
+// append's). With linear probing and no other deletions, clearing the slot
+// each took restores the table of the shorter insertion sequence; copies
+// with at most n keys never look at those slots' contents.
+func (d *dict) truncate(n uint32) {
+	mask := uint64(len(d.table) - 1)
+	for id := d.n; id > n; id-- {
+		k := d.key(id - 1)
+		for i := d.slot(k); ; i = (i + 1) & mask {
+			if d.table[i] == id {
+				atomic.StoreUint32(&d.table[i], 0)
+				break
+			}
+		}
+	}
+	d.n = n
+	if d.width > 0 {
+		d.data = d.data[:int(n)*d.width]
+	} else {
+		end := uint64(0)
+		if n > 0 {
+			end = d.ends[n-1]
+		}
+		d.data, d.ends = d.data[:end], d.ends[:n]
+	}
+}

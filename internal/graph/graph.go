@@ -26,7 +26,7 @@ type Options struct {
 	Hashes TransferScanner
 	// TailLimit is the number of appended transfers kept in the delta
 	// before a merge into a new CSR base starts in the background (default
-	// 1<<16; at least an eighth of the base, at most 1<<22).
+	// 1<<16; at least 1/32 of the base, up to 1<<21).
 	TailLimit int
 	// Bulk defers all adjacency work to Compact: appended transfers are not
 	// visible to readers until Compact runs (for one-shot builds).
@@ -159,7 +159,8 @@ func (ix *Index) Compact() {
 func (ix *Index) Wait() { ix.merges.Wait() }
 
 // Truncate drops a chain's transfers from block fromBlock on (after a
-// ledger rollback); address and asset ids stay assigned. A cut inside the
+// ledger rollback); address and asset ids stay assigned (published views may
+// hold them). A cut inside the
 // delta rebuilds only the delta; a deeper one rebuilds the base.
 func (ix *Index) Truncate(chain model.Chain, fromBlock uint64) {
 	ix.wmu.Lock()
@@ -449,20 +450,21 @@ func newWriter(chain model.Chain, o *Options) *writer {
 
 // limit is the delta size that starts a merge.
 func (w *writer) limit() uint32 {
-	return uint32(max(w.opts.TailLimit, min(int(w.base.n)/8, 1<<22)))
+	return uint32(max(w.opts.TailLimit, min(int(w.base.n)/32, 1<<21)))
 }
 
 // mark records the columns' lengths, to undo a failed append.
 type mark struct {
 	n, nb, nbig, ntx int
+	naddr, nasset    uint32
 }
 
 func (w *writer) mark() mark {
-	return mark{len(w.cols.src), len(w.cols.blocks), len(w.cols.bigSeq), len(w.cols.txs)}
+	return mark{len(w.cols.src), len(w.cols.blocks), len(w.cols.bigSeq), len(w.cols.txs), w.addrs.n, w.assets.n}
 }
 
-// undo drops transfers appended after m; they were never published, so no
-// view can read them.
+// undo drops transfers, addresses and assets added after m; they were never
+// published, so no view can read them.
 func (w *writer) undo(m mark) {
 	c := &w.cols
 	c.src, c.dst, c.asset, c.amount, c.pos = c.src[:m.n], c.dst[:m.n], c.asset[:m.n], c.amount[:m.n], c.pos[:m.n]
@@ -471,6 +473,8 @@ func (w *writer) undo(m mark) {
 	if c.txOf != nil {
 		c.txOf, c.txs = c.txOf[:m.n], c.txs[:m.ntx]
 	}
+	w.addrs.truncate(m.naddr)
+	w.assets.truncate(m.nasset)
 }
 
 // link indexes transfers [linked, n) in the delta.

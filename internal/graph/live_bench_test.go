@@ -157,8 +157,8 @@ func BenchmarkLiveAppend(b *testing.B) {
 }
 
 // Two indexes of the same ledger: "base" with everything in the CSR base,
-// "delta" whose newest transfers (an eighth, the most the default tail limit
-// leaves in a delta of this size) are in the delta.
+// "delta" whose newest transfers are in the delta, as many as the default
+// merge threshold lets a delta grow to (max(65,536, 1/32 of the ledger)).
 var (
 	twinOnce  sync.Once
 	twins     map[string]*graph.Index
@@ -169,7 +169,7 @@ var (
 func twinSetup(b *testing.B) {
 	twinOnce.Do(func() {
 		n := benchN()
-		d := n / 8
+		d := max(1<<16, n/32) / 200 * 200 // the default merge threshold: the largest delta a live index holds
 		twins = map[string]*graph.Index{}
 		for _, name := range []string{"base", "delta"} {
 			ix := graph.New(graph.Options{Hashes: hashes{}, TailLimit: 1 << 30})
@@ -211,7 +211,7 @@ func twinSetup(b *testing.B) {
 
 // BenchmarkLiveTrace runs the forward trace of BenchmarkTraceForward
 // (internal/trace; poison, 1,000,000 touched transfers, no stop rules) on
-// both indexes: edges/s with an eighth of the ledger in the delta vs none.
+// both indexes: edges/s with the newest transfers in the delta vs none.
 func BenchmarkLiveTrace(b *testing.B) {
 	for _, name := range []string{"base", "delta"} {
 		b.Run(name, func(b *testing.B) {
