@@ -61,6 +61,10 @@ type Position uint64
 // block processes after all of its transactions.
 const WithdrawalTxIndex = 1<<32 - 1
 
+// RewardTxIndex is the transaction index given to block and uncle rewards
+// (proof-of-work issuance): after all transactions, before withdrawals.
+const RewardTxIndex = 1<<32 - 2
+
 // MakePosition packs a transaction index and a sequence inside it.
 func MakePosition(txIndex uint32, seq uint32) Position {
 	return Position(uint64(txIndex)<<32 | uint64(seq))
