@@ -17,6 +17,7 @@
 //	internal/trace       taint tracing over the graph; imports model, graph
 //	internal/exposure    exposure scoring over the graph; imports model, graph
 //	internal/convert     swap and bridge conversions: THORChain memos, cross-chain matching; imports model
+//	internal/cluster     address clustering heuristics (exchange deposit addresses); imports model, trace
 //	internal/traceeval   trace quality against synthetic ground truth
 //	internal/testscript  runner of the engines' data-driven test scripts (tests only)
 //	internal/web         the investigator web UI and cases, served by the API

@@ -29,13 +29,14 @@ var allowed = map[string][]string{
 	"internal/trace":     {"internal/model", "internal/graph"},
 	"internal/exposure":  {"internal/model", "internal/graph"},
 	"internal/convert":   {"internal/model"},
+	"internal/cluster":   {"internal/model", "internal/trace"},
 	"internal/traceeval": {"internal/model", "internal/graph", "internal/trace", "internal/synth", "internal/importer", "internal/intel"},
 	"internal/api":       {"internal/model", "internal/store", "internal/graph", "internal/trace", "internal/exposure", "internal/intel", "internal/screen"},
 }
 
 // noHTTP lists engines that must not know HTTP.
 var noHTTP = []string{"internal/model", "internal/store", "internal/synth", "internal/screen", "internal/progress",
-	"internal/graph", "internal/trace", "internal/exposure", "internal/traceeval", "internal/convert"}
+	"internal/graph", "internal/trace", "internal/exposure", "internal/traceeval", "internal/convert", "internal/cluster"}
 
 func rule(dir string) ([]string, bool) {
 	if a, ok := allowed[dir]; ok {
