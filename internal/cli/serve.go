@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -147,6 +148,11 @@ server gracefully.`,
 				chains, err := serveChains(st, chainsFlag)
 				if err != nil {
 					return err
+				}
+				if src != nil && !slices.Contains(chains, src.Chain()) {
+					// The followed chain's stored history is indexed too, or
+					// appends would start a graph without it.
+					chains = append(chains, src.Chain())
 				}
 				gi, err := e.loadGraphChains(cmd, st, chains)
 				if err != nil {

@@ -157,7 +157,8 @@ func (c *Chain) In(id uint32, buf []uint32) []uint32 {
 }
 
 func (c *Chain) withDelta(base []uint32, id uint32, dir int, buf []uint32) []uint32 {
-	if h, _ := c.delta.last(id, dir, c.n); h == 0 {
+	e := c.delta.edges(id, dir, c.n)
+	if len(e) == 0 {
 		return base
 	}
 	if aliases(buf, c.base.outAdj) || aliases(buf, c.base.inAdj) {
@@ -165,7 +166,7 @@ func (c *Chain) withDelta(base []uint32, id uint32, dir int, buf []uint32) []uin
 		// would corrupt the base (callers commonly pass results back).
 		buf = nil
 	}
-	return c.delta.appendEdges(append(buf[:0], base...), id, dir, c.n)
+	return append(append(buf[:0], base...), e...)
 }
 
 // aliases reports whether buf's backing array lies inside adj's.
@@ -185,9 +186,7 @@ func (c *Chain) Degree(id uint32) uint64 {
 		d += uint64(b.outOff[id+1]-b.outOff[id]) + uint64(b.inOff[id+1]-b.inOff[id])
 	}
 	if c.delta != nil {
-		_, o := c.delta.last(id, 0, c.n)
-		_, i := c.delta.last(id, 1, c.n)
-		d += uint64(o) + uint64(i)
+		d += uint64(len(c.delta.edges(id, 0, c.n))) + uint64(len(c.delta.edges(id, 1, c.n)))
 	}
 	return d
 }

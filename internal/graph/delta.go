@@ -3,179 +3,144 @@ package graph
 import "sync/atomic"
 
 // delta is the adjacency of the transfers appended since the CSR base was
-// built: per transfer (seq ≥ first) the previous delta transfer of its
-// sender and of its receiver with running counts, and per address the
-// newest one. One writer appends; any number of views read at once.
+// built: per address, out and in, a vector of its delta seqs in chain order.
+// One writer appends; any number of views read at once.
 //
-// Entries are written once, before the head that points to them is stored
-// (atomically), and live in fixed chunks that never move, so a reader that
-// loads a head can follow the chain back. A view skips the entries newer
-// than its own length: heads only ever move forward, and each entry's
-// predecessors are older. A truncation or a merge starts a new delta; the
-// old one, still read by old views, is never written again.
+// A vector's entries are written before its length is stored (atomically),
+// and a full vector is replaced by a copy twice its size, never written
+// again, so a reader that loads the vector and its length sees valid
+// entries. A view drops the entries at or above its own length (entries
+// only grow). A truncation or a merge starts a new delta; the old one, still
+// read by old views, is never written again.
+//
+// Vectors keep each address's delta seqs contiguous, so reading them costs
+// about what reading the base does (a linked list per address made every
+// delta edge a dependent cache miss).
 type delta struct {
-	first  uint32
-	chunks atomic.Pointer[[]*dchunk]
-	heads  atomic.Pointer[[]atomic.Pointer[hpage]]
+	first uint32
+	heads atomic.Pointer[[]hdir]
+	size  atomic.Int64 // heap bytes of the vectors and pages
 }
 
-const (
-	dchunkBits = 12
-	hpageBits  = 10
-)
-
-// dentry links one delta transfer: prev is seq+1 of the previous delta
-// transfer of the same sender (out) or receiver (in), 0 for none; cnt is
-// the number of delta transfers of that address up to and including this
-// one.
-type dentry struct {
-	prevOut, prevIn uint32
-	cntOut, cntIn   uint32
+// hdir is the directory entry of 1<<hpageBits addresses: a bit per address
+// that has delta transfers (in a small array that stays in cache, so the
+// many addresses without any cost no page access) and their page.
+type hdir struct {
+	bits [1 << hpageBits / 64]atomic.Uint64
+	page atomic.Pointer[hpage]
 }
 
-type dchunk [1 << dchunkBits]dentry
+const hpageBits = 10
 
-// hpage holds the newest delta transfer (seq+1) of 1<<hpageBits addresses,
-// out and in.
-type hpage [1 << hpageBits][2]atomic.Uint32
+// vec is one address's delta seqs in one direction.
+type vec struct {
+	d []uint32
+	n atomic.Uint32
+}
+
+// hpage holds the vectors of 1<<hpageBits addresses, out and in.
+type hpage [1 << hpageBits][2]atomic.Pointer[vec]
 
 func newDelta(first uint32) *delta {
 	d := &delta{first: first}
-	cs := []*dchunk{}
-	d.chunks.Store(&cs)
-	hs := make([]atomic.Pointer[hpage], 0)
+	hs := make([]hdir, 0)
 	d.heads.Store(&hs)
 	return d
 }
 
-func (d *delta) entry(seq uint32) *dentry {
-	k := seq - d.first
-	return &(*d.chunks.Load())[k>>dchunkBits][k&(1<<dchunkBits-1)]
-}
-
-// head returns seq+1 of the address's newest delta transfer in direction
-// dir (0 out, 1 in), or 0.
-func (d *delta) head(id uint32, dir int) uint32 {
+// vec returns the address's vector in direction dir (0 out, 1 in), or nil.
+func (d *delta) vec(id uint32, dir int) *vec {
 	hs := *d.heads.Load()
 	p := int(id >> hpageBits)
 	if p >= len(hs) {
-		return 0
+		return nil
 	}
-	pg := hs[p].Load()
-	if pg == nil {
-		return 0
+	o := id & (1<<hpageBits - 1)
+	if hs[p].bits[o/64].Load()&(1<<(o%64)) == 0 {
+		return nil
 	}
-	return pg[id&(1<<hpageBits-1)][dir].Load()
+	return hs[p].page.Load()[o][dir].Load()
 }
 
-// headSlot returns the writable head slot of an address (writer only).
-func (d *delta) headSlot(id uint32, dir int) *atomic.Uint32 {
+// slot returns the writable vector slot of an address (writer only).
+func (d *delta) slot(id uint32, dir int) *atomic.Pointer[vec] {
 	hs := *d.heads.Load()
 	p := int(id >> hpageBits)
 	if p >= len(hs) {
-		nh := make([]atomic.Pointer[hpage], max(p+1, 2*len(hs)))
+		nh := make([]hdir, max(p+1, 2*len(hs)))
 		for i := range hs {
-			nh[i].Store(hs[i].Load())
+			for j := range hs[i].bits {
+				nh[i].bits[j].Store(hs[i].bits[j].Load())
+			}
+			nh[i].page.Store(hs[i].page.Load())
 		}
 		d.heads.Store(&nh)
+		d.size.Add(int64(len(nh)-len(hs)) * 136)
 		hs = nh
 	}
-	pg := hs[p].Load()
+	pg := hs[p].page.Load()
 	if pg == nil {
 		pg = new(hpage)
-		hs[p].Store(pg)
+		hs[p].page.Store(pg)
+		d.size.Add(int64(len(pg)) * 16)
 	}
 	return &pg[id&(1<<hpageBits-1)][dir]
 }
 
+// mark sets the address's bit once its vector holds an entry (writer only).
+func (d *delta) mark(id uint32) {
+	hs := *d.heads.Load()
+	o := id & (1<<hpageBits - 1)
+	b := &hs[id>>hpageBits].bits[o/64]
+	if b.Load()&(1<<(o%64)) == 0 {
+		b.Or(1 << (o % 64))
+	}
+}
+
+// push appends seq to the vector in slot (writer only).
+func (d *delta) push(slot *atomic.Pointer[vec], seq uint32) {
+	v := slot.Load()
+	if v == nil || int(v.n.Load()) == len(v.d) {
+		c := 2
+		var old []uint32
+		if v != nil {
+			old = v.d[:v.n.Load()]
+			c = 2 * len(v.d)
+		}
+		nv := &vec{d: make([]uint32, c)}
+		copy(nv.d, old)
+		nv.n.Store(uint32(len(old)))
+		d.size.Add(int64(c)*4 + 40)
+		slot.Store(nv)
+		v = nv
+	}
+	n := v.n.Load()
+	v.d[n] = seq
+	v.n.Store(n + 1)
+}
+
 // add links transfer seq from src to dst (writer only; seqs in order).
 func (d *delta) add(seq, src, dst uint32) {
-	k := seq - d.first
-	cs := *d.chunks.Load()
-	if int(k>>dchunkBits) >= len(cs) {
-		ncs := make([]*dchunk, len(cs)+1)
-		copy(ncs, cs)
-		ncs[len(cs)] = new(dchunk)
-		d.chunks.Store(&ncs)
-		cs = ncs
-	}
-	e := &cs[k>>dchunkBits][k&(1<<dchunkBits-1)]
-	ho, hi := d.headSlot(src, 0), d.headSlot(dst, 1)
-	e.prevOut, e.prevIn = ho.Load(), hi.Load()
-	e.cntOut, e.cntIn = 1, 1
-	if e.prevOut != 0 {
-		e.cntOut = d.entry(e.prevOut-1).cntOut + 1
-	}
-	if e.prevIn != 0 {
-		e.cntIn = d.entry(e.prevIn-1).cntIn + 1
-	}
-	ho.Store(seq + 1)
-	hi.Store(seq + 1)
+	d.push(d.slot(src, 0), seq)
+	d.push(d.slot(dst, 1), seq)
+	d.mark(src)
+	d.mark(dst)
 }
 
-// last returns seq+1 of the address's newest delta transfer before n in
-// direction dir and how many it has before n (0, 0: none).
-func (d *delta) last(id uint32, dir int, n uint32) (uint32, uint32) {
-	h := d.head(id, dir)
-	if h == 0 {
-		return 0, 0
+// edges returns the address's delta seqs before n in direction dir, in
+// chain order (aliasing the delta: read only).
+func (d *delta) edges(id uint32, dir int, n uint32) []uint32 {
+	v := d.vec(id, dir)
+	if v == nil {
+		return nil
 	}
-	cs := *d.chunks.Load() // loaded after the head: holds its entry
-	for h != 0 && h-1 >= n {
-		h = at(cs, h-1-d.first).prev(dir)
+	l := v.d[:v.n.Load()]
+	k := len(l)
+	for k > 0 && l[k-1] >= n { // appended after the view was taken
+		k--
 	}
-	if h == 0 {
-		return 0, 0
-	}
-	return h, at(cs, h-1-d.first).cnt(dir)
-}
-
-func at(cs []*dchunk, k uint32) *dentry { return &cs[k>>dchunkBits][k&(1<<dchunkBits-1)] }
-
-func (e *dentry) prev(dir int) uint32 {
-	if dir == 0 {
-		return e.prevOut
-	}
-	return e.prevIn
-}
-
-func (e *dentry) cnt(dir int) uint32 {
-	if dir == 0 {
-		return e.cntOut
-	}
-	return e.cntIn
-}
-
-// appendEdges appends the address's delta transfers before n, in chain
-// order, to buf.
-func (d *delta) appendEdges(buf []uint32, id uint32, dir int, n uint32) []uint32 {
-	h, cnt := d.last(id, dir, n)
-	if cnt == 0 {
-		return buf
-	}
-	l := len(buf)
-	if cap(buf)-l < int(cnt) {
-		nb := make([]uint32, l, l+int(cnt)+l/4)
-		copy(nb, buf)
-		buf = nb
-	}
-	buf = buf[:l+int(cnt)]
-	cs := *d.chunks.Load()
-	for i := l + int(cnt) - 1; h != 0; i-- {
-		buf[i] = h - 1
-		h = at(cs, h-1-d.first).prev(dir)
-	}
-	return buf
+	return l[:k]
 }
 
 // bytes estimates the delta's heap size.
-func (d *delta) bytes() int64 {
-	b := int64(len(*d.chunks.Load())) * (1 << dchunkBits) * 16
-	for i, hs := 0, *d.heads.Load(); i < len(hs); i++ {
-		b += 8
-		if hs[i].Load() != nil {
-			b += (1 << hpageBits) * 8
-		}
-	}
-	return b
-}
+func (d *delta) bytes() int64 { return d.size.Load() }
