@@ -40,7 +40,13 @@ type Options struct {
 	Tracer      Tracer      // default auto
 	Batch       int         // blocks per JSON-RPC batch; default 10
 	Concurrency int         // batches in flight; default 4
-	Client      ClientOptions
+	// Rewards is the block reward schedule used with the geth tracer, whose
+	// callTracer reports no rewards (trace_block does, and its figures are
+	// used as they are). nil: MainnetRewards when the node's eth_chainId is
+	// 1; on other chains proof-of-stake blocks (difficulty 0) earn nothing
+	// and a proof-of-work block is an error.
+	Rewards *RewardSchedule
+	Client  ClientOptions
 }
 
 // Adapter reads normalized blocks from an Ethereum node over JSON-RPC.
@@ -52,6 +58,10 @@ type Adapter struct {
 	// blockReceipts is true when the node has eth_getBlockReceipts; otherwise
 	// receipts are fetched one transaction at a time (in batches).
 	blockReceipts bool
+	// rewards is the schedule for computed rewards (geth tracer); nil: the
+	// chain's schedule is unknown.
+	rewards *RewardSchedule
+	chainID string // eth_chainId as the node gave it, "" if it has none
 }
 
 // New returns an adapter for the node at url. It does not contact the node
@@ -129,6 +139,10 @@ func (a *Adapter) Probe(ctx context.Context) error {
 	if a.o.Tracer != TracerAuto {
 		send = calls[:1] // a chosen tracer is checked on first use
 	}
+	chainID := &Call{Method: "eth_chainId"}
+	if a.o.Rewards == nil {
+		send = append(send[:len(send):len(send)], chainID)
+	}
 	if err := a.c.Batch(ctx, send); err != nil {
 		return fmt.Errorf("probe node: %w", err)
 	}
@@ -137,6 +151,20 @@ func (a *Adapter) Probe(ctx context.Context) error {
 		return !errors.As(c.Err, &mnf)
 	}
 	a.blockReceipts = has(calls[0])
+	a.rewards = a.o.Rewards
+	if a.o.Rewards == nil && chainID.Err == nil {
+		var id string
+		if err := json.Unmarshal(chainID.Result, &id); err != nil {
+			return fmt.Errorf("probe node: eth_chainId: want a hex string, got %s", snippet(chainID.Result))
+		}
+		a.chainID = id
+		p := &parser{ctx: "probe node: eth_chainId"}
+		if n := p.u64("result", &id); p.err == nil && n == 1 {
+			a.rewards = &MainnetRewards
+		}
+	} else if a.o.Rewards == nil && has(chainID) {
+		return fmt.Errorf("probe node: %w", chainID.Err)
+	}
 	if a.o.Tracer == TracerAuto {
 		switch {
 		case has(calls[1]):
@@ -217,7 +245,7 @@ func (a *Adapter) fetchChunk(ctx context.Context, lo, hi uint64) ([]model.Block,
 		return nil, err
 	}
 	raws := make([]rawBlock, len(cs))
-	var receiptCalls []*Call
+	var receiptCalls, uncleCalls []*Call
 	for i, pb := range cs {
 		n := lo + uint64(i)
 		rb := &raws[i]
@@ -245,8 +273,18 @@ func (a *Adapter) fetchChunk(ctx context.Context, lo, hi uint64) ([]model.Block,
 				receiptCalls = append(receiptCalls, &Call{Method: "eth_getTransactionReceipt", Params: []any{h}})
 			}
 		}
-		if pb.trace != nil && len(hashes) == 0 {
-			pb.trace = nil // nothing to trace; some nodes refuse to trace such blocks anyway
+		if pb.trace != nil && len(hashes) == 0 && a.o.Tracer == TracerGeth {
+			// Nothing to trace (geth refuses such blocks anyway). trace_block
+			// is still read: an empty block has its miner's reward.
+			pb.trace = nil
+		}
+		if a.o.Tracer == TracerGeth {
+			uc, err := a.uncleCalls(rb)
+			if err != nil {
+				return nil, err
+			}
+			rb.uncleCalls = uc
+			uncleCalls = append(uncleCalls, uc...)
 		}
 		if pb.trace != nil {
 			switch a.o.Tracer {
@@ -255,7 +293,10 @@ func (a *Adapter) fetchChunk(ctx context.Context, lo, hi uint64) ([]model.Block,
 				if err := result(n, pb.trace, &ts); err != nil {
 					return nil, err
 				}
-				rb.traces, err = parityMoves(n, ts, hashes)
+				rb.traces, rb.rewards, err = parityMoves(n, ts, hashes)
+				if len(hashes) == 0 {
+					rb.traces = nil
+				}
 			case TracerGeth:
 				var ts []gethTxTrace
 				if err := result(n, pb.trace, &ts); err != nil {
@@ -268,13 +309,15 @@ func (a *Adapter) fetchChunk(ctx context.Context, lo, hi uint64) ([]model.Block,
 			}
 		}
 	}
-	if len(receiptCalls) > 0 {
+	if more := append(receiptCalls[:len(receiptCalls):len(receiptCalls)], uncleCalls...); len(more) > 0 {
 		const maxCalls = 100 // providers often cap batches near here
-		for i := 0; i < len(receiptCalls); i += maxCalls {
-			if err := a.c.Batch(ctx, receiptCalls[i:min(i+maxCalls, len(receiptCalls))]); err != nil {
+		for i := 0; i < len(more); i += maxCalls {
+			if err := a.c.Batch(ctx, more[i:min(i+maxCalls, len(more))]); err != nil {
 				return nil, err
 			}
 		}
+	}
+	if len(receiptCalls) > 0 {
 		k := 0
 		for i := range raws {
 			rb := &raws[i]
@@ -289,6 +332,13 @@ func (a *Adapter) fetchChunk(ctx context.Context, lo, hi uint64) ([]model.Block,
 					return nil, fmt.Errorf("block %d: receipt of tx %v not found", rb.number, call.Params[0])
 				}
 				rb.receipts[j] = *r
+			}
+		}
+	}
+	if a.o.Tracer == TracerGeth {
+		for i := range raws {
+			if err := a.computeRewards(&raws[i]); err != nil {
+				return nil, err
 			}
 		}
 	}
@@ -331,4 +381,85 @@ func txHashes(block uint64, b *rpcBlock) ([]string, error) {
 		}
 	}
 	return hs, nil
+}
+
+// uncleCalls decides whether a block traced without reward traces (geth)
+// paid rewards by the consensus rules and, if it did, returns the calls that
+// fetch its uncles' headers (eth_getUncleByBlockHashAndIndex: by hash, so
+// that a reorganization cannot mix two blocks' uncles). rb.rewardsDue is set.
+func (a *Adapter) uncleCalls(rb *rawBlock) ([]*Call, error) {
+	n, b := rb.number, rb.block
+	p := &parser{ctx: fmt.Sprintf("block %d", n)}
+	pos := false // proof of stake: difficulty 0
+	if b.Difficulty != nil {
+		d := p.u256("difficulty", b.Difficulty)
+		pos = d.IsZero()
+	}
+	hash := p.hash("hash", b.Hash)
+	if p.err != nil {
+		return nil, p.err
+	}
+	if pos || n == 0 {
+		return nil, nil
+	}
+	if a.rewards == nil {
+		if b.Difficulty == nil {
+			return nil, fmt.Errorf("block %d: field \"difficulty\": missing, and the chain's reward schedule is unknown: proof of work and proof of stake cannot be told apart (set a reward schedule or use the parity tracer)", n)
+		}
+		chain := "a chain other than Ethereum mainnet"
+		if a.chainID != "" {
+			chain = "chain id " + a.chainID
+		}
+		return nil, fmt.Errorf("block %d: proof-of-work block (difficulty %s) on %s: the geth tracer reports no block or uncle rewards and redthread knows only mainnet's schedule; set a reward schedule (eth.Options.Rewards: \"none\", or BLOCK:WEI steps) or use the parity tracer, whose trace_block reports rewards", n, *b.Difficulty, chain)
+	}
+	if _, ok := a.rewards.blockReward(n); !ok {
+		return nil, nil
+	}
+	rb.rewardsDue = true
+	calls := make([]*Call, len(b.Uncles))
+	for i := range b.Uncles {
+		calls[i] = &Call{Method: "eth_getUncleByBlockHashAndIndex", Params: []any{hash, hexNum(uint64(i))}}
+	}
+	return calls, nil
+}
+
+// computeRewards fills rb.rewards from the reward schedule and the uncle
+// headers fetched by uncleCalls.
+func (a *Adapter) computeRewards(rb *rawBlock) error {
+	if !rb.rewardsDue {
+		return nil
+	}
+	n := rb.number
+	p := &parser{ctx: fmt.Sprintf("block %d", n)}
+	miner := p.address("miner", rb.block.Miner)
+	if p.err != nil {
+		return p.err
+	}
+	uncles := make([]uncleHeader, len(rb.uncleCalls))
+	for i, c := range rb.uncleCalls {
+		var u *rpcUncle
+		if err := result(n, c, &u); err != nil {
+			var mnf *MethodNotFoundError
+			if errors.As(err, &mnf) {
+				return fmt.Errorf("%w: needed for the uncle rewards of block %d with the geth tracer (use the parity tracer, whose trace_block reports rewards)", mnf, n)
+			}
+			return fmt.Errorf("uncle %d: %w", i, err)
+		}
+		up := &parser{ctx: fmt.Sprintf("block %d: uncle %d", n, i)}
+		if u == nil {
+			return fmt.Errorf("%s: eth_getUncleByBlockHashAndIndex returned null (reorg during fetch?)", up.ctx)
+		}
+		want, _ := model.NormalizeHash(rb.block.Uncles[i])
+		if h := up.hash("hash", u.Hash); up.err == nil && h != want {
+			up.fail("hash", "%s, but the block lists uncle %s", h, rb.block.Uncles[i])
+		}
+		uncles[i].number = up.u64("number", u.Number)
+		uncles[i].miner = up.address("miner", u.Miner)
+		if up.err != nil {
+			return up.err
+		}
+	}
+	rs, err := a.rewards.computeRewards(n, miner, false, uncles)
+	rb.rewards = rs
+	return err
 }

@@ -43,7 +43,12 @@ import (
 //	                                                                           move nothing; status 0 (the trace or an
 //	                                                                           ancestor failed) moves nothing
 //	traces row, trace_address empty       (the tx's own value, KindNative)     not repeated as internal
-//	traces row, trace_type reward         (skipped)                            not a transfer (see docs/ingest-eth.md)
+//	traces row, trace_type reward         KindReward transfer                  to_address ← action.author, exact value; from
+//	                                                                           0x0…0 (issuance), TxHash = block hash, position
+//	                                                                           MakePosition(RewardTxIndex, n), n = the row's
+//	                                                                           trace_id suffix (block reward 0, then uncles);
+//	                                                                           the geth path computes the same rows from the
+//	                                                                           ethash rules (TestConformanceComputedRewards)
 //	withdrawals amount (Gwei)             KindWithdrawal Amount                × 10^9 wei, from 0x0…0, seq = index in block
 
 const etlDir = "testdata/etl"
@@ -393,6 +398,8 @@ type etlTrace struct {
 	TraceAddress string
 	Error        string
 	Status       string
+	RewardType   string
+	TraceID      string
 }
 
 func readTraceCSV(t *testing.T, path string) []etlTrace {
@@ -417,7 +424,8 @@ func readTraceCSV(t *testing.T, path string) []etlTrace {
 	for _, r := range rows[1:] {
 		out = append(out, etlTrace{TxIndex: r[col["transaction_index"]], From: r[col["from_address"]], To: r[col["to_address"]],
 			Value: r[col["value"]], TraceType: r[col["trace_type"]], CallType: r[col["call_type"]],
-			TraceAddress: r[col["trace_address"]], Error: r[col["error"]], Status: r[col["status"]]})
+			TraceAddress: r[col["trace_address"]], Error: r[col["error"]], Status: r[col["status"]],
+			RewardType: r[col["reward_type"]], TraceID: r[col["trace_id"]]})
 	}
 	return out
 }
@@ -434,10 +442,15 @@ func readTraceJSON(t *testing.T, path string) []etlTrace {
 		TraceAddress []int       `json:"trace_address"`
 		Error        *string     `json:"error"`
 		Status       int         `json:"status"`
+		RewardType   *string     `json:"reward_type"`
+		TraceID      string      `json:"trace_id"`
 	}
 	var out []etlTrace
 	for _, r := range readJSONLines[row](t, path) {
-		e := etlTrace{Value: string(r.Value), TraceType: r.TraceType, Status: strconv.Itoa(r.Status)}
+		e := etlTrace{Value: string(r.Value), TraceType: r.TraceType, Status: strconv.Itoa(r.Status), TraceID: r.TraceID}
+		if r.RewardType != nil {
+			e.RewardType = *r.RewardType
+		}
 		if r.TxIndex != nil {
 			e.TxIndex = strconv.Itoa(int(*r.TxIndex))
 		}
@@ -506,6 +519,48 @@ func expectMoves(rows []etlTrace) (moves []gotMove, failedTx map[int]bool) {
 	return moves, failedTx
 }
 
+// gotReward is a reward as ethereum-etl describes it: its trace_id suffix
+// (the reward's index in the block), reward_type, to_address and value.
+type gotReward struct {
+	Index int
+	Type  string
+	To    string
+	Value string
+}
+
+// expectRewards reads ethereum-etl's reward rows (trace_type reward,
+// trace_id reward_<block>_<index>), checking what they must not have.
+func expectRewards(t *testing.T, block uint64, rows []etlTrace) []gotReward {
+	t.Helper()
+	var out []gotReward
+	for _, r := range rows {
+		if r.TraceType != "reward" {
+			continue
+		}
+		prefix := fmt.Sprintf("reward_%d_", block)
+		if !strings.HasPrefix(r.TraceID, prefix) {
+			t.Fatalf("reward row trace_id %q, want %s<n>", r.TraceID, prefix)
+		}
+		n, err := strconv.Atoi(strings.TrimPrefix(r.TraceID, prefix))
+		if err != nil {
+			t.Fatalf("reward row trace_id %q: %v", r.TraceID, err)
+		}
+		if r.TxIndex != "" || r.From != "" || r.TraceAddress != "" || r.Status != "1" {
+			t.Fatalf("reward row %s has a transaction, sender, trace address or failed status: %+v", r.TraceID, r)
+		}
+		out = append(out, gotReward{n, r.RewardType, r.To, r.Value})
+	}
+	return out
+}
+
+func flattenRewards(rs []reward) []gotReward {
+	var out []gotReward
+	for i, r := range rs {
+		out = append(out, gotReward{i, r.typ, r.to, r.value.Dec()})
+	}
+	return out
+}
+
 func flatten(trs []txTrace) (moves []gotMove, failedTx map[int]bool) {
 	failedTx = map[int]bool{}
 	for i, tr := range trs {
@@ -546,10 +601,13 @@ func TestConformanceTraces(t *testing.T) {
 		{"stream-2112234", 2112234, "test_stream/blocks_2112234_2112234", "", true, ""},
 		{"stream-508110", 508110, "test_stream/blocks_508110_508110", "", true, ""},
 	}
-	total := 0
+	total, rewards, uncles := 0, 0, 0
 	defer func() {
 		if total == 0 {
 			t.Error("no internal transfer in any traced block: the comparison tested nothing")
+		}
+		if rewards < 6 || uncles == 0 {
+			t.Errorf("%d rewards compared, %d of them uncle rewards: want one per block and at least one uncle", rewards, uncles)
 		}
 	}()
 	for _, c := range cases {
@@ -576,7 +634,7 @@ func TestConformanceTraces(t *testing.T) {
 					hashes = append(hashes, *pt.TransactionHash)
 				}
 			}
-			ptr, err := parityMoves(c.block, pts, hashes)
+			ptr, prw, err := parityMoves(c.block, pts, hashes)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -594,6 +652,16 @@ func TestConformanceTraces(t *testing.T) {
 			}
 			if d := cmp.Diff(wantFailed, gotFailed); d != "" {
 				t.Errorf("parity failed transactions (-ethereum-etl +redthread):\n%s", d)
+			}
+			wantRewards := expectRewards(t, c.block, rows)
+			if d := cmp.Diff(wantRewards, flattenRewards(prw)); d != "" {
+				t.Errorf("parity rewards (-ethereum-etl +redthread):\n%s", d)
+			}
+			for _, r := range wantRewards {
+				rewards++
+				if r.Type == "uncle" {
+					uncles++
+				}
 			}
 			if c.geth == "" {
 				return

@@ -22,8 +22,18 @@ type rpcBlock struct {
 	Timestamp     *string         `json:"timestamp"`
 	Miner         *string         `json:"miner"`
 	BaseFeePerGas *string         `json:"baseFeePerGas"`
+	Difficulty    *string         `json:"difficulty"` // 0 after the merge (proof of stake)
+	Uncles        []string        `json:"uncles"`     // uncle (ommer) hashes, in order
 	Transactions  []rpcTx         `json:"transactions"`
 	Withdrawals   []rpcWithdrawal `json:"withdrawals"`
+}
+
+// rpcUncle is the part of an uncle header (eth_getUncleByBlockHashAndIndex)
+// that rewards need.
+type rpcUncle struct {
+	Hash   *string `json:"hash"`
+	Number *string `json:"number"`
+	Miner  *string `json:"miner"`
 }
 
 type rpcTx struct {
@@ -82,7 +92,8 @@ type parityAction struct {
 	Address       *string `json:"address"`       // suicide: the destroyed contract
 	RefundAddress *string `json:"refundAddress"` // suicide: the beneficiary
 	Balance       *string `json:"balance"`       // suicide: the amount moved
-	Author        *string `json:"author"`        // reward
+	Author        *string `json:"author"`        // reward: the beneficiary
+	RewardType    *string `json:"rewardType"`    // reward: "block", "uncle", …
 }
 
 type parityResult struct {

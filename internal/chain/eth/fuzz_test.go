@@ -155,7 +155,57 @@ func FuzzParityTrace(f *testing.F) {
 				hashes = append(hashes, h)
 			}
 		}
-		checkMoves(t, parityMoves, ts, hashes)
+		checkMoves(t, func(b uint64, ts []parityTrace, hs []string) ([]txTrace, error) {
+			trs, rs, err := parityMoves(b, ts, hs)
+			for i, r := range rs {
+				if len(r.to) != 42 || rewardRank(r.typ) > 2 || (i > 0 && rewardRank(rs[i-1].typ) > rewardRank(r.typ)) {
+					t.Fatalf("bad reward accepted or out of order: %+v", rs)
+				}
+			}
+			return trs, err
+		}, ts, hashes)
+	})
+}
+
+func FuzzRewardSchedule(f *testing.F) {
+	f.Add("mainnet")
+	f.Add("none")
+	f.Add(MainnetRewards.String())
+	f.Add("0:5000000000000000000,merge:100")
+	f.Add("0:1,0:2")
+	f.Fuzz(func(t *testing.T, s string) {
+		rs, err := ParseRewardSchedule(s)
+		if err != nil {
+			return
+		}
+		back, err := ParseRewardSchedule(rs.String())
+		if err != nil {
+			t.Fatalf("%q parsed as %q, which does not parse: %v", s, rs.String(), err)
+		}
+		if back.String() != rs.String() {
+			t.Fatalf("round trip %q → %q → %q", s, rs.String(), back.String())
+		}
+		// Rewards never grow with uncle depth and the miner always earns
+		// at least the base reward.
+		for _, n := range []uint64{1, 7, 4_370_000, 1 << 40} {
+			out, err := rs.computeRewards(n, "0x"+strings.Repeat("11", 20), false, []uncleHeader{{n - 1, "0x" + strings.Repeat("22", 20)}})
+			if err != nil {
+				if !strings.Contains(err.Error(), "overflows 256 bits") {
+					t.Fatal(err)
+				}
+				continue
+			}
+			base, pays := rs.blockReward(n)
+			if !pays {
+				if len(out) != 0 {
+					t.Fatalf("block %d: rewards %+v where the schedule pays none", n, out)
+				}
+				continue
+			}
+			if len(out) != 2 || out[0].value.Lt(&base) || out[1].value.Gt(&base) {
+				t.Fatalf("block %d: rewards %+v, base %s", n, out, base.Dec())
+			}
+		}
 	})
 }
 

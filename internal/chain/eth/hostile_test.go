@@ -197,7 +197,7 @@ func TestHostileWithdrawalAndTraces(t *testing.T) {
 			{Type: "call", Action: parityAction{CallType: str("call"), From: call.From, To: call.To, Value: str("0x1" + strings.Repeat("0", 64))}, TraceAddress: []uint32{0}, TransactionPosition: pos(0)}},
 			`trace [0]: field "action.value": value "0x1000`},
 	} {
-		if _, err := parityMoves(9, c.traces, []string{h}); err == nil || !strings.Contains(err.Error(), c.want) {
+		if _, _, err := parityMoves(9, c.traces, []string{h}); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: err = %v, want %q", c.name, err, c.want)
 		}
 	}

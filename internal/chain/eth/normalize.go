@@ -12,8 +12,8 @@ import (
 // BurnAddress receives the burnt part of fees (base fee, blob fee) after London.
 const BurnAddress = "0x0000000000000000000000000000000000000000"
 
-// MintAddress is the sender of withdrawals, which the consensus layer creates
-// rather than moves from an account.
+// MintAddress is the sender of withdrawals and of block and uncle rewards,
+// which the consensus rules create rather than move from an account.
 const MintAddress = "0x0000000000000000000000000000000000000000"
 
 // transferTopic is keccak256("Transfer(address,address,uint256)").
@@ -40,6 +40,11 @@ type rawBlock struct {
 	block    *rpcBlock
 	receipts []rpcReceipt
 	traces   []txTrace // nil when tracing is off
+	rewards  []reward  // block and uncle rewards (trace_block, or computed)
+	// geth tracer: whether rewards are computed for this block, and the
+	// calls that fetched its uncles.
+	rewardsDue bool
+	uncleCalls []*Call
 }
 
 // normalize turns a fetched block into a model.Block (see docs/ingest-eth.md).
@@ -86,6 +91,14 @@ func normalize(chain model.Chain, rb *rawBlock) (model.Block, error) {
 		if err := normalizeTx(&out, uint32(i), &b.Transactions[i], &rb.receipts[i], tr, miner, baseFee, &cx); err != nil {
 			return out, err
 		}
+	}
+	if len(b.Transactions) >= model.RewardTxIndex {
+		return out, fmt.Errorf("block %d: %d transactions: too many to position", rb.number, len(b.Transactions))
+	}
+	// Block and uncle rewards: after every transaction, before withdrawals.
+	for i := range rb.rewards {
+		r := &rb.rewards[i]
+		addTransfer(&out, model.RewardTxIndex, uint32(i), out.Hash, MintAddress, r.to, model.NativeAsset, &r.value, model.KindReward)
 	}
 	for i := range b.Withdrawals {
 		w := &b.Withdrawals[i]

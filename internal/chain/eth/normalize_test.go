@@ -95,7 +95,7 @@ func TestTracersAgreeOnCallTree(t *testing.T) {
 		{Type: "SELFDESTRUCT", From: sp(C), To: sp(A), Value: sp("0x9")},
 	}}}}
 	want := []gotMove{{0, C, D, "5"}, {0, C, F, "3"}, {0, C, A, "9"}}
-	pt, err := parityMoves(1, parity, []string{h})
+	pt, _, err := parityMoves(1, parity, []string{h})
 	if err != nil {
 		t.Fatal(err)
 	}

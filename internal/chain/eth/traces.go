@@ -2,6 +2,7 @@ package eth
 
 import (
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 )
@@ -11,22 +12,29 @@ import (
 // any ancestor (a prefix of its traceAddress) has an error, and a reverted
 // trace moves nothing. Top-level traces (empty traceAddress) carry the
 // transaction's own value, which normalize takes from the transaction; they
-// only say whether the transaction failed. Block and uncle rewards (no
-// transaction) are skipped.
-func parityMoves(block uint64, traces []parityTrace, txHashes []string) ([]txTrace, error) {
+// only say whether the transaction failed. Block and uncle rewards (type
+// reward, no transaction) are returned apart, in canonical order (see
+// reward).
+func parityMoves(block uint64, traces []parityTrace, txHashes []string) ([]txTrace, []reward, error) {
 	out := make([]txTrace, len(txHashes))
+	var rewards []reward
 	reverted := make([]map[string]bool, len(txHashes)) // traceAddress key → reverted
 	for i := range traces {
 		t := &traces[i]
 		if t.TransactionPosition == nil {
 			if t.Type != "reward" {
-				return nil, fmt.Errorf("block %d: trace %d: type %q without transactionPosition", block, i, t.Type)
+				return nil, nil, fmt.Errorf("block %d: trace %d: type %q without transactionPosition", block, i, t.Type)
 			}
+			r, err := parityReward(block, i, t)
+			if err != nil {
+				return nil, nil, err
+			}
+			rewards = append(rewards, r)
 			continue
 		}
 		pos := *t.TransactionPosition
 		if int(pos) >= len(txHashes) {
-			return nil, fmt.Errorf("block %d: trace %d: field \"transactionPosition\": %d, block has %d transactions", block, i, pos, len(txHashes))
+			return nil, nil, fmt.Errorf("block %d: trace %d: field \"transactionPosition\": %d, block has %d transactions", block, i, pos, len(txHashes))
 		}
 		p := &parser{ctx: fmt.Sprintf("block %d: tx %s (index %d): trace %v", block, txHashes[pos], pos, t.TraceAddress)}
 		if t.TransactionHash != nil {
@@ -35,7 +43,7 @@ func parityMoves(block uint64, traces []parityTrace, txHashes []string) ([]txTra
 			}
 		}
 		if p.err != nil {
-			return nil, p.err
+			return nil, nil, p.err
 		}
 		tr := &out[pos]
 		if reverted[pos] == nil {
@@ -45,23 +53,23 @@ func parityMoves(block uint64, traces []parityTrace, txHashes []string) ([]txTra
 		failed := t.Error != ""
 		if len(t.TraceAddress) == 0 {
 			if tr.present {
-				return nil, fmt.Errorf("%s: second top-level trace", p.ctx)
+				return nil, nil, fmt.Errorf("%s: second top-level trace", p.ctx)
 			}
 			tr.present, tr.failed = true, failed
 		} else {
 			parent, ok := reverted[pos][addrKey(t.TraceAddress[:len(t.TraceAddress)-1])]
 			if !ok {
-				return nil, fmt.Errorf("%s: trace before its parent", p.ctx)
+				return nil, nil, fmt.Errorf("%s: trace before its parent", p.ctx)
 			}
 			failed = failed || parent
 		}
 		if _, dup := reverted[pos][key]; dup {
-			return nil, fmt.Errorf("%s: repeated traceAddress", p.ctx)
+			return nil, nil, fmt.Errorf("%s: repeated traceAddress", p.ctx)
 		}
 		reverted[pos][key] = failed
 		m, moves := parityMove(p, t)
 		if p.err != nil {
-			return nil, p.err
+			return nil, nil, p.err
 		}
 		if moves && !failed && len(t.TraceAddress) > 0 && !m.value.IsZero() {
 			tr.moves = append(tr.moves, m)
@@ -69,10 +77,33 @@ func parityMoves(block uint64, traces []parityTrace, txHashes []string) ([]txTra
 	}
 	for i := range out {
 		if len(reverted[i]) > 0 && !out[i].present {
-			return nil, fmt.Errorf("block %d: tx %s (index %d): traces without a top-level trace", block, txHashes[i], i)
+			return nil, nil, fmt.Errorf("block %d: tx %s (index %d): traces without a top-level trace", block, txHashes[i], i)
 		}
 	}
-	return out, nil
+	sort.SliceStable(rewards, func(i, j int) bool { return rewardRank(rewards[i].typ) < rewardRank(rewards[j].typ) })
+	return out, rewards, nil
+}
+
+// parityReward reads a reward trace: action.author earns action.value.
+// rewardType is "block" or "uncle" (ethash), or "emptyStep" or "external"
+// (OpenEthereum's AuRa chains).
+func parityReward(block uint64, i int, t *parityTrace) (reward, error) {
+	p := &parser{ctx: fmt.Sprintf("block %d: reward trace %d", block, i)}
+	var r reward
+	if len(t.TraceAddress) != 0 || t.TransactionHash != nil {
+		p.fail("traceAddress", "a reward belongs to no transaction")
+	}
+	if typ, ok := p.need("action.rewardType", t.Action.RewardType); ok {
+		switch typ {
+		case "block", "uncle", "emptyStep", "external":
+			r.typ = typ
+		default:
+			p.fail("action.rewardType", "unknown reward type %q", typ)
+		}
+	}
+	r.to = p.address("action.author", t.Action.Author)
+	r.value = p.u256("action.value", t.Action.Value)
+	return r, p.err
 }
 
 // parityMove reads the value movement of one trace, if its type moves value.
