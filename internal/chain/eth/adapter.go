@@ -441,7 +441,7 @@ func (a *Adapter) computeRewards(rb *rawBlock) error {
 		if err := result(n, c, &u); err != nil {
 			var mnf *MethodNotFoundError
 			if errors.As(err, &mnf) {
-				return fmt.Errorf("%w: needed for the uncle rewards of block %d with the geth tracer (use the parity tracer, whose trace_block reports rewards)", mnf, n)
+				return fmt.Errorf("block %d: uncle %d: %w: needed for uncle rewards with the geth tracer (use the parity tracer, whose trace_block reports rewards)", n, i, mnf)
 			}
 			return fmt.Errorf("uncle %d: %w", i, err)
 		}

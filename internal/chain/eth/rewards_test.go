@@ -174,7 +174,7 @@ func TestComputedRewardsErrors(t *testing.T) {
 	}
 	// The node lacks the uncle method.
 	_, err = New(c.serve(t, false).URL(), Options{Tracer: TracerGeth, Rewards: &c.sched}).Blocks(context.Background(), 1, 3)
-	if want := "node does not support JSON-RPC method eth_getUncleByBlockHashAndIndex"; err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "uncle rewards of block 3") {
+	if want := "node does not support JSON-RPC method eth_getUncleByBlockHashAndIndex"; err == nil || !strings.Contains(err.Error(), want) || !strings.HasPrefix(err.Error(), "block 3: uncle 0: ") {
 		t.Fatalf("err = %v, want %q", err, want)
 	}
 	// An uncle header that is not the one the block lists.
@@ -386,5 +386,65 @@ func TestConformanceComputedRewards(t *testing.T) {
 				t.Errorf("reward transfers (-want +got):\n%s", d)
 			}
 		})
+	}
+}
+
+// TestParityRewardsThroughAdapter serves the proof-of-work chain with
+// trace_block answers holding only reward traces (its blocks are empty),
+// built from the rewards the geth path computed (which
+// TestComputedRewardsMatchEthash checks against go-ethereum's state) and
+// listed uncle rewards (in order) first: the parity path must trace empty blocks, order the
+// rewards canonically and give the same transfers as the geth path.
+func TestParityRewardsThroughAdapter(t *testing.T) {
+	c := genPoWChain(t)
+	node := c.serve(t, true)
+	want := runAdapter(t, node.URL(), Options{Tracer: TracerGeth, Rewards: &c.sched}, 1, 12)
+	for _, b := range want {
+		var traces []any
+		for k := range b.Transfers {
+			j := (k + 1) % len(b.Transfers) // uncles (in order), then the block's own reward
+			tr := b.Transfers[j]
+			typ := "uncle"
+			if j == 0 {
+				typ = "block"
+			}
+			traces = append(traces, map[string]any{"type": "reward", "action": map[string]any{"author": tr.To, "rewardType": typ, "value": "0x" + tr.Amount.Hex()[2:]},
+				"blockHash": b.Hash, "blockNumber": b.Number, "result": nil, "subtraces": 0, "traceAddress": []any{}, "transactionHash": nil, "transactionPosition": nil})
+		}
+		node.add("trace_block", []any{hexNum(b.Number)}, traces)
+	}
+	got := runAdapter(t, node.URL(), Options{Tracer: TracerParity}, 1, 12)
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("parity path (-geth path +parity path):\n%s", d)
+	}
+	if n := countKind(got, model.KindReward); n != 12+6 {
+		t.Errorf("%d rewards, want 18", n)
+	}
+}
+
+func TestHostileRewardTraces(t *testing.T) {
+	str := func(s string) *string { return &s }
+	a := str("0x" + strings.Repeat("0a", 20))
+	h := "0x" + strings.Repeat("aa", 32)
+	pos := uint32(0)
+	for _, c := range []struct {
+		name  string
+		trace parityTrace
+		want  string
+	}{
+		{"unknown type", parityTrace{Type: "reward", Action: parityAction{Author: a, RewardType: str("lottery"), Value: str("0x1")}},
+			`block 9: reward trace 0: field "action.rewardType": unknown reward type "lottery"`},
+		{"no type", parityTrace{Type: "reward", Action: parityAction{Author: a, Value: str("0x1")}}, `field "action.rewardType": missing`},
+		{"no author", parityTrace{Type: "reward", Action: parityAction{RewardType: str("block"), Value: str("0x1")}}, `field "action.author": missing`},
+		{"bad value", parityTrace{Type: "reward", Action: parityAction{Author: a, RewardType: str("block"), Value: str("0x1" + strings.Repeat("0", 64))}},
+			`field "action.value": value "0x1000`},
+		{"in a transaction", parityTrace{Type: "reward", Action: parityAction{Author: a, RewardType: str("block"), Value: str("0x1")}, TransactionPosition: &pos},
+			`field "type": reward trace inside a transaction`},
+		{"trace address", parityTrace{Type: "reward", Action: parityAction{Author: a, RewardType: str("block"), Value: str("0x1")}, TraceAddress: []uint32{0}},
+			`field "traceAddress": a reward belongs to no transaction`},
+	} {
+		if _, _, err := parityMoves(9, []parityTrace{c.trace}, []string{h}); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: err = %v, want %q", c.name, err, c.want)
+		}
 	}
 }
