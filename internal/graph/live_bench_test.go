@@ -128,6 +128,9 @@ func BenchmarkLiveAppend(b *testing.B) {
 				pool[i] = g.block(0.2)
 			}
 			next := g.num
+			r0 := ix.Reader()
+			bytes0 := r0.Stats()[0].Bytes
+			r0.Close()
 			runtime.GC()
 			b.ResetTimer()
 			t0 := time.Now()
@@ -152,6 +155,11 @@ func BenchmarkLiveAppend(b *testing.B) {
 			b.ReportMetric(float64(b.N*200)/el.Seconds(), "transfers/s")
 			b.ReportMetric(float64(st.Merges), "merges")
 			b.ReportMetric(float64(st.Delta), "delta-transfers")
+			if mode == "delta" {
+				// Index growth per appended transfer: columns, new addresses
+				// and the delta vectors.
+				b.ReportMetric(float64(st.Bytes-bytes0)/float64(b.N*200), "bytes/appended-transfer")
+			}
 		})
 	}
 }
