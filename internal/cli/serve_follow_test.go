@@ -185,10 +185,11 @@ func TestServeFollowsNode(t *testing.T) {
 	tx2b := send(carol.Addr, 777)
 	node.Commit() // block 2'
 	node.Commit() // block 3': the branch is longer, the ingester sees the fork
-	waitFor("reorg rolled back", 6, func() bool {
+	polls = waitFor("reorg rolled back", 6, func() bool {
 		_, total, _ := exposure(carol.Addr)
 		return total == "778"
 	})
+	t.Logf("reorg rolled back and the branch visible after %d polls", polls)
 	if code, total, _ := exposure(bob.Addr); code == 200 && total != "0" && total != "" {
 		t.Fatalf("bob still has %s after the reorg removed his payment", total)
 	}
