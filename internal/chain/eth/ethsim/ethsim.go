@@ -138,6 +138,9 @@ func (n *Node) AddWithdrawal(ctx context.Context, w types.Withdrawal) error {
 // Close stops the node.
 func (n *Node) Close() error {
 	n.Client.Close()
+	if n.beacon == nil { // a proof-of-work node (StartPoW)
+		return n.stack.Close()
+	}
 	return errors.Join(n.beacon.Stop(), n.stack.Close())
 }
 
