@@ -42,9 +42,9 @@ type Options struct {
 	Concurrency int         // batches in flight; default 4
 	// Rewards is the block reward schedule used with the geth tracer, whose
 	// callTracer reports no rewards (trace_block does, and its figures are
-	// used as they are). nil: MainnetRewards when the node's eth_chainId is
-	// 1; on other chains proof-of-stake blocks (difficulty 0) earn nothing
-	// and a proof-of-work block is an error.
+	// used as they are). nil: KnownRewards of the node's eth_chainId; on
+	// other chains proof-of-stake blocks (difficulty 0) earn nothing and a
+	// proof-of-work block is an error.
 	Rewards *RewardSchedule
 	Client  ClientOptions
 }
@@ -159,8 +159,8 @@ func (a *Adapter) Probe(ctx context.Context) error {
 		}
 		a.chainID = id
 		p := &parser{ctx: "probe node: eth_chainId"}
-		if n := p.u64("result", &id); p.err == nil && n == 1 {
-			a.rewards = &MainnetRewards
+		if n := p.u64("result", &id); p.err == nil {
+			a.rewards = KnownRewards(n)
 		}
 	} else if a.o.Rewards == nil && has(chainID) {
 		return fmt.Errorf("probe node: %w", chainID.Err)

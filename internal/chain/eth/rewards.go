@@ -60,6 +60,21 @@ var MainnetRewards = RewardSchedule{
 // authority, or proof of stake from genesis).
 var NoRewards = RewardSchedule{}
 
+// KnownRewards returns the schedule of a chain id redthread knows, or nil:
+// 1 (Ethereum mainnet) MainnetRewards; chains whose blocks never paid a
+// consensus block reward — 5 (Görli, clique), 10 (OP Mainnet), 56 (BNB
+// Smart Chain, parlia: validators earn fees only), 137 (Polygon PoS, bor),
+// 8453 (Base), 42161 (Arbitrum One), 43114 (Avalanche C-Chain) — NoRewards.
+func KnownRewards(chainID uint64) *RewardSchedule {
+	switch chainID {
+	case 1:
+		return &MainnetRewards
+	case 5, 10, 56, 137, 8453, 42161, 43114:
+		return &NoRewards
+	}
+	return nil
+}
+
 // ParseRewardSchedule reads a schedule: "mainnet", "none", or a
 // comma-separated list of BLOCK:WEI steps with an optional merge:BLOCK,
 // e.g. "0:5000000000000000000,4370000:3000000000000000000,merge:15537394".

@@ -187,6 +187,13 @@ func TestComputedRewardsErrors(t *testing.T) {
 	if want := `block 3: uncle 0: field "hash": 0xabab`; err == nil || !strings.Contains(err.Error(), want) {
 		t.Fatalf("err = %v, want %q", err, want)
 	}
+	// A chain id known to pay no block rewards (56, BNB Smart Chain): none,
+	// even on blocks with a difficulty.
+	bsc := c.serve(t, false)
+	bsc.add("eth_chainId", nil, "0x38")
+	if n := countKind(runAdapter(t, bsc.URL(), Options{Tracer: TracerGeth}, 1, 12), model.KindReward); n != 0 {
+		t.Fatalf("%d rewards on chain id 56", n)
+	}
 	// No rewards: "none" on the same chain gives none, and no uncle calls.
 	none := NoRewards
 	bs := runAdapter(t, c.serve(t, false).URL(), Options{Tracer: TracerGeth, Rewards: &none}, 1, 12)
