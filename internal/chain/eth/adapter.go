@@ -159,9 +159,11 @@ func (a *Adapter) Probe(ctx context.Context) error {
 		}
 		a.chainID = id
 		p := &parser{ctx: "probe node: eth_chainId"}
-		if n := p.u64("result", &id); p.err == nil {
-			a.rewards = KnownRewards(n)
+		n := p.u64("result", &id)
+		if p.err != nil {
+			return p.err
 		}
+		a.rewards = KnownRewards(n)
 	} else if a.o.Rewards == nil && has(chainID) {
 		return fmt.Errorf("probe node: %w", chainID.Err)
 	}
@@ -438,12 +440,15 @@ func (a *Adapter) computeRewards(rb *rawBlock) error {
 	uncles := make([]uncleHeader, len(rb.uncleCalls))
 	for i, c := range rb.uncleCalls {
 		var u *rpcUncle
-		if err := result(n, c, &u); err != nil {
-			var mnf *MethodNotFoundError
-			if errors.As(err, &mnf) {
-				return fmt.Errorf("block %d: uncle %d: %w: needed for uncle rewards with the geth tracer (use the parity tracer, whose trace_block reports rewards)", n, i, mnf)
-			}
-			return fmt.Errorf("uncle %d: %w", i, err)
+		var mnf *MethodNotFoundError
+		if errors.As(c.Err, &mnf) {
+			return fmt.Errorf("block %d: uncle %d: %w: needed for uncle rewards with the geth tracer (use the parity tracer, whose trace_block reports rewards)", n, i, mnf)
+		}
+		if c.Err != nil {
+			return fmt.Errorf("block %d: uncle %d: %w", n, i, c.Err)
+		}
+		if err := json.Unmarshal(c.Result, &u); err != nil {
+			return fmt.Errorf("block %d: uncle %d: decode %s result: %w", n, i, c, err)
 		}
 		up := &parser{ctx: fmt.Sprintf("block %d: uncle %d", n, i)}
 		if u == nil {

@@ -187,6 +187,23 @@ func TestComputedRewardsErrors(t *testing.T) {
 	if want := `block 3: uncle 0: field "hash": 0xabab`; err == nil || !strings.Contains(err.Error(), want) {
 		t.Fatalf("err = %v, want %q", err, want)
 	}
+	// A malformed or absent uncle header.
+	for _, bad := range []struct {
+		res  any
+		want string
+	}{
+		{map[string]any{"hash": b3.Uncles()[0].Hash().Hex(), "miner": "0x" + strings.Repeat("01", 20)}, `block 3: uncle 0: field "number": missing`},
+		{map[string]any{"hash": b3.Uncles()[0].Hash().Hex(), "number": "0x2", "miner": "0x12"}, `block 3: uncle 0: field "miner": invalid address`},
+		{nil, "block 3: uncle 0: eth_getUncleByBlockHashAndIndex returned null"},
+		{"0x1", "block 3: uncle 0: decode eth_getUncleByBlockHashAndIndex"},
+	} {
+		node := c.serve(t, true)
+		node.add("eth_getUncleByBlockHashAndIndex", []any{b3.Hash().Hex(), "0x0"}, bad.res)
+		_, err = New(node.URL(), Options{Tracer: TracerGeth, Rewards: &c.sched}).Blocks(context.Background(), 3, 3)
+		if err == nil || !strings.Contains(err.Error(), bad.want) {
+			t.Errorf("err = %v, want %q", err, bad.want)
+		}
+	}
 	// A chain id known to pay no block rewards (56, BNB Smart Chain): none,
 	// even on blocks with a difficulty.
 	bsc := c.serve(t, false)
