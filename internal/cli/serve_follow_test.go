@@ -17,6 +17,7 @@ import (
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
+	"github.com/ethereum/go-ethereum/crypto"
 
 	"github.com/redthread/redthread/internal/api"
 	"github.com/redthread/redthread/internal/chain/eth/ethsim"
@@ -255,4 +256,129 @@ func grepLines(s, sub string) string {
 		}
 	}
 	return strings.Join(out, "\n")
+}
+
+// TestServeFollowPicksUpSwaps: a Uniswap-V2-shaped swap mined while the
+// server follows the node is recorded at ingestion, the trace route's
+// conversions are reloaded from the store, and a trace of the ETH that paid
+// for it continues into the token the pair paid out.
+func TestServeFollowPicksUpSwaps(t *testing.T) {
+	ctx := context.Background()
+	alice, bob := ethsim.NewAccount(1), ethsim.NewAccount(2)
+	node, err := ethsim.Start(types.GenesisAlloc{alice.Addr: {Balance: new(big.Int).Lsh(big.NewInt(1), 80)}}, common.Address{9})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer node.Close()
+	nonce := uint64(0)
+	send := func(to *common.Address, value *big.Int, data []byte) common.Address {
+		t.Helper()
+		created := crypto.CreateAddress(alice.Addr, nonce)
+		if _, err := node.Send(ctx, alice, nonce, to, value, 2_000_000, data); err != nil {
+			t.Fatal(err)
+		}
+		nonce++
+		return created
+	}
+	tok := send(nil, nil, ethsim.TokenInit(big.NewInt(1_000_000)))
+	weth := send(nil, nil, ethsim.WETHInit())
+	router := send(nil, nil, ethsim.ScriptInit())
+	pair := send(nil, nil, ethsim.ScriptInit())
+	node.Commit()
+	send(&tok, nil, ethsim.TokenTransfer(pair, big.NewInt(10_000)))
+	node.Commit()
+
+	base, health, stop := startFollowing(t, node.URL)
+	defer stop()
+	for deadline := time.Now().Add(15 * time.Second); health().Indexed < 2; {
+		if time.Now().After(deadline) {
+			t.Fatalf("setup blocks not indexed: %+v", health())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	wad := big.NewInt(1e18)
+	send(&router, wad, ethsim.Script(
+		ethsim.Call(weth, wad, ethsim.WETHDeposit()),
+		ethsim.Call(weth, nil, ethsim.TokenTransfer(pair, wad)),
+		ethsim.Call(pair, nil, ethsim.Script(
+			ethsim.Call(tok, nil, ethsim.TokenTransfer(bob.Addr, big.NewInt(700))),
+			ethsim.Log([]common.Hash{ethsim.V2SwapTopic, ethsim.AddrTopic(router), ethsim.AddrTopic(bob.Addr)},
+				ethsim.Words(big.NewInt(0), wad, big.NewInt(700), big.NewInt(0)))))))
+	node.Commit()
+	req := `{"chain":"eth","from":["` + strings.ToLower(alice.Addr.Hex()) + `"],"policy":"haircut","direction":"forward","stop_categories":[]}`
+	tokL, bobL := strings.ToLower(tok.Hex()), strings.ToLower(bob.Addr.Hex())
+	var body string
+	for deadline := time.Now().Add(15 * time.Second); ; {
+		resp, err := http.Post(base+"/api/v1/trace", "application/json", strings.NewReader(req))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		body = strings.ToLower(string(b))
+		var res struct {
+			Conversions []json.RawMessage
+			Edges       []struct{ To, Asset, Tainted string }
+		}
+		if err := json.Unmarshal(b, &res); err != nil {
+			t.Fatalf("trace: %v: %s", err, b)
+		}
+		crossed := false
+		for _, e := range res.Edges {
+			if e.Asset == tokL && e.To == bobL && e.Tainted == "700" {
+				crossed = true
+			}
+		}
+		if crossed && len(res.Conversions) > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the trace never crossed the swap into %s (status %+v):\n%s", tokL, health(), body)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// startFollowing runs serve --follow-rpc in process and returns its base
+// URL, a /healthz reader and a stop function that waits for a clean exit.
+func startFollowing(t *testing.T, rpc string) (string, func() api.FollowStatus, func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	var errb bytes.Buffer
+	done := make(chan int, 1)
+	go func() {
+		done <- Main(ctx, []string{"serve", "--data", t.TempDir(), "--listen", "127.0.0.1:0", "--no-screen",
+			"--follow-rpc", rpc, "--tracer", "geth", "--follow-from", "0", "--poll", "50ms"}, pw, &errb)
+		pw.Close()
+	}()
+	line, err := bufio.NewReader(pr).ReadString('\n')
+	if err != nil {
+		cancel()
+		t.Fatalf("serve printed nothing: %v\n%s", err, errb.String())
+	}
+	go io.Copy(io.Discard, pr)
+	base, _, _ := strings.Cut(strings.TrimPrefix(line, "serving on "), " ")
+	health := func() api.FollowStatus { return followStatus(t, base) }
+	stop := func() {
+		cancel()
+		if c := <-done; c != ExitOK {
+			t.Errorf("serve exit %d:\n%s", c, errb.String())
+		}
+	}
+	return base, health, stop
+}
+
+func followStatus(t *testing.T, base string) api.FollowStatus {
+	t.Helper()
+	resp, err := http.Get(base + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var h struct{ Follow api.FollowStatus }
+	if err := json.NewDecoder(resp.Body).Decode(&h); err != nil {
+		t.Fatal(err)
+	}
+	return h.Follow
 }

@@ -21,7 +21,6 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
 
-	"github.com/redthread/redthread/internal/api"
 	"github.com/redthread/redthread/internal/chain/eth/ethsim"
 )
 
@@ -181,18 +180,4 @@ func TestServeFollowSIGTERM(t *testing.T) {
 	if c := <-done; c != ExitOK {
 		t.Fatalf("second serve exit %d:\n%s", c, errb2.String())
 	}
-}
-
-func followStatus(t *testing.T, base string) api.FollowStatus {
-	t.Helper()
-	resp, err := http.Get(base + "/healthz")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var h struct{ Follow api.FollowStatus }
-	if err := json.NewDecoder(resp.Body).Decode(&h); err != nil {
-		t.Fatal(err)
-	}
-	return h.Follow
 }
