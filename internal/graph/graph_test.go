@@ -198,3 +198,32 @@ func TestDictGrows(t *testing.T) {
 		t.Fatal("found a key never added")
 	}
 }
+
+// TestDictTruncate removes the newest keys, as a failed append does: they
+// are gone, the older ones still found (including those whose probe
+// sequences passed the removed slots), and the ids are reused.
+func TestDictTruncate(t *testing.T) {
+	d := newDict(0)
+	for i := 0; i < 5000; i++ {
+		d.add([]byte(fmt.Sprintf("k%d", i)))
+	}
+	snap := *d // a published copy of the first 5000 keys
+	for i := 5000; i < 9000; i++ {
+		d.add([]byte(fmt.Sprintf("k%d", i))) // grows the table once or more
+	}
+	d.truncate(4000)
+	for i := 0; i < 9000; i++ {
+		id, ok := d.find([]byte(fmt.Sprintf("k%d", i)))
+		if want := i < 4000; ok != want || (ok && id != uint32(i)) {
+			t.Fatalf("after truncate, find k%d = %d, %v", i, id, ok)
+		}
+	}
+	for i := 0; i < 5000; i++ { // the copy's table was frozen by the growth
+		if id, ok := snap.find([]byte(fmt.Sprintf("k%d", i))); !ok || id != uint32(i) {
+			t.Fatalf("published copy lost k%d: %d, %v", i, id, ok)
+		}
+	}
+	if id, fresh := d.add([]byte("new")); !fresh || id != 4000 {
+		t.Fatalf("id after truncate: %d %v", id, fresh)
+	}
+}
