@@ -60,8 +60,55 @@ type Index struct {
 	chains map[model.Chain]*writer // under wmu
 
 	cur    atomic.Pointer[snapshot]
-	active atomic.Int64 // open Readers and running merges
 	merges sync.WaitGroup
+
+	// Readers (and running merges) are counted by the parity of the epoch
+	// they entered in. A truncation publishes, then starts a new epoch;
+	// the transfers it cut may be overwritten in place by the next append
+	// once the readers of the old epoch are gone (they may hold the old
+	// snapshot); if they do not leave soon, the columns are copied instead.
+	epoch   atomic.Uint64
+	readers [2]atomic.Int64
+	guard   struct { // under wmu
+		on     bool
+		parity uint64
+		chains map[*writer]bool
+	}
+}
+
+// guardWait is how long an append after a truncation waits for the readers
+// of older snapshots before copying the columns instead.
+const guardWait = 50 * time.Millisecond
+
+// enter counts a reader in the current epoch and returns its parity; the
+// caller loads the snapshot after this.
+func (ix *Index) enter() uint64 {
+	p := ix.epoch.Load() & 1
+	ix.readers[p].Add(1)
+	return p
+}
+
+func (ix *Index) exit(p uint64) { ix.readers[p].Add(-1) }
+
+// resolveGuard makes the columns safe to append to after a truncation:
+// it waits (briefly) for the readers that may hold snapshots with the cut
+// transfers, else detaches the columns so the append copies them.
+func (ix *Index) resolveGuard() {
+	if !ix.guard.on {
+		return
+	}
+	deadline := time.Now().Add(guardWait)
+	for ix.readers[ix.guard.parity].Load() != 0 {
+		if time.Now().After(deadline) {
+			for w := range ix.guard.chains {
+				w.cols.detach()
+			}
+			break
+		}
+		time.Sleep(100 * time.Microsecond)
+	}
+	ix.guard.on = false
+	clear(ix.guard.chains)
 }
 
 // snapshot is what a Reader sees: one immutable view per chain.
@@ -94,6 +141,7 @@ var (
 func (ix *Index) Append(blocks []model.Block) error {
 	ix.wmu.Lock()
 	defer ix.wmu.Unlock()
+	ix.resolveGuard()
 	touched := map[*writer]bool{}
 	marks := map[*writer]mark{}
 	for i := range blocks {
@@ -174,7 +222,8 @@ func (ix *Index) Truncate(chain model.Chain, fromBlock uint64) {
 		return
 	}
 	n := w.cols.blocks[bi].first
-	w.gen++ // a merge in flight is discarded
+	ix.resolveGuard() // one pending truncation at a time
+	w.gen++           // a merge in flight is discarded
 	w.truncates++
 	w.cols.cut(n, bi)
 	if n < w.base.n {
@@ -191,18 +240,22 @@ func (ix *Index) Truncate(chain model.Chain, fromBlock uint64) {
 	}
 	ix.publishLocked()
 	// Readers that took the old snapshot may still read the cut transfers:
-	// unless there are none, the next append must not overwrite them in
-	// place. (A Reader counts itself before loading the snapshot, so one
-	// that is not counted here will load the snapshot just published.)
-	if ix.active.Load() != 0 {
-		w.cols.detach()
+	// the next append waits for them or copies the columns. A reader counts
+	// itself before loading the snapshot, so one counted in the new epoch
+	// loads the snapshot just published.
+	old := ix.epoch.Add(1) - 1
+	ix.guard.on, ix.guard.parity = true, old&1
+	if ix.guard.chains == nil {
+		ix.guard.chains = map[*writer]bool{}
 	}
+	ix.guard.chains[w] = true
 }
 
 // Load indexes every stored transfer of chain after those already indexed.
 func (ix *Index) Load(ctx context.Context, s TransferScanner, chain model.Chain) error {
 	ix.wmu.Lock()
 	defer ix.wmu.Unlock()
+	ix.resolveGuard()
 	w := ix.writerLocked(chain)
 	from := uint64(0)
 	if n := len(w.cols.blocks); n > 0 {
@@ -250,15 +303,15 @@ func (ix *Index) publishLocked() {
 func (ix *Index) startMerge(w *writer) {
 	w.merging = true
 	gen := w.gen
+	p := ix.enter() // the merge reads columns like a Reader does
 	v := w.view()
-	ix.active.Add(1) // the merge reads columns like a Reader does
 	ix.merges.Add(1)
 	go func() {
 		defer ix.merges.Done()
 		t0 := time.Now()
 		nb := foldCSR(v.base, v.src, v.dst, v.addrs.n)
 		took := time.Since(t0)
-		ix.active.Add(-1)
+		ix.exit(p)
 		ix.wmu.Lock()
 		defer ix.wmu.Unlock()
 		w.merging = false
@@ -283,21 +336,23 @@ func (ix *Index) startMerge(w *writer) {
 type Reader struct {
 	ix     *Index
 	s      *snapshot
+	parity uint64
 	closed bool
 }
 
-// Reader returns a read view. Close it when done: a truncation while views
-// are open copies the index's columns instead of reusing them.
+// Reader returns a read view. Close it when done: after a truncation, the
+// next append waits up to 50 ms for views older than the truncation to
+// close, then copies the index's columns instead of reusing them.
 func (ix *Index) Reader() *Reader {
-	ix.active.Add(1) // before the load: see Truncate
-	return &Reader{ix: ix, s: ix.cur.Load()}
+	p := ix.enter() // before the load: see Truncate
+	return &Reader{ix: ix, s: ix.cur.Load(), parity: p}
 }
 
 // Close releases the view.
 func (r *Reader) Close() {
 	if !r.closed {
 		r.closed = true
-		r.ix.active.Add(-1)
+		r.ix.exit(r.parity)
 	}
 }
 
