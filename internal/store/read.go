@@ -154,12 +154,16 @@ func (s *Store) scanRows(chain model.Chain, fromBlock, toBlock uint64, fn func(b
 		hash string
 	}
 	var multi []held
+	var vbuf []byte
 	for ok := it.First(); ok; {
 		_, block, first, err := decodeTransferKey(it.Key())
 		if err != nil {
 			return err
 		}
-		v := it.Value()
+		// The value is valid only until the iterator moves: keep a copy
+		// while peeking at the next key.
+		vbuf = append(vbuf[:0], it.Value()...)
+		v := vbuf
 		ok = it.Next()
 		nextSame := false
 		if ok {
