@@ -36,6 +36,7 @@ func newIngestEthCmd(e *env) *cobra.Command {
 		toHead        bool
 		confirmations uint64
 		tracer        string
+		rewards       string
 		batch         int
 		concurrency   int
 		window        int
@@ -106,7 +107,11 @@ from the stored one triggers a rollback to the fork point.`,
 			if retries == 0 {
 				retries = -1 // ClientOptions: negative means no retries, zero the default
 			}
-			src := eth.New(rpcURL, eth.Options{Tracer: tr, Batch: batch, Concurrency: concurrency,
+			rw, err := parseRewards(rewards)
+			if err != nil {
+				return err
+			}
+			src := eth.New(rpcURL, eth.Options{Tracer: tr, Batch: batch, Concurrency: concurrency, Rewards: rw,
 				Client: eth.ClientOptions{Retries: retries, Timeout: timeout, MaxBody: maxResponse << 20}})
 			if err := src.Probe(ctx); err != nil {
 				return err
@@ -154,6 +159,7 @@ from the stored one triggers a rollback to the fork point.`,
 	f.BoolVar(&toHead, "head", false, "ingest up to the node's head (minus --confirmations) instead of --to")
 	f.Uint64Var(&confirmations, "confirmations", 0, "with --head, stay this many blocks behind the head")
 	f.StringVar(&tracer, "tracer", "auto", "internal transfers from: auto, parity (trace_block), geth (debug_traceBlockByNumber callTracer) or none")
+	f.StringVar(&rewards, "rewards", "", rewardsUsage)
 	f.IntVar(&batch, "batch", 10, "blocks per JSON-RPC batch request")
 	f.IntVar(&concurrency, "concurrency", 4, "batch requests in flight")
 	f.IntVar(&window, "window", 0, "blocks per atomic store write (default max(100, batch×concurrency))")
@@ -168,4 +174,19 @@ from the stored one triggers a rollback to the fork point.`,
 // redact hides credentials and paths (API keys often live there) in logs.
 func redact(u *url.URL) string {
 	return u.Scheme + "://" + u.Host + "/…"
+}
+
+const rewardsUsage = "block reward schedule for the geth tracer, which reports no rewards: mainnet, none, or BLOCK:WEI steps with merge:BLOCK (default: known from the node's chain id)"
+
+// parseRewards reads --rewards; empty means the schedule known for the
+// node's chain id.
+func parseRewards(s string) (*eth.RewardSchedule, error) {
+	if s == "" {
+		return nil, nil
+	}
+	r, err := eth.ParseRewardSchedule(s)
+	if err != nil {
+		return nil, usagef("--rewards: %v", err)
+	}
+	return &r, nil
 }

@@ -212,6 +212,7 @@ func (s followStore) Rollback(ctx context.Context, chain model.Chain, from, to u
 type followFlags struct {
 	rpc           string
 	tracer        string
+	rewards       string
 	confirmations uint64
 	poll          time.Duration
 	from          uint64
@@ -224,6 +225,7 @@ func (fo *followFlags) register(cmd *cobra.Command) {
 	f := cmd.Flags()
 	f.StringVar(&fo.rpc, "follow-rpc", "", "follow this Ethereum node's head (JSON-RPC URL): ingest new blocks while serving")
 	f.StringVar(&fo.tracer, "tracer", "auto", "with --follow-rpc, internal transfers from: auto, parity, geth or none")
+	f.StringVar(&fo.rewards, "rewards", "", rewardsUsage)
 	f.Uint64Var(&fo.confirmations, "confirmations", 0, "with --follow-rpc, stay this many blocks behind the node's head")
 	f.DurationVar(&fo.poll, "poll", 2*time.Second, "with --follow-rpc, how often to poll the node for new blocks")
 	f.Uint64Var(&fo.from, "follow-from", 0, "with --follow-rpc and no blocks of the chain in the store, the first block to ingest (default: the node's head)")
@@ -232,7 +234,7 @@ func (fo *followFlags) register(cmd *cobra.Command) {
 
 func (fo *followFlags) check(cmd *cobra.Command) error {
 	if fo.rpc == "" {
-		for _, n := range []string{"tracer", "confirmations", "poll", "follow-from", "follow-window"} {
+		for _, n := range []string{"tracer", "rewards", "confirmations", "poll", "follow-from", "follow-window"} {
 			if cmd.Flags().Changed(n) {
 				return usagef("--%s needs --follow-rpc", n)
 			}
@@ -248,6 +250,9 @@ func (fo *followFlags) check(cmd *cobra.Command) error {
 	if _, err := eth.ParseTracer(fo.tracer); err != nil {
 		return usagef("--tracer: %v", err)
 	}
+	if _, err := parseRewards(fo.rewards); err != nil {
+		return err
+	}
 	if fo.poll < 10*time.Millisecond {
 		return usagef("--poll %s: want at least 10ms", fo.poll)
 	}
@@ -262,7 +267,8 @@ func (fo *followFlags) redacted() string { return redact(fo.u) }
 // source makes the node adapter and probes the node (and its tracer).
 func (fo *followFlags) source(ctx context.Context) (*eth.Adapter, error) {
 	tr, _ := eth.ParseTracer(fo.tracer)
-	src := eth.New(fo.rpc, eth.Options{Tracer: tr})
+	rw, _ := parseRewards(fo.rewards)
+	src := eth.New(fo.rpc, eth.Options{Tracer: tr, Rewards: rw})
 	if err := src.Probe(ctx); err != nil {
 		return nil, fmt.Errorf("--follow-rpc %s: %w", fo.redacted(), err)
 	}

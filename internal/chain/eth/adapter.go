@@ -406,13 +406,13 @@ func (a *Adapter) uncleCalls(rb *rawBlock) ([]*Call, error) {
 	}
 	if a.rewards == nil {
 		if b.Difficulty == nil {
-			return nil, fmt.Errorf("block %d: field \"difficulty\": missing, and the chain's reward schedule is unknown: proof of work and proof of stake cannot be told apart (set a reward schedule or use the parity tracer)", n)
+			return nil, fmt.Errorf("block %d: field \"difficulty\": missing, and the chain's reward schedule is unknown: proof of work and proof of stake cannot be told apart (set a reward schedule with --rewards, or use the parity tracer)", n)
 		}
 		chain := "a chain other than Ethereum mainnet"
 		if a.chainID != "" {
 			chain = "chain id " + a.chainID
 		}
-		return nil, fmt.Errorf("block %d: proof-of-work block (difficulty %s) on %s: the geth tracer reports no block or uncle rewards and redthread knows only mainnet's schedule; set a reward schedule (eth.Options.Rewards: \"none\", or BLOCK:WEI steps) or use the parity tracer, whose trace_block reports rewards", n, *b.Difficulty, chain)
+		return nil, fmt.Errorf("block %d: proof-of-work block (difficulty %s) on %s: the geth tracer reports no block or uncle rewards and redthread knows only mainnet's schedule; set a reward schedule (--rewards none, or BLOCK:WEI steps with merge:BLOCK) or use the parity tracer, whose trace_block reports rewards", n, *b.Difficulty, chain)
 	}
 	if _, ok := a.rewards.blockReward(n); !ok {
 		return nil, nil
