@@ -179,17 +179,8 @@ func decodeEvent(k evKind, l *rpcLog) (ev convEvent, ok bool) {
 		}
 	case evDeposit:
 		// amount, memo (v1: asset, amount, memo).
-		w := 0
-		if v1 {
-			if len(d) < 32 {
-				return ev, false
-			}
-			if ev.b, ok = wordAddress(d[:32]); !ok {
-				return ev, false
-			}
-			w = 1
-		}
-		if len(d) < (w+4)*32 {
+		w, ok := v1Lead(d, v1, &ev.b)
+		if !ok || len(d) < (w+4)*32 {
 			return ev, false
 		}
 		if isZeroAddr(ev.b) {
@@ -201,17 +192,8 @@ func decodeEvent(k evKind, l *rpcLog) (ev convEvent, ok bool) {
 		}
 	case evTransferOut:
 		// asset, amount, memo (v1: to, asset, amount, memo).
-		w := 0
-		if v1 {
-			if len(d) < 32 {
-				return ev, false
-			}
-			if ev.b, ok = wordAddress(d[:32]); !ok {
-				return ev, false
-			}
-			w = 1
-		}
-		if len(d) < (w+5)*32 {
+		w, ok := v1Lead(d, v1, &ev.b)
+		if !ok || len(d) < (w+5)*32 {
 			return ev, false
 		}
 		if ev.tok, ok = wordAddress(d[32*w : 32*w+32]); !ok {
@@ -506,4 +488,18 @@ func hasEvent(evs []convEvent, k evKind, token, holder string, amt *uint256.Int,
 		}
 	}
 	return false
+}
+
+// v1Lead reads the address word that the first router's events put before
+// the others, into *dst, and returns how many words it took.
+func v1Lead(d []byte, v1 bool, dst *string) (int, bool) {
+	if !v1 {
+		return 0, true
+	}
+	if len(d) < 32 {
+		return 0, false
+	}
+	a, ok := wordAddress(d[:32])
+	*dst = a
+	return 1, ok
 }
