@@ -82,63 +82,57 @@ func parseLedger(lines []string) ([]model.Block, *trace.Labels, error) {
 }
 
 func TestScripts(t *testing.T) {
-	files, err := filepath.Glob("testdata/*.txt")
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no scripts: %v", err)
-	}
-	for _, file := range files {
-		t.Run(filepath.Base(file), func(t *testing.T) {
-			var ix *graph.Index
-			var labels *trace.Labels
-			testscript.Run(t, file, *rewrite, func(b *testscript.Block) string {
-				f := strings.Fields(b.Cmd)
-				switch f[0] {
-				case "ledger":
-					blocks, l, err := parseLedger(b.Input)
-					if err != nil {
-						t.Fatalf("%s:%d: %v", file, b.Line, err)
-					}
-					ix, labels = graph.New(graph.Options{KeepTxHashes: true}), l
-					if err := ix.Append(blocks); err != nil {
-						t.Fatalf("%s:%d: %v", file, b.Line, err)
-					}
-					n := 0
-					for _, bl := range blocks {
-						n += len(bl.Transfers)
-					}
-					return fmt.Sprintf("ok %d transfers\n", n)
-				case "deposits":
-					var o Options
-					fs := flag.NewFlagSet("deposits", flag.ContinueOnError)
-					fs.DurationVar(&o.MaxDelay, "max-delay", 0, "")
-					fs.IntVar(&o.MinCollector, "min-collector", 0, "")
-					if err := fs.Parse(f[1:]); err != nil {
-						t.Fatalf("%s:%d: %v", file, b.Line, err)
-					}
-					r := ix.Reader()
-					defer r.Close()
-					g, _ := trace.Index(r).Chain("test")
-					found, err := DepositAddresses(context.Background(), g, "test", labels, o)
-					if err != nil {
-						return "error: " + err.Error() + "\n"
-					}
-					var sb strings.Builder
-					for _, x := range found {
-						a := x.Attribution
-						fmt.Fprintf(&sb, "%s %s entity=%s %q source=%s confidence=%d from=%s sweeps=%d senders=%d\n",
-							a.Address, a.Category, a.Entity, a.Label, a.Source.Name, a.Confidence,
-							a.ValidFrom.Format(time.RFC3339), x.Sweeps, x.Senders)
-					}
-					if len(found) == 0 {
-						sb.WriteString("none\n")
-					}
-					return sb.String()
+	testscript.Each(t, "testdata/*.txt", func(t *testing.T, file string) {
+		var ix *graph.Index
+		var labels *trace.Labels
+		testscript.Run(t, file, *rewrite, func(b *testscript.Block) string {
+			f := strings.Fields(b.Cmd)
+			switch f[0] {
+			case "ledger":
+				blocks, l, err := parseLedger(b.Input)
+				if err != nil {
+					t.Fatalf("%s:%d: %v", file, b.Line, err)
 				}
-				t.Fatalf("%s:%d: unknown command %q", file, b.Line, f[0])
-				return ""
-			})
+				ix, labels = graph.New(graph.Options{KeepTxHashes: true}), l
+				if err := ix.Append(blocks); err != nil {
+					t.Fatalf("%s:%d: %v", file, b.Line, err)
+				}
+				n := 0
+				for _, bl := range blocks {
+					n += len(bl.Transfers)
+				}
+				return fmt.Sprintf("ok %d transfers\n", n)
+			case "deposits":
+				var o Options
+				fs := flag.NewFlagSet("deposits", flag.ContinueOnError)
+				fs.DurationVar(&o.MaxDelay, "max-delay", 0, "")
+				fs.IntVar(&o.MinCollector, "min-collector", 0, "")
+				if err := fs.Parse(f[1:]); err != nil {
+					t.Fatalf("%s:%d: %v", file, b.Line, err)
+				}
+				r := ix.Reader()
+				defer r.Close()
+				g, _ := trace.Index(r).Chain("test")
+				found, err := DepositAddresses(context.Background(), g, "test", labels, o)
+				if err != nil {
+					return "error: " + err.Error() + "\n"
+				}
+				var sb strings.Builder
+				for _, x := range found {
+					a := x.Attribution
+					fmt.Fprintf(&sb, "%s %s entity=%s %q source=%s confidence=%d from=%s sweeps=%d senders=%d\n",
+						a.Address, a.Category, a.Entity, a.Label, a.Source.Name, a.Confidence,
+						a.ValidFrom.Format(time.RFC3339), x.Sweeps, x.Senders)
+				}
+				if len(found) == 0 {
+					sb.WriteString("none\n")
+				}
+				return sb.String()
+			}
+			t.Fatalf("%s:%d: unknown command %q", file, b.Line, f[0])
+			return ""
 		})
-	}
+	})
 }
 
 // TestDocQuotes checks that docs/trace.md quotes the scripts of this package

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"github.com/redthread/redthread/internal/testscript"
 	"math/big"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -233,13 +232,7 @@ func checkInvariants(t testing.TB, r *Result) {
 // TestScripts runs testdata/*.txt: a command line, input lines, "----" and
 // the expected output up to the next blank line. -rewrite regenerates them.
 func TestScripts(t *testing.T) {
-	files, err := filepath.Glob("testdata/*.txt")
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no scripts: %v", err)
-	}
-	for _, file := range files {
-		t.Run(filepath.Base(file), func(t *testing.T) { runScript(t, file) })
-	}
+	testscript.Each(t, "testdata/*.txt", runScript)
 }
 
 func runScript(t *testing.T, file string) {

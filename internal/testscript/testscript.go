@@ -16,6 +16,7 @@ import (
 	"bufio"
 	"bytes"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -111,5 +112,18 @@ func Run(t *testing.T, file string, rewrite bool, do func(b *Block) string) {
 	}
 	if err := os.WriteFile(file, []byte(sb.String()), 0o644); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// Each runs run as a subtest, named by file, for every file matching
+// pattern; no match is a failure.
+func Each(t *testing.T, pattern string, run func(t *testing.T, file string)) {
+	t.Helper()
+	files, err := filepath.Glob(pattern)
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no scripts match %s: %v", pattern, err)
+	}
+	for _, file := range files {
+		t.Run(filepath.Base(file), func(t *testing.T) { run(t, file) })
 	}
 }

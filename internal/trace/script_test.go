@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"github.com/redthread/redthread/internal/testscript"
 	"os"
-	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -342,13 +341,7 @@ func checkInvariants(t testing.TB, req Request, r *Result) {
 // a command line, input lines, "----", and the expected output up to the
 // next blank line. Run with -rewrite to regenerate expectations.
 func TestScripts(t *testing.T) {
-	files, err := filepath.Glob("testdata/*.txt")
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no scripts: %v", err)
-	}
-	for _, file := range files {
-		t.Run(filepath.Base(file), func(t *testing.T) { runScript(t, file) })
-	}
+	testscript.Each(t, "testdata/*.txt", runScript)
 }
 
 func runScript(t *testing.T, file string) {
