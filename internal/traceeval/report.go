@@ -13,26 +13,14 @@ func pct(bp int64) string { return fmt.Sprintf("%d.%02d%%", bp/100, bp%100) }
 // WriteText prints the report as a table: one row per scenario, policy and
 // cash-out chain and asset; the address counts repeat on each row of a trace.
 func (r *Report) WriteText(w io.Writer) error {
-	labels := LabelsTruth
-	if len(r.Scores) > 0 {
-		labels = r.Scores[0].Labels
-	}
+	labels := r.labels()
 	fmt.Fprintf(w, "trace quality on synthetic world seed %d scale %d (forward from the theft, native coin, default stop rules, labels: %s%s)\n", r.Seed, r.Scale, labels, r.extra())
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "scenario\tpolicy\tchain:asset\tcash-out via mixer\trecovered\trecovered excl. mixer\tendpoint addresses\tentity agreement\texcess at cash-out\ttainted\tfalse pos.\tuntainted active\tfalse-pos. rate\tmissed\ttargets\t")
 	for _, s := range r.Scores {
-		ok := "met"
-		if !s.MeetsGoals {
-			ok = "missed"
-		}
-		if s.Truncated {
-			ok += " (truncated)"
-		}
+		ok := s.targets()
 		for _, a := range s.Assets {
-			sym := a.Symbol
-			if sym == "" {
-				sym = a.Asset
-			}
+			sym := a.symbol()
 			fmt.Fprintf(tw, "%s\t%s\t%s:%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%s\t%d\t%s\t\n", s.Scenario, s.Policy, a.Chain, sym, pct(a.ViaMixerBP),
 				pct(a.RecoveryBP), pct(a.RecoveryNoMixBP), pct(a.AddressBP), pct(a.EntityBP), pct(a.ExcessBP),
 				s.Tainted, s.FalsePositives, s.Untainted, pct(s.FalsePosBP), s.Missed, ok)
@@ -52,26 +40,14 @@ func (r *Report) WriteText(w io.Writer) error {
 // WriteMarkdown prints the report as a Markdown table (docs/trace-quality.md
 // quotes it).
 func (r *Report) WriteMarkdown(w io.Writer) error {
-	labels := LabelsTruth
-	if len(r.Scores) > 0 {
-		labels = r.Scores[0].Labels
-	}
+	labels := r.labels()
 	fmt.Fprintf(w, "Seed %d, scale %d, labels %s%s:\n\n", r.Seed, r.Scale, labels, r.extra())
 	fmt.Fprintln(w, "| scenario | policy | chain:asset | via mixer | recovered | excl. mixer | endpoint addr. | entity agr. | excess | tainted | false pos. | FP rate | targets |")
 	fmt.Fprintln(w, "|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|")
 	for _, s := range r.Scores {
-		ok := "met"
-		if !s.MeetsGoals {
-			ok = "missed"
-		}
-		if s.Truncated {
-			ok += " (truncated)"
-		}
+		ok := s.targets()
 		for _, a := range s.Assets {
-			sym := a.Symbol
-			if sym == "" {
-				sym = a.Asset
-			}
+			sym := a.symbol()
 			if _, err := fmt.Fprintf(w, "| %s | %s | %s:%s | %s | %s | %s | %s | %s | %s | %d | %d / %d | %s | %s |\n", s.Scenario, s.Policy, a.Chain, sym,
 				pct(a.ViaMixerBP), pct(a.RecoveryBP), pct(a.RecoveryNoMixBP), pct(a.AddressBP), pct(a.EntityBP), pct(a.ExcessBP),
 				s.Tainted, s.FalsePositives, s.Untainted, pct(s.FalsePosBP), ok); err != nil {
@@ -100,4 +76,32 @@ func (r *Report) extra() string {
 		s += fmt.Sprintf(", %d attributions inferred", n)
 	}
 	return s
+}
+
+// labels names the label source of the report's scores.
+func (r *Report) labels() string {
+	if len(r.Scores) > 0 {
+		return r.Scores[0].Labels
+	}
+	return LabelsTruth
+}
+
+// targets says whether a score meets the targets, and whether it was cut.
+func (s *Score) targets() string {
+	ok := "met"
+	if !s.MeetsGoals {
+		ok = "missed"
+	}
+	if s.Truncated {
+		ok += " (truncated)"
+	}
+	return ok
+}
+
+// symbol is the asset's symbol, or its id.
+func (a *AssetScore) symbol() string {
+	if a.Symbol != "" {
+		return a.Symbol
+	}
+	return a.Asset
 }
