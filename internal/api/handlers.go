@@ -124,7 +124,7 @@ func (s *Server) exposureBatch(w http.ResponseWriter, r *http.Request) error {
 	var body struct {
 		Items []exposureItem `json:"items"`
 	}
-	if err := decode(r, &body); err != nil {
+	if err := DecodeJSON(r, &body); err != nil {
 		return err
 	}
 	if len(body.Items) > exposure.MaxBatch {
@@ -179,7 +179,7 @@ func (s *Server) trace(w http.ResponseWriter, r *http.Request) error {
 		return fmt.Errorf("trace: %w", errNotConfigured)
 	}
 	var body trace.Params
-	if err := decode(r, &body); err != nil {
+	if err := DecodeJSON(r, &body); err != nil {
 		return err
 	}
 	if len(body.From) > MaxTraceSeeds {
@@ -211,7 +211,7 @@ func (s *Server) screen(w http.ResponseWriter, r *http.Request) error {
 	var body struct {
 		Queries []screen.Query `json:"queries"`
 	}
-	if err := decode(r, &body); err != nil {
+	if err := DecodeJSON(r, &body); err != nil {
 		return err
 	}
 	if len(body.Queries) > screen.MaxBatch {

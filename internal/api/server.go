@@ -318,9 +318,10 @@ var (
 	newline  = []byte{'\n'}
 )
 
-// decode reads one JSON value from the body into v: unknown fields and
-// trailing data are errors.
-func decode(r *http.Request, v any) error {
+// DecodeJSON reads one JSON value from the body into v: unknown fields and
+// trailing data are errors with status 400, an oversized body the
+// *http.MaxBytesError of the body's limit.
+func DecodeJSON(r *http.Request, v any) error {
 	dec := json.NewDecoder(r.Body)
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/redthread/redthread/internal/api"
 	"github.com/redthread/redthread/internal/model"
 	"github.com/redthread/redthread/internal/trace"
 )
@@ -58,7 +59,7 @@ func (h *Handler) createCase(w http.ResponseWriter, r *http.Request) error {
 		Title string   `json:"title"`
 		Tags  []string `json:"tags"`
 	}
-	if err := decode(r, &body); err != nil {
+	if err := api.DecodeJSON(r, &body); err != nil {
 		return err
 	}
 	c, err := cs.Create(body.Title, body.Tags)
@@ -99,7 +100,7 @@ func (h *Handler) patchCase(w http.ResponseWriter, r *http.Request) error {
 		Title *string   `json:"title"`
 		Tags  *[]string `json:"tags"`
 	}
-	if err := decode(r, &body); err != nil {
+	if err := api.DecodeJSON(r, &body); err != nil {
 		return err
 	}
 	c, err := cs.Update(r.PathValue("id"), func(c *Case) error {
@@ -137,7 +138,7 @@ func (h *Handler) addNote(w http.ResponseWriter, r *http.Request) error {
 	var body struct {
 		Text string `json:"text"`
 	}
-	if err := decode(r, &body); err != nil {
+	if err := api.DecodeJSON(r, &body); err != nil {
 		return err
 	}
 	text, err := cleanText("text", body.Text, MaxNote, true)
@@ -175,7 +176,7 @@ func (h *Handler) addAddress(w http.ResponseWriter, r *http.Request) error {
 		Address string `json:"address"`
 		Comment string `json:"comment"`
 	}
-	if err := decode(r, &body); err != nil {
+	if err := api.DecodeJSON(r, &body); err != nil {
 		return err
 	}
 	chain := model.Chain(lower(body.Chain))
@@ -223,7 +224,7 @@ func (h *Handler) addTrace(w http.ResponseWriter, r *http.Request) error {
 		Title   string       `json:"title"`
 		Request TraceRequest `json:"request"`
 	}
-	if err := decode(r, &body); err != nil {
+	if err := api.DecodeJSON(r, &body); err != nil {
 		return err
 	}
 	if _, err := cs.Get(r.PathValue("id")); err != nil {

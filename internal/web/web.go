@@ -8,10 +8,8 @@ import (
 	"embed"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"github.com/redthread/redthread/internal/api"
-	"io"
 	"io/fs"
 	"log/slog"
 	"net/http"
@@ -262,26 +260,6 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	w.Write(b.Bytes())
-}
-
-// decode reads one JSON object into v; unknown fields are errors.
-func decode(r *http.Request, v any) error {
-	dec := json.NewDecoder(r.Body)
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return err
-		}
-		if errors.Is(err, io.EOF) {
-			return badRequest("empty request body, want a JSON object")
-		}
-		return badRequest("request body: %v", err)
-	}
-	if dec.More() {
-		return badRequest("request body: data after the JSON object")
-	}
-	return nil
 }
 
 func lower(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
