@@ -170,7 +170,7 @@ func (m *adjMerger) Finish(bool) ([]byte, io.Closer, error) {
 			if err != nil {
 				return nil, nil, err
 			}
-			if i := len(spans); i > 0 && (spans[i-1].block > block || spans[i-1].block == block && spans[i-1].pos > pos) {
+			if i := len(spans); i > 0 && cmpAt(spans[i-1].block, spans[i-1].pos, block, pos) > 0 {
 				inOrder = false
 			}
 			spans = append(spans, span{block, pos, b[dn:k]})
@@ -179,21 +179,7 @@ func (m *adjMerger) Finish(bool) ([]byte, io.Closer, error) {
 		}
 	}
 	if !inOrder {
-		slices.SortStableFunc(spans, func(a, b span) int {
-			if a.block != b.block {
-				if a.block < b.block {
-					return -1
-				}
-				return 1
-			}
-			if a.pos != b.pos {
-				if a.pos < b.pos {
-					return -1
-				}
-				return 1
-			}
-			return 0
-		})
+		slices.SortStableFunc(spans, func(a, b span) int { return cmpAt(a.block, a.pos, b.block, b.pos) })
 	}
 	out := make([]byte, 0, n+len(m.ops)*binary.MaxVarintLen64)
 	prev := m.start
@@ -241,12 +227,7 @@ func (e *adjEntry) setAmount(amount []byte, off int) {
 	binary.LittleEndian.PutUint32(e.inl[:], uint32(off))
 }
 
-func (e *adjEntry) before(o *adjEntry) bool {
-	if e.block != o.block {
-		return e.block < o.block
-	}
-	return e.pos < o.pos
-}
+func (e *adjEntry) before(o *adjEntry) bool { return cmpAt(e.block, e.pos, o.block, o.pos) < 0 }
 
 // radixSortByKey sorts entries by key in place, stably, so entries of one
 // key keep their arrival (chain) order; tmp is scratch space, returned for

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
@@ -415,20 +416,14 @@ func (c *adjCursor) advance() error {
 }
 
 // edgeCmp orders edges by (block, position).
-func edgeCmp(a, b *rawEdge) int {
-	switch {
-	case a.block != b.block:
-		if a.block < b.block {
-			return -1
-		}
-		return 1
-	case a.pos != b.pos:
-		if a.pos < b.pos {
-			return -1
-		}
-		return 1
+func edgeCmp(a, b *rawEdge) int { return cmpAt(a.block, a.pos, b.block, b.pos) }
+
+// cmpAt orders transfers by block, then position.
+func cmpAt(ab uint64, ap model.Position, bb uint64, bp model.Position) int {
+	if c := cmp.Compare(ab, bb); c != 0 {
+		return c
 	}
-	return 0
+	return cmp.Compare(ap, bp)
 }
 
 // edges calls fn for up to limit adjacency entries of address id after the
@@ -570,18 +565,6 @@ func (s *Store) Neighbors(ctx context.Context, chain model.Chain, addr string, d
 		pg.Next = encodeCursor(last.Block, last.Position, last.Dir)
 	}
 	return pg, ctx.Err()
-}
-
-func compareKeys(a, b []byte) int {
-	for i := 0; i < len(a) && i < len(b); i++ {
-		if a[i] != b[i] {
-			if a[i] < b[i] {
-				return -1
-			}
-			return 1
-		}
-	}
-	return len(a) - len(b)
 }
 
 func encodeCursor(block uint64, pos model.Position, d Direction) string {

@@ -30,11 +30,11 @@ func (s *Store) Rollback(ctx context.Context, chain model.Chain, from, to uint64
 		return err
 	}
 	for {
-		n, err := s.rollbackChunk(ctx, chain, from, to)
+		more, err := s.rollbackChunk(ctx, chain, from, to)
 		if err != nil {
 			return fmt.Errorf("rollback %s blocks %d–%d: %w", chain, from, to, err)
 		}
-		if n == 0 {
+		if !more {
 			break
 		}
 	}
@@ -44,20 +44,22 @@ func (s *Store) Rollback(ctx context.Context, chain model.Chain, from, to uint64
 	return nil
 }
 
-func (s *Store) rollbackChunk(ctx context.Context, chain model.Chain, from, to uint64) (int, error) {
+// rollbackChunk rolls back up to about rollbackChunk transfers of the
+// range and reports whether more remain.
+func (s *Store) rollbackChunk(ctx context.Context, chain model.Chain, from, to uint64) (bool, error) {
 	if err := ctx.Err(); err != nil {
-		return 0, err
+		return false, err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed.Load() {
-		return 0, ErrClosed
+		return false, ErrClosed
 	}
 	b := s.db.NewBatch()
 	defer b.Close()
 	it, err := s.segments(chain, from, to)
 	if err != nil {
-		return 0, err
+		return false, err
 	}
 	// Counters cover every bucket but the newest (index.go): dropEntries
 	// subtracts what leaves a counted bucket, and a bucket that becomes
@@ -97,12 +99,12 @@ func (s *Store) rollbackChunk(ctx context.Context, chain model.Chain, from, to u
 		}
 		if err != nil {
 			it.Close()
-			return 0, err
+			return false, err
 		}
 		b.Delete(it.Key(), nil)
 	}
 	if err := it.Close(); err != nil {
-		return 0, err
+		return false, err
 	}
 	for k := range touched {
 		p := byte(pIn)
@@ -110,7 +112,7 @@ func (s *Store) rollbackChunk(ctx context.Context, chain model.Chain, from, to u
 			p = pOut
 		}
 		if err := s.dropEntries(b, p, k>>1, from, to, sub); err != nil {
-			return 0, err
+			return false, err
 		}
 	}
 	for k, c := range cnt {
@@ -133,16 +135,13 @@ func (s *Store) rollbackChunk(ctx context.Context, chain model.Chain, from, to u
 		b.DeleteRange(conversionKey(nil, model.Leg{Chain: chain, Block: from}), xhi, nil)
 	}
 	if err := b.Commit(pebble.Sync); err != nil {
-		return 0, err
+		return false, err
 	}
 	delete(s.hwm, chain)
 	clear(s.buckets)
 	s.bucketsComplete = false
 	s.cache.forgetBlocks()
-	if more {
-		return rollbackChunk, nil
-	}
-	return 0, nil
+	return more, nil
 }
 
 // dropEntries rewrites the adjacency buckets of an address in a direction
