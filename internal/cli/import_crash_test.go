@@ -22,12 +22,7 @@ func TestImportCrash(t *testing.T) {
 		t.Skip("builds the binary and imports 150,000 rows three times")
 	}
 	tmp := t.TempDir()
-	bin := filepath.Join(tmp, "redthread")
-	build := exec.Command("go", "build", "-o", bin, "./cmd/redthread")
-	build.Dir = filepath.Join("..", "..")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := binary(t)
 	csv := filepath.Join(tmp, "big.csv")
 	f, err := os.Create(csv)
 	if err != nil {

@@ -34,12 +34,7 @@ func TestServeFollowSIGTERM(t *testing.T) {
 		t.Skip("builds the binary")
 	}
 	tmp := t.TempDir()
-	bin := filepath.Join(tmp, "redthread")
-	build := exec.Command("go", "build", "-o", bin, "./cmd/redthread")
-	build.Dir = filepath.Join("..", "..")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := binary(t)
 	ctx := context.Background()
 	alice, bob := ethsim.NewAccount(1), ethsim.NewAccount(2)
 	node, err := ethsim.Start(types.GenesisAlloc{alice.Addr: {Balance: big.NewInt(1e18)}}, common.Address{9})
