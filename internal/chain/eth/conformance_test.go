@@ -298,13 +298,7 @@ func TestConformanceWithdrawalBlocks(t *testing.T) {
 	txs := readJSONLines[etlTx](t, filepath.Join(dir, "expected_transactions.json"))
 	tts := readJSONLines[etlTokenTransfer](t, filepath.Join(dir, "expected_token_transfers.json"))
 	logs := readJSONLines[etlLog](t, filepath.Join(dir, "expected_logs.json"))
-	node := newFixtureNode(t, 17173050)
-	for _, b := range blocks {
-		blk, receipts := rebuildResponses(t, b, txs, logs)
-		node.add("eth_getBlockByNumber", []any{hexNum(b.Number), true}, blk)
-		node.add("eth_getBlockReceipts", []any{hexNum(b.Number)}, receipts)
-	}
-	got := runAdapter(t, node.URL(), Options{Tracer: TracerNone, Batch: 1, Concurrency: 2}, 17173049, 17173050)
+	got, node := runRebuilt(t, blocks, txs, logs)
 	var erc721, zero int
 	for i, b := range blocks {
 		want := expectBlock(t, b, txs, tts, logs)
@@ -342,6 +336,19 @@ func hexBig(t testing.TB, n json.Number) string {
 }
 
 // rebuildResponses writes ethereum-etl rows back as JSON-RPC results.
+// runRebuilt serves blocks 17173049–17173050 rebuilt from ethereum-etl's
+// expectations (rebuildResponses) and runs the adapter over them.
+func runRebuilt(t *testing.T, blocks []etlBlock, txs []etlTx, logs []etlLog) ([]model.Block, *fixtureNode) {
+	t.Helper()
+	node := newFixtureNode(t, 17173050)
+	for _, b := range blocks {
+		blk, receipts := rebuildResponses(t, b, txs, logs)
+		node.add("eth_getBlockByNumber", []any{hexNum(b.Number), true}, blk)
+		node.add("eth_getBlockReceipts", []any{hexNum(b.Number)}, receipts)
+	}
+	return runAdapter(t, node.URL(), Options{Tracer: TracerNone, Batch: 1, Concurrency: 2}, 17173049, 17173050), node
+}
+
 func rebuildResponses(t testing.TB, b etlBlock, txs []etlTx, logs []etlLog) (map[string]any, []map[string]any) {
 	t.Helper()
 	var rtxs, receipts []map[string]any

@@ -43,13 +43,7 @@ func TestRealSwaps(t *testing.T) {
 	blocks := readJSONLines[etlBlock](t, filepath.Join(dir, "expected_blocks.json"))
 	txs := readJSONLines[etlTx](t, filepath.Join(dir, "expected_transactions.json"))
 	logs := readJSONLines[etlLog](t, filepath.Join(dir, "expected_logs.json"))
-	node := newFixtureNode(t, 17173050)
-	for _, b := range blocks {
-		blk, receipts := rebuildResponses(t, b, txs, logs)
-		node.add("eth_getBlockByNumber", []any{hexNum(b.Number), true}, blk)
-		node.add("eth_getBlockReceipts", []any{hexNum(b.Number)}, receipts)
-	}
-	got := runAdapter(t, node.URL(), Options{Tracer: TracerNone, Batch: 1, Concurrency: 2}, 17173049, 17173050)
+	got, _ := runRebuilt(t, blocks, txs, logs)
 	swaps := map[string]int{}
 	for _, l := range logs {
 		if len(l.Topics) > 0 && (l.Topics[0] == topicV2Swap || l.Topics[0] == topicV3Swap) {
