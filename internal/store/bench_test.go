@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"math/rand/v2"
 	"os"
+	"runtime"
 	"sort"
 	"strconv"
 	"testing"
@@ -100,12 +101,27 @@ func BenchmarkReads(b *testing.B) {
 	if dir == "" {
 		dir = b.TempDir()
 	}
-	s, err := Open(dir, Options{NoSync: true})
+	o := Options{NoSync: true}
+	if os.Getenv("REDTHREAD_BENCH_RESIDENT") != "" {
+		o.ResidentBytes = 4 << 30 // as serve: names and block times in memory
+	}
+	s, err := Open(dir, o)
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer s.Close()
 	ctx := context.Background()
+	if o.ResidentBytes > 0 {
+		t0 := time.Now()
+		var m0, m1 runtime.MemStats
+		runtime.ReadMemStats(&m0)
+		if !s.WaitResident() {
+			b.Fatal("resident tables not loaded")
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&m1)
+		b.Logf("resident tables: %d bytes of heap, loaded in %v", int64(m1.HeapAlloc)-int64(m0.HeapAlloc), time.Since(t0))
+	}
 	if got, _ := s.ChainStats("eth"); got == 0 {
 		world := benchWorld(n, 100, 1)
 		for i := 0; i < len(world); i += 1000 {

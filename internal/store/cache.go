@@ -66,6 +66,11 @@ func (s *Store) name(id uint64) (string, error) {
 	if id == 0 {
 		return model.NativeAsset, nil
 	}
+	if r := s.resident.cur.Load(); r != nil {
+		if a, ok := r.name(s, id); ok {
+			return a, nil
+		}
+	}
 	if a, ok := s.cache.name(id); ok {
 		return a, nil
 	}
@@ -104,6 +109,11 @@ func (s *Store) assetName(n uint64) (string, error) {
 
 // blockTime returns a block's time.
 func (s *Store) blockTime(chain model.Chain, n uint64) (int64, error) {
+	if r := s.resident.cur.Load(); r != nil {
+		if t, ok := r.time(chain, n); ok {
+			return t, nil
+		}
+	}
 	r := blockRef{chain, n}
 	if t, ok := s.cache.time(r); ok {
 		return t, nil

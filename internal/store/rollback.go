@@ -141,6 +141,7 @@ func (s *Store) rollbackChunk(ctx context.Context, chain model.Chain, from, to u
 	clear(s.buckets)
 	s.bucketsComplete = false
 	s.cache.forgetBlocks()
+	s.forgetResidentBlocks(chain, from)
 	return more, nil
 }
 

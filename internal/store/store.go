@@ -29,6 +29,12 @@ type Options struct {
 	NoSync bool
 	// CacheBytes is the block cache size (default 256 MiB).
 	CacheBytes int64
+	// ResidentBytes, when positive, lets Open load the reverse address
+	// dictionary and the block times into memory in the background (about
+	// 25 bytes per address and 4 per block) if they fit in this many
+	// bytes, so reads name counterparties and time transfers without
+	// reading blocks: for serving processes (see WaitResident).
+	ResidentBytes int64
 	// AddrCacheEntries bounds the in-memory address→id cache (default 4 Mi).
 	AddrCacheEntries int
 	// FS replaces the file system (tests use vfs.NewMem()).
@@ -51,8 +57,9 @@ type Store struct {
 	log  *slog.Logger
 	opts Options
 
-	cache  readCache
-	closed atomic.Bool
+	cache    readCache
+	resident residentState
+	closed   atomic.Bool
 
 	mu     sync.Mutex // serializes writers
 	addrs  dictionary // address ids
@@ -161,6 +168,10 @@ func Open(dir string, o Options) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("open ledger store %s: %w", dir, err)
 	}
+	if o.ResidentBytes > 0 {
+		s.resident.done = make(chan struct{})
+		go s.loadResident(o.ResidentBytes)
+	}
 	return s, nil
 }
 
@@ -192,6 +203,10 @@ func (s *Store) Close() error {
 		return nil
 	}
 	ferr := s.flushPending(context.Background())
+	if s.resident.done != nil {
+		s.resident.stop.Store(true)
+		<-s.resident.done
+	}
 	s.closed.Store(true)
 	if err := s.db.Close(); err != nil {
 		return err
