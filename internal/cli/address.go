@@ -20,7 +20,14 @@ func init() { register(newAddressCmd) }
 
 // openLedger opens the ledger store under the data directory.
 func (e *env) openLedger(readOnly bool) (*store.Store, error) {
-	return store.Open(filepath.Join(e.dataDir, "ledger"), store.Options{Logger: e.logger(), ReadOnly: readOnly})
+	return e.openLedgerResident(readOnly, 0)
+}
+
+// openLedgerResident opens the ledger store for a long-running process that
+// keeps up to residentBytes of address names and block times in memory
+// (store.Options.ResidentBytes).
+func (e *env) openLedgerResident(readOnly bool, residentBytes int64) (*store.Store, error) {
+	return store.Open(filepath.Join(e.dataDir, "ledger"), store.Options{Logger: e.logger(), ReadOnly: readOnly, ResidentBytes: residentBytes})
 }
 
 func newAddressCmd(e *env) *cobra.Command {

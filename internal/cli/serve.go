@@ -42,6 +42,7 @@ func newServeCmd(e *env) *cobra.Command {
 		timeout                   time.Duration
 		noScreen                  bool
 		cacheEntries              int
+		residentMiB               int
 		labels, convs             []string
 		swapFiles, bridgeFiles    []string
 		noStored                  bool
@@ -140,7 +141,7 @@ server gracefully.`,
 					}
 					log.Info("following node", "rpc", fo.redacted(), "tracer", string(src.Tracer()), "poll", fo.poll, "confirmations", fo.confirmations)
 				}
-				st, err := e.openLedger(fo.rpc == "")
+				st, err := e.openLedgerResident(fo.rpc == "", int64(residentMiB)<<20)
 				if err != nil {
 					return err
 				}
@@ -253,6 +254,7 @@ server gracefully.`,
 	f.DurationVar(&timeout, "timeout", 30*time.Second, "deadline of each request")
 	f.BoolVar(&noScreen, "no-screen", false, "do not build the screening index (the screen route answers 503)")
 	f.IntVar(&cacheEntries, "cache", exposure.DefaultCacheEntries, "exposure results to cache (negative: none)")
+	f.IntVar(&residentMiB, "resident-memory", 2048, "MiB for the ledger's address names and block times held in memory, loaded in the background at start (about 25 bytes per address, 4 per block; 0: read them from the store)")
 	f.StringSliceVar(&labels, "labels", nil, "labels CSV file(s) added to the intel store's attributions: chain,address,category[,label,entity,confidence]")
 	f.StringSliceVar(&convs, "conversions", nil, "conversions CSV file(s) the trace route follows (docs/trace.md)")
 	f.StringSliceVar(&swapFiles, "swaps", nil, "swap events CSV file(s) in the synthetic world's swaps.csv format")
