@@ -60,12 +60,24 @@ func (o *Options) defaults() {
 	}
 }
 
+// MaxEvidence is how many sweeps of a deposit address a Finding keeps as
+// evidence (the first ones).
+const MaxEvidence = 3
+
 // Finding is one address the heuristic attributed, with its evidence.
 type Finding struct {
 	Attribution model.Attribution
 	Sweeps      int    // sweeps into the exchange (deposit addresses) or sweepers (collectors)
 	Senders     int    // distinct addresses that paid the deposit address
-	Target      string // a hot wallet it swept into (deposit addresses)
+	Target      string // the hot wallet it swept into most often (deposit addresses); the cluster's first wallet (collectors)
+	// SweepSeqs are the graph's transfer numbers of the first sweeps (at
+	// most MaxEvidence; deposit addresses only): g.TxHashes turns them into
+	// transaction hashes.
+	SweepSeqs []uint32
+	// FirstSweep and LastSweep are the times of the address's first and
+	// last sweep (deposit addresses), or of the cluster's sweepers
+	// (collectors).
+	FirstSweep, LastSweep time.Time
 }
 
 // sweeper is what the scan learned about one address.
@@ -76,6 +88,9 @@ type sweeper struct {
 	senders  int
 	first    int64
 	lastSeen int64
+	// the first sweeps' transfer numbers, and the first and last sweep times
+	seqs                  []uint32
+	firstSweep, lastSweep int64
 }
 
 // DepositAddresses applies the deposit-address heuristic to one chain of
@@ -164,38 +179,34 @@ func DepositAddresses(ctx context.Context, g trace.ChainGraph, chain model.Chain
 		}
 	}
 	type comp struct {
-		members  []uint32
-		sweepers []*sweeper
-		last     int64
-		first    int64
+		members               []uint32
+		sweepers              []*sweeper
+		last                  int64
+		first                 int64
+		firstSweep, lastSweep int64
 	}
 	comps := map[uint32]*comp{}
 	for t := range parent {
 		r := find(t)
 		c := comps[r]
 		if c == nil {
-			c = &comp{first: 1<<63 - 1}
+			c = &comp{first: 1<<63 - 1, firstSweep: 1<<63 - 1}
 			comps[r] = c
 		}
 		c.members = append(c.members, t)
 	}
 	for _, s := range sw {
 		// The sweeper belongs to the cluster it swept into most often.
-		var bt uint32
-		bk := -1
-		for t, k := range s.sweeps {
-			if k > bk || k == bk && t < bt {
-				bt, bk = t, k
-			}
-		}
+		bt := s.target()
 		r := find(bt)
 		c := comps[r]
 		if c == nil { // its wallets were not joined: one of its own
-			c = &comp{members: []uint32{bt}, first: 1<<63 - 1}
+			c = &comp{members: []uint32{bt}, first: 1<<63 - 1, firstSweep: 1<<63 - 1}
 			comps[r] = c
 		}
 		c.sweepers = append(c.sweepers, s)
 		c.last, c.first = max(c.last, s.lastSeen), min(c.first, s.first)
+		c.firstSweep, c.lastSweep = min(c.firstSweep, s.firstSweep), max(c.lastSweep, s.lastSweep)
 	}
 	roots := make([]uint32, 0, len(comps))
 	for r := range comps {
@@ -274,10 +285,11 @@ func DepositAddresses(ctx context.Context, g trace.ChainGraph, chain model.Chain
 			if best != "" {
 				a.Label = fmt.Sprintf("wallet of %s (swept into with %s)", best, tmpl[best].Address)
 			}
-			out = append(out, Finding{Attribution: a, Sweeps: len(c.sweepers)})
+			out = append(out, Finding{Attribution: a, Sweeps: len(c.sweepers), Target: g.Address(c.members[0]),
+				FirstSweep: time.Unix(c.firstSweep, 0).UTC(), LastSweep: time.Unix(c.lastSweep, 0).UTC()})
 		}
 		for _, s := range c.sweepers {
-			out = append(out, depositFinding(chain, g.Address(s.addr), hot, s.total(), s, g.Address(c.members[0]), penalty))
+			out = append(out, depositFinding(chain, g.Address(s.addr), hot, s.total(), s, g.Address(s.target()), penalty))
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Attribution.Address < out[j].Attribution.Address })
@@ -293,6 +305,18 @@ func repeated(ss []*sweeper) int {
 		}
 	}
 	return n
+}
+
+// target is the address s swept into most often (the lowest id of a tie).
+func (s *sweeper) target() uint32 {
+	var bt uint32
+	bk := -1
+	for t, k := range s.sweeps {
+		if k > bk || k == bk && t < bt {
+			bt, bk = t, k
+		}
+	}
+	return bt
 }
 
 func (s *sweeper) total() int {
@@ -322,7 +346,8 @@ func depositFinding(chain model.Chain, addr string, hot model.Attribution, sweep
 			Category: model.CatExchange, Role: "deposit address",
 			Source:     model.Source{Name: SourceDepositAddress},
 			Confidence: model.Confidence(c), ValidFrom: time.Unix(s.first, 0).UTC()},
-		Sweeps: sweeps, Senders: s.senders, Target: target,
+		Sweeps: sweeps, Senders: s.senders, Target: target, SweepSeqs: s.seqs,
+		FirstSweep: time.Unix(s.firstSweep, 0).UTC(), LastSweep: time.Unix(s.lastSweep, 0).UTC(),
 	}
 }
 
@@ -344,7 +369,7 @@ func scanAddress(g trace.ChainGraph, id uint32, ins, outs []uint32, maxDelay int
 		bs = append(bs, bal{asset: a, since: -1})
 		return &bs[len(bs)-1]
 	}
-	s := &sweeper{addr: id, sweeps: map[uint32]int{}, first: -1}
+	s := &sweeper{addr: id, sweeps: map[uint32]int{}, first: -1, firstSweep: -1}
 	senders := map[uint32]bool{}
 	i, j := 0, 0
 	type sent struct {
@@ -352,6 +377,7 @@ func scanAddress(g trace.ChainGraph, id uint32, ins, outs []uint32, maxDelay int
 		amt       uint256.Int
 	}
 	var txOuts []sent
+	var outSeq []uint32 // transfer numbers of txOuts
 	for i < len(ins) || j < len(outs) {
 		// The next transaction: every transfer of it, in and out.
 		var first uint32
@@ -368,7 +394,7 @@ func scanAddress(g trace.ChainGraph, id uint32, ins, outs []uint32, maxDelay int
 		s.lastSeen = t
 		tx := g.Position(first).TxIndex()
 		same := func(q uint32) bool { return g.BlockIndex(q) == bi && g.Position(q).TxIndex() == tx }
-		txOuts = txOuts[:0]
+		txOuts, outSeq = txOuts[:0], outSeq[:0]
 		for ; i < len(ins) && same(ins[i]); i++ {
 			tr := g.Transfer(ins[i])
 			if tr.Src == id {
@@ -396,6 +422,7 @@ func scanAddress(g trace.ChainGraph, id uint32, ins, outs []uint32, maxDelay int
 			}
 			if !v.IsZero() {
 				txOuts = append(txOuts, sent{tr.Dst, tr.Asset, v})
+				outSeq = append(outSeq, outs[j])
 			}
 		}
 		if len(txOuts) == 0 {
@@ -422,6 +449,13 @@ func scanAddress(g trace.ChainGraph, id uint32, ins, outs []uint32, maxDelay int
 			b := get(txOuts[k].asset)
 			if b.since >= 0 && t-b.since <= maxDelay {
 				s.sweeps[txOuts[k].to]++
+				if len(s.seqs) < MaxEvidence {
+					s.seqs = append(s.seqs, outSeq[k])
+				}
+				if s.firstSweep < 0 {
+					s.firstSweep = t
+				}
+				s.lastSweep = t
 			}
 		}
 		for x := range txOuts {

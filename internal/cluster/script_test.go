@@ -107,6 +107,7 @@ func TestScripts(t *testing.T) {
 				fs := flag.NewFlagSet("deposits", flag.ContinueOnError)
 				fs.DurationVar(&o.MaxDelay, "max-delay", 0, "")
 				fs.IntVar(&o.MinCollector, "min-collector", 0, "")
+				evidence := fs.Bool("evidence", false, "")
 				if err := fs.Parse(f[1:]); err != nil {
 					t.Fatalf("%s:%d: %v", file, b.Line, err)
 				}
@@ -123,6 +124,14 @@ func TestScripts(t *testing.T) {
 					fmt.Fprintf(&sb, "%s %s entity=%s %q source=%s confidence=%d from=%s sweeps=%d senders=%d\n",
 						a.Address, a.Category, a.Entity, a.Label, a.Source.Name, a.Confidence,
 						a.ValidFrom.Format(time.RFC3339), x.Sweeps, x.Senders)
+					if *evidence {
+						txs, err := g.TxHashes(context.Background(), x.SweepSeqs)
+						if err != nil {
+							t.Fatalf("%s:%d: %v", file, b.Line, err)
+						}
+						fmt.Fprintf(&sb, "  target=%s first_sweep=%s last_sweep=%s txs=%s\n", x.Target,
+							x.FirstSweep.Format(time.RFC3339), x.LastSweep.Format(time.RFC3339), strings.Join(txs, ","))
+					}
 				}
 				if len(found) == 0 {
 					sb.WriteString("none\n")
