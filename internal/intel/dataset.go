@@ -78,6 +78,10 @@ type Dataset struct {
 	// Warnings name items that were kept only as text because redthread
 	// could not read them as what they claim to be (file:line: field: …).
 	Warnings []string
+	// Inferred describes the inference run of a KindInferred dataset, and
+	// Evidence (parallel to Attributions) what each attribution rests on.
+	Inferred *InferredInfo
+	Evidence []Evidence
 }
 
 // Input is one file handed to a loader.

@@ -30,6 +30,15 @@ type DB struct {
 	incs     []Incident
 	byInc    map[string]int
 	stats    Stats
+	// evidence of inferred attributions, and the inference runs
+	evidence map[evKey]*Evidence
+	inferred []InferredInfo
+}
+
+type evKey struct {
+	chain  model.Chain
+	addr   string
+	source string
 }
 
 type evmAddrKey struct {
@@ -43,6 +52,7 @@ type rec struct {
 	source, delBy, delNote        uint32
 	cat, conf                     uint8
 	chain                         uint16
+	inferred                      bool // from a KindInferred dataset
 }
 
 const (
@@ -92,9 +102,13 @@ func dayOf(t time.Time) int32 {
 // delisted claim, the sources that show the delisting.
 type Claim struct {
 	model.Attribution
-	Status        string // "active", "delisted", "expired" or "not yet valid"
+	Status        string // "active", "delisted", "expired", "not yet valid" or (inferred claims) "superseded"
 	DelistedBy    *model.Source
 	DelistingNote *model.Source
+	// Inferred marks redthread's own inference (IsInferred), with its
+	// evidence.
+	Inferred bool
+	Evidence *Evidence `json:",omitempty"`
 }
 
 // Claim statuses.
@@ -103,6 +117,9 @@ const (
 	StatusDelisted = "delisted"
 	StatusExpired  = "expired"
 	StatusNotYet   = "not yet valid"
+	// StatusSuperseded: an inferred claim that would hold, but a listed
+	// claim holds at the same date, so Lookup leaves it out.
+	StatusSuperseded = "superseded"
 )
 
 type builder struct {
@@ -155,7 +172,7 @@ type keyed struct {
 // longer carry (docs/intel.md, "Listing and delisting"); OFAC entities lend
 // their id and name to address-only list entries.
 func Build(datasets []*Dataset) *DB {
-	db := &DB{byEntity: map[string]int{}, byInc: map[string]int{}}
+	db := &DB{byEntity: map[string]int{}, byInc: map[string]int{}, evidence: map[evKey]*Evidence{}}
 	b := &builder{db: db, strIdx: map[string]uint32{}, srcIdx: map[model.Source]uint32{}, chIdx: map[model.Chain]uint16{}}
 	b.str("")
 	b.source(model.Source{})
@@ -178,12 +195,20 @@ func Build(datasets []*Dataset) *DB {
 	del := delistings(datasets)
 	var all []keyed
 	for _, ds := range datasets {
+		inferred := ds.Kind == KindInferred
+		if inferred && ds.Inferred != nil {
+			db.inferred = append(db.inferred, *ds.Inferred)
+		}
 		for i := range ds.Attributions {
 			a := ds.Attributions[i]
 			enrich(&a)
 			r := rec{entity: b.str(a.Entity), label: b.str(a.Label), incident: b.str(a.Incident), role: b.str(a.Role),
 				from: toDays(a.ValidFrom, noFrom), to: toDays(a.ValidTo, noTo), source: b.source(a.Source),
-				cat: catIndex[a.Category], conf: uint8(min(a.Confidence, 100)), chain: b.chain(a.Chain)}
+				cat: catIndex[a.Category], conf: uint8(min(a.Confidence, 100)), chain: b.chain(a.Chain), inferred: inferred}
+			if inferred && i < len(ds.Evidence) {
+				ev := ds.Evidence[i]
+				db.evidence[evKey{a.Chain, a.Address, a.Source.Name}] = &ev
+			}
 			if a.Category != "" && r.cat == 0 {
 				r.cat = catIndex[model.CatOther]
 			}
@@ -453,28 +478,71 @@ func (db *DB) attribution(r *rec, addr string) model.Attribution {
 
 // Lookup returns every attribution of addr on chain c that holds at asOf.
 // When sources disagree all are returned, in a stable order; none wins.
+// Inferred attributions (IsInferred) are returned only when no listed
+// claim holds: a list or label set always outranks redthread's own
+// inference.
 func (db *DB) Lookup(c model.Chain, addr string, asOf time.Time) []model.Attribution {
+	return db.lookup(c, addr, asOf, true)
+}
+
+// LookupListed is Lookup without the inferred attributions.
+func (db *DB) LookupListed(c model.Chain, addr string, asOf time.Time) []model.Attribution {
+	return db.lookup(c, addr, asOf, false)
+}
+
+func (db *DB) lookup(c model.Chain, addr string, asOf time.Time, inferred bool) []model.Attribution {
 	rs, a, ok := db.group(c, addr)
 	if !ok {
 		return nil
 	}
 	d := dayOf(asOf)
-	n := 0
+	listed, inf := 0, 0
 	for i := range rs {
 		if rs[i].from <= d && d < rs[i].to {
-			n++
+			if rs[i].inferred {
+				inf++
+			} else {
+				listed++
+			}
 		}
 	}
-	if n == 0 {
+	if listed > 0 || !inferred {
+		inf = 0
+	}
+	if listed+inf == 0 {
 		return nil
 	}
-	out := make([]model.Attribution, 0, n)
+	out := make([]model.Attribution, 0, listed+inf)
 	for i := range rs {
-		if rs[i].from <= d && d < rs[i].to {
+		if rs[i].from <= d && d < rs[i].to && (!rs[i].inferred || inf > 0) {
 			out = append(out, db.attribution(&rs[i], a))
 		}
 	}
 	return out
+}
+
+// Evidence returns what an inferred attribution rests on (by its chain,
+// address and source name); false for a listed one.
+func (db *DB) Evidence(a *model.Attribution) (Evidence, bool) {
+	ev, ok := db.evidence[evKey{a.Chain, a.Address, a.Source.Name}]
+	if !ok {
+		return Evidence{}, false
+	}
+	return *ev, true
+}
+
+// Inferred describes the inferred sets the DB holds.
+func (db *DB) Inferred() []InferredInfo { return db.inferred }
+
+// HasInferred reports whether the DB holds an inferred set of method for
+// chain.
+func (db *DB) HasInferred(chain model.Chain, method string) (InferredInfo, bool) {
+	for _, x := range db.inferred {
+		if x.Chain == chain && x.Method == method {
+			return x, true
+		}
+	}
+	return InferredInfo{}, false
 }
 
 // Explain returns every attribution of addr ever made, each with its status
@@ -485,10 +553,14 @@ func (db *DB) Explain(c model.Chain, addr string, asOf time.Time) []Claim {
 		return nil
 	}
 	d := dayOf(asOf)
+	listed := false
+	for i := range rs {
+		listed = listed || !rs[i].inferred && rs[i].from <= d && d < rs[i].to
+	}
 	out := make([]Claim, 0, len(rs))
 	for i := range rs {
 		r := &rs[i]
-		cl := Claim{Attribution: db.attribution(r, a), Status: StatusActive}
+		cl := Claim{Attribution: db.attribution(r, a), Status: StatusActive, Inferred: r.inferred}
 		switch {
 		case d < r.from:
 			cl.Status = StatusNotYet
@@ -496,6 +568,13 @@ func (db *DB) Explain(c model.Chain, addr string, asOf time.Time) []Claim {
 			cl.Status = StatusDelisted
 		case d >= r.to:
 			cl.Status = StatusExpired
+		case r.inferred && listed:
+			cl.Status = StatusSuperseded
+		}
+		if r.inferred {
+			if ev, ok := db.Evidence(&cl.Attribution); ok {
+				cl.Evidence = &ev
+			}
 		}
 		if r.delBy != 0 {
 			s := db.sources[r.delBy]

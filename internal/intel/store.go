@@ -34,6 +34,8 @@ type Store struct {
 	dir string
 	// NoShipped leaves the embedded packs out of Datasets and DB.
 	NoShipped bool
+	// NoInferred leaves the stored inferred sets (SaveInferred) out of DB.
+	NoInferred bool
 }
 
 // NewStore returns the store in dir; nothing is created until a load.
@@ -180,11 +182,21 @@ func (s *Store) Datasets() ([]*Dataset, error) {
 	return append(out, loaded...), nil
 }
 
-// DB builds the index of everything in the store.
+// DB builds the index of everything in the store: the datasets and,
+// unless NoInferred, the inferred sets.
 func (s *Store) DB() (*DB, error) {
 	ds, err := s.Datasets()
 	if err != nil {
 		return nil, err
+	}
+	if !s.NoInferred {
+		sets, err := s.InferredSets()
+		if err != nil {
+			return nil, err
+		}
+		for _, set := range sets {
+			ds = append(ds, set.dataset())
+		}
 	}
 	return Build(ds), nil
 }

@@ -1,0 +1,209 @@
+package intel
+
+import (
+	"bytes"
+	"encoding/gob"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/redthread/redthread/internal/model"
+)
+
+// KindInferred is the kind of the datasets made of inferred attributions:
+// what redthread concluded from the ledger itself (the exchange
+// deposit-address heuristic), not what a list or label set says.
+const KindInferred = "inferred"
+
+// InferredPrefix begins the source name of every inferred attribution
+// ("heuristic:deposit-address").
+const InferredPrefix = "heuristic:"
+
+// IsInferred reports whether a is one of redthread's inferences rather
+// than a listed source's claim.
+func IsInferred(a *model.Attribution) bool { return strings.HasPrefix(a.Source.Name, InferredPrefix) }
+
+// MaxEvidenceTxs bounds the transactions an Evidence keeps.
+const MaxEvidenceTxs = 5
+
+// Evidence is what an inferred attribution rests on.
+type Evidence struct {
+	// Target is the wallet the address swept into most often (deposit
+	// addresses), or the cluster's first wallet (collectors).
+	Target string `json:"target,omitempty"`
+	// Sweeps counts the address's sweeps into the exchange (deposit
+	// addresses), or the deposit addresses that sweep into the cluster
+	// (collectors).
+	Sweeps  int `json:"sweeps"`
+	Senders int `json:"senders,omitempty"` // distinct addresses that paid the deposit address
+	// Txs are the transactions of the first sweeps (at most MaxEvidenceTxs).
+	Txs        []string  `json:"txs,omitempty"`
+	FirstSweep time.Time `json:"first_sweep,omitzero"`
+	LastSweep  time.Time `json:"last_sweep,omitzero"`
+}
+
+// Inference is one inferred attribution with its evidence.
+type Inference struct {
+	Attribution model.Attribution
+	Evidence    Evidence
+}
+
+// InferredSet is the result of one inference run over one chain: every
+// attribution it made. Saving a set replaces the previous set of the same
+// method and chain as a whole.
+type InferredSet struct {
+	Method string      // e.g. "deposit-address"; the sources are InferredPrefix + a name
+	Chain  model.Chain // every attribution is of this chain
+	// Computed is when the run finished; Head the newest block of the chain
+	// it read and Transfers the number of transfers.
+	Computed   time.Time
+	Head       uint64
+	Transfers  int
+	Params     string // the run's options, as text
+	Inferences []Inference
+}
+
+// InferredInfo describes a stored inferred set without its attributions.
+type InferredInfo struct {
+	Method       string      `json:"method"`
+	Chain        model.Chain `json:"chain"`
+	Computed     time.Time   `json:"computed"`
+	Head         uint64      `json:"head_block"`
+	Transfers    int         `json:"transfers"`
+	Params       string      `json:"params,omitempty"`
+	Attributions int         `json:"attributions"`
+}
+
+// Info describes the set.
+func (s *InferredSet) Info() InferredInfo {
+	return InferredInfo{Method: s.Method, Chain: s.Chain, Computed: s.Computed, Head: s.Head, Transfers: s.Transfers,
+		Params: s.Params, Attributions: len(s.Inferences)}
+}
+
+var methodRE = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,63}$`)
+
+// check validates a set before it is stored.
+func (s *InferredSet) check() error {
+	if !methodRE.MatchString(s.Method) {
+		return fmt.Errorf("inferred set: method %q: want lower-case letters, digits and dashes", s.Method)
+	}
+	if !methodRE.MatchString(string(s.Chain)) {
+		return fmt.Errorf("inferred set: chain %q: want lower-case letters, digits and dashes", s.Chain)
+	}
+	for i := range s.Inferences {
+		a := &s.Inferences[i].Attribution
+		if a.Chain != s.Chain {
+			return fmt.Errorf("inferred set %s/%s: attribution %d (%s): chain %q, want %q", s.Chain, s.Method, i, a.Address, a.Chain, s.Chain)
+		}
+		if !IsInferred(a) {
+			return fmt.Errorf("inferred set %s/%s: attribution %d (%s): source %q does not start with %q", s.Chain, s.Method, i, a.Address, a.Source.Name, InferredPrefix)
+		}
+		if n, err := NormalizeAddress(a.Chain, a.Address); err != nil || n != a.Address {
+			return fmt.Errorf("inferred set %s/%s: attribution %d: address %q is not canonical", s.Chain, s.Method, i, a.Address)
+		}
+		if len(s.Inferences[i].Evidence.Txs) > MaxEvidenceTxs {
+			return fmt.Errorf("inferred set %s/%s: attribution %d (%s): %d evidence transactions, at most %d", s.Chain, s.Method, i, a.Address, len(s.Inferences[i].Evidence.Txs), MaxEvidenceTxs)
+		}
+	}
+	return nil
+}
+
+// dataset turns the set into the dataset the DB indexes; Evidence runs
+// parallel to Attributions.
+func (s *InferredSet) dataset() *Dataset {
+	ds := &Dataset{Kind: KindInferred, Source: model.Source{Name: InferredPrefix + s.Method, Published: s.Computed},
+		Attributions: make([]model.Attribution, len(s.Inferences)), Evidence: make([]Evidence, len(s.Inferences))}
+	for i, x := range s.Inferences {
+		ds.Attributions[i], ds.Evidence[i] = x.Attribution, x.Evidence
+	}
+	info := s.Info()
+	ds.Inferred = &info
+	return ds
+}
+
+func (s *Store) inferredPath(chain model.Chain, method string) string {
+	return filepath.Join(s.dir, "inferred", string(chain), method+".gob")
+}
+
+// SaveInferred stores set, replacing the set of the same method and chain.
+// The file is written aside and renamed into place: a failed save leaves
+// the previous set as it was.
+func (s *Store) SaveInferred(set *InferredSet) error {
+	if err := set.check(); err != nil {
+		return err
+	}
+	var buf bytes.Buffer
+	if err := gob.NewEncoder(&buf).Encode(set); err != nil {
+		return fmt.Errorf("encode inferred set: %w", err)
+	}
+	unlock, err := s.lock()
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	return writeFileAtomic(s.inferredPath(set.Chain, set.Method), buf.Bytes())
+}
+
+// RemoveInferred deletes the stored set of method and chain; false if
+// there was none.
+func (s *Store) RemoveInferred(chain model.Chain, method string) (bool, error) {
+	if !methodRE.MatchString(method) || !methodRE.MatchString(string(chain)) {
+		return false, fmt.Errorf("remove inferred set: bad chain %q or method %q", chain, method)
+	}
+	unlock, err := s.lock()
+	if err != nil {
+		return false, err
+	}
+	defer unlock()
+	err = os.Remove(s.inferredPath(chain, method))
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("remove inferred set: %w", err)
+	}
+	return true, nil
+}
+
+// InferredSets reads every stored inferred set, by chain and method.
+func (s *Store) InferredSets() ([]*InferredSet, error) {
+	files, err := filepath.Glob(filepath.Join(s.dir, "inferred", "*", "*.gob"))
+	if err != nil {
+		return nil, err
+	}
+	sort.Strings(files)
+	var out []*InferredSet
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return nil, fmt.Errorf("read inferred set: %w", err)
+		}
+		var set InferredSet
+		if err := gob.NewDecoder(bytes.NewReader(b)).Decode(&set); err != nil {
+			return nil, fmt.Errorf("decode inferred set %s: %w", f, err)
+		}
+		if want := s.inferredPath(set.Chain, set.Method); filepath.Clean(f) != filepath.Clean(want) {
+			return nil, fmt.Errorf("inferred set %s holds %s/%s (want it at %s)", f, set.Chain, set.Method, want)
+		}
+		if err := set.check(); err != nil {
+			return nil, fmt.Errorf("inferred set %s: %w", f, err)
+		}
+		out = append(out, &set)
+	}
+	return out, nil
+}
+
+// ListedOnly is an attributor over a DB's listed claims: inferred
+// attributions are left out.
+type ListedOnly struct{ DB *DB }
+
+// Lookup implements the attributor interfaces with DB.LookupListed.
+func (l ListedOnly) Lookup(c model.Chain, addr string, asOf time.Time) []model.Attribution {
+	return l.DB.LookupListed(c, addr, asOf)
+}
