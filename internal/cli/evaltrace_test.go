@@ -31,6 +31,13 @@ func TestEvalTrace(t *testing.T) {
 		}
 	}
 	so.Reset()
+	if code := Main(context.Background(), append(args, "--scenarios", "bridge-drain", "--mixer", "fifo", "--min-taint", "1000000000000000000", "--markdown"), &so, &se); code != 0 {
+		t.Fatalf("eval trace --mixer fifo --min-taint: exit %d: %s", code, se.String())
+	}
+	if out := so.String(); !strings.Contains(out, "mixer fifo") || !strings.Contains(out, "dust threshold 1000000000000000000") {
+		t.Errorf("markdown header does not state the mixer mode and the dust threshold:\n%s", out)
+	}
+	so.Reset()
 	if code := Main(context.Background(), append(args, "--scenarios", "bridge-drain"), &so, &se); code != 0 {
 		t.Fatalf("eval trace: exit %d: %s", code, se.String())
 	}
@@ -47,6 +54,8 @@ func TestEvalTrace(t *testing.T) {
 		{[]string{"eval", "trace", "--world", t.TempDir() + "/none"}, "--world"},
 		{[]string{"eval", "trace", "--world", t.TempDir(), "--seed", "2"}, "not both"},
 		{[]string{"eval", "trace", "--scale", "20000", "--scenarios", "heist"}, "unknown scenario"},
+		{[]string{"eval", "trace", "--mixer", "blender"}, "--mixer"},
+		{[]string{"eval", "trace", "--min-taint", "0.5"}, "--min-taint"},
 	} {
 		so.Reset()
 		se.Reset()

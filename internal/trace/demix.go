@@ -30,9 +30,15 @@ const (
 	// unlinked withdrawals carry the pool's tainted share (haircut), or
 	// are fully tainted (poison), or follow arrival order (FIFO).
 	MixerPool
+	// MixerFIFO: as MixerPool, but the pool releases what it holds in
+	// first-in-first-out order whatever the trace's policy: each unlinked
+	// withdrawal redeems the earliest unlinked deposits still in the pool
+	// (FIFO temporal matching, arXiv 2510.09433). Elsewhere the policy
+	// applies.
+	MixerFIFO
 )
 
-var mixerNames = [...]string{"stop", "demix", "pool"}
+var mixerNames = [...]string{"stop", "demix", "pool", "fifo"}
 
 func (m MixerMode) String() string {
 	if int(m) < len(mixerNames) {
@@ -48,7 +54,7 @@ func ParseMixerMode(s string) (MixerMode, error) {
 			return MixerMode(i), nil
 		}
 	}
-	return 0, fmt.Errorf("%w: unknown mixer mode %q (want stop, demix or pool)", ErrBadRequest, s)
+	return 0, fmt.Errorf("%w: unknown mixer mode %q (want stop, demix, pool or fifo)", ErrBadRequest, s)
 }
 
 // Mix is the conversion kind of a deposit linked to a withdrawal.

@@ -115,6 +115,7 @@ type holder struct {
 	bal, taint uint256.Int // haircut
 	poisoned   bool        // poison
 	q          fifo        // FIFO
+	fifo       bool        // this holder follows FIFO (the policy, or a pool under MixerFIFO)
 	recv, sent uint256.Int // tainted totals
 	returned   uint256.Int // taint that came back to a seed
 }
@@ -166,6 +167,10 @@ type engine struct {
 	returned  map[akey]*uint256.Int // taint that came back to a seed
 	seedSent  map[akey]*uint256.Int // taint a --tx seed sent
 	dropped   map[akey]*uint256.Int // taint in flight when a limit stopped the trace (a unused)
+	belowMin  map[akey]*uint256.Int // taint of transfers under Request.MinTaint, not followed (a unused)
+	minOn     bool                  // Request.MinTaint applies to transfers of minAsset on chain minC
+	minC      int32
+	minAsset  uint32
 	cur       evKey
 	scanning  bool      // scan mode: holders found by address, no heap
 	active    []*holder // scan mode: a holder of each address (nil: none)
@@ -204,7 +209,8 @@ func (E *Engine) start(ctx context.Context, req Request) (*engine, error) {
 		chainIdx: map[model.Chain]int32{}, stopCats: map[model.Category]bool{},
 		nodes:    map[nkey]*node{},
 		arrivals: map[akey]*arrival{}, injected: map[akey]*uint256.Int{},
-		returned: map[akey]*uint256.Int{}, seedSent: map[akey]*uint256.Int{}, dropped: map[akey]*uint256.Int{}}
+		returned: map[akey]*uint256.Int{}, seedSent: map[akey]*uint256.Int{}, dropped: map[akey]*uint256.Int{},
+		belowMin: map[akey]*uint256.Int{}}
 	for _, c := range req.Categories {
 		e.stopCats[c] = true
 	}
@@ -256,6 +262,12 @@ func (E *Engine) start(ctx context.Context, req Request) (*engine, error) {
 	}
 	if err != nil {
 		return nil, err
+	}
+	if !req.MinTaint.IsZero() {
+		if len(assets) != 1 {
+			return nil, fmt.Errorf("%w: a minimum taint needs one traced asset (pass --asset)", ErrBadRequest)
+		}
+		e.minOn, e.minC, e.minAsset = true, c0, assets[0]
 	}
 	return e, nil
 }
@@ -510,6 +522,9 @@ func (e *engine) step(h *holder) error {
 	if !ok {
 		return nil
 	}
+	if e.dust(h, tr.Asset, &x) {
+		return nil
+	}
 	return e.emit(h.c, h.n.hop, seq, tr, &x)
 }
 
@@ -523,7 +538,7 @@ func (e *engine) in(h *holder, v *uint256.Int, p *tval) {
 	if p != nil {
 		h.recv.Add(&h.recv, &p.amt)
 	}
-	switch e.req.Policy {
+	switch e.pol(h) {
 	case Poison:
 		if p != nil && !p.amt.IsZero() {
 			h.poisoned = true
@@ -534,14 +549,45 @@ func (e *engine) in(h *holder, v *uint256.Int, p *tval) {
 			h.taint.Add(&h.taint, &p.amt)
 		}
 	case FIFO:
-		if p == nil {
+		switch {
+		case p == nil:
 			h.q.push(v, false)
-		} else {
+		case len(p.segs) == 0:
+			// Taint from a holder that keeps no order (a pool under
+			// MixerFIFO fed by a haircut or poison trace): its tainted
+			// units first, as across conversions.
+			var rest uint256.Int
+			if v.Gt(&p.amt) {
+				rest.Sub(v, &p.amt)
+			}
+			h.q.push(&p.amt, true)
+			h.q.push(&rest, false)
+		default:
 			for i := range p.segs {
 				h.q.push(&p.segs[i].n, p.segs[i].t)
 			}
 		}
 	}
+}
+
+// dust reports whether taint x leaving holder h in asset is under the
+// request's explicit MinTaint; if so it is accounted as below_min and the
+// transfer is not followed.
+func (e *engine) dust(h *holder, asset uint32, x *tval) bool {
+	if !e.minOn || h.source || h.c != e.minC || asset != e.minAsset || !x.amt.Lt(&e.req.MinTaint) {
+		return false
+	}
+	e.add(e.belowMin, akey{c: h.c, asset: asset}, &x.amt)
+	return true
+}
+
+// pol is the policy holder h follows: the request's, or FIFO for a mixer
+// pool under MixerFIFO.
+func (e *engine) pol(h *holder) Policy {
+	if h.fifo {
+		return FIFO
+	}
+	return e.req.Policy
 }
 
 // out computes the taint of an output of v units; false if none.
@@ -556,6 +602,11 @@ func (e *engine) out(h *holder, seq uint32, v *uint256.Int) (x tval, ok bool) {
 			x.segs = []seg{{n: *v, t: true}}
 		}
 		e.inject(h.c, h.asset, v)
+	case h.fifo:
+		if h.q.total.IsZero() {
+			return x, false
+		}
+		x.segs, x.amt = h.q.pop(v, nil)
 	case e.req.Policy == Poison:
 		if !h.poisoned {
 			return x, false
@@ -570,11 +621,6 @@ func (e *engine) out(h *holder, seq uint32, v *uint256.Int) (x tval, ok bool) {
 			h.taint.Sub(&h.taint, &x.amt)
 		}
 		h.bal.Sub(&h.bal, v)
-	case e.req.Policy == FIFO:
-		if h.q.total.IsZero() {
-			return x, false
-		}
-		x.segs, x.amt = h.q.pop(v, nil)
 	}
 	if x.amt.IsZero() {
 		return x, false

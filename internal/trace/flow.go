@@ -205,7 +205,7 @@ func (e *engine) late(h *holder, x *tval) {
 		return
 	}
 	h.recv.Add(&h.recv, &x.amt)
-	switch e.req.Policy {
+	switch e.pol(h) {
 	case Poison:
 		h.poisoned = true
 	case Haircut:
@@ -247,7 +247,7 @@ func (e *engine) newNode(c int32, addr uint32, hop int, v via, seq uint32) *node
 	if hop == 0 {
 		return n
 	}
-	if n.mix = e.mixPool(c, addr, seq, n.attrs, e.eng.Attributor != nil); n.mix != nil && e.req.Mixer == MixerPool {
+	if n.mix = e.mixPool(c, addr, seq, n.attrs, e.eng.Attributor != nil); n.mix != nil && e.req.Mixer >= MixerPool {
 		return n // followed as an ordinary address, whatever its degree
 	}
 	for i := range n.attrs {
@@ -287,6 +287,8 @@ func (e *engine) activate(c int32, addr, asset uint32, n *node, seq uint32, x *t
 	ch := e.chains[c]
 	h := e.newHolder()
 	*h = holder{c: c, addr: addr, asset: asset, g: ch.g, n: n}
+	// A mixer pool under --mixer fifo releases its units in arrival order.
+	h.fifo = e.req.Policy == FIFO || (e.req.Mixer == MixerFIFO && n.mix != nil)
 	if e.back {
 		h.ins, h.outs = ch.g.Out(addr, nil), ch.g.In(addr, nil)
 	} else {
@@ -300,7 +302,7 @@ func (e *engine) activate(c int32, addr, asset uint32, n *node, seq uint32, x *t
 	h.pend[0] = pending{seq: seq, t: *x}
 	n.hs = append(n.hs, h)
 	e.hlist = append(e.hlist, h)
-	if e.req.Policy == Poison && !e.timeMode {
+	if e.pol(h) == Poison && !e.timeMode {
 		// No balance to learn: jump to the sweep position.
 		h.i = e.skip(h.ins, kIn)
 		h.o = e.skip(h.outs, kOut)
@@ -364,7 +366,7 @@ func (e *engine) finalBalance(h *holder) {
 		return
 	}
 	in.Sub(&in, &out)
-	switch e.req.Policy {
+	switch e.pol(h) {
 	case Haircut:
 		h.bal = in
 	case FIFO:

@@ -86,7 +86,7 @@ func (p *Params) Request() (Request, error) {
 	req.NoSwaps, req.NoBridges = p.NoSwaps, p.NoBridges
 	if p.Mixer != "" {
 		if req.Mixer, err = ParseMixerMode(p.Mixer); err != nil {
-			return req, badParam("mixer: %q is not stop, demix or pool", p.Mixer)
+			return req, badParam("mixer: %q is not stop, demix, pool or fifo", p.Mixer)
 		}
 	}
 	return req, nil

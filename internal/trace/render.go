@@ -63,8 +63,8 @@ func (r *Result) WriteText(w io.Writer) error {
 	for _, t := range r.Totals {
 		fmt.Fprintf(w, "total %s: seeded %s", r.short(t.Chain, t.Asset), t.Seeded)
 		for _, kv := range [][2]string{{"converted-in", t.ConvertedIn}, {"converted-out", t.ConvertedOut}, {"endpoints", t.Endpoints},
-			{"held", t.Held}, {"pending", t.Pending}, {"returned", t.Returned}, {"dropped", t.Dropped}} {
-			if kv[1] != "0" {
+			{"held", t.Held}, {"pending", t.Pending}, {"returned", t.Returned}, {"dropped", t.Dropped}, {"below-min", t.BelowMin}} {
+			if kv[1] != "0" && kv[1] != "" {
 				fmt.Fprintf(w, ", %s %s", kv[0], kv[1])
 			}
 		}

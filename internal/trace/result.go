@@ -47,7 +47,8 @@ type RequestEcho struct {
 	StopCategories []string `json:"stop_categories"`
 	FollowSwaps    bool     `json:"follow_swaps"`
 	FollowBridges  bool     `json:"follow_bridges"`
-	Mixer          string   `json:"mixer,omitempty"` // demix or pool; omitted for stop (the default)
+	Mixer          string   `json:"mixer,omitempty"`     // demix or pool; omitted for stop (the default)
+	MinTaint       string   `json:"min_taint,omitempty"` // explicit dust threshold (smallest units); omitted when off
 }
 
 // Stats count the work done.
@@ -60,7 +61,7 @@ type Stats struct {
 
 // Total is the taint account of one asset: what the seeds put in and where
 // it is now. Under haircut and FIFO, seeded + converted_in = endpoints +
-// held + pending + returned + converted_out + dropped, exactly.
+// held + pending + returned + converted_out + dropped + below_min, exactly.
 type Total struct {
 	Chain        string `json:"chain"`
 	Asset        string `json:"asset"`
@@ -72,6 +73,9 @@ type Total struct {
 	Pending      string `json:"pending"`
 	Returned     string `json:"returned"`
 	Dropped      string `json:"dropped"`
+	// BelowMin is the taint of transfers under the request's MinTaint,
+	// which the trace did not follow (omitted when no threshold is set).
+	BelowMin string `json:"below_min,omitempty"`
 }
 
 // Attr is an attribution as shown in results.
@@ -268,6 +272,9 @@ func (e *engine) result() (*Result, error) {
 	if req.Mixer != MixerStop {
 		r.Request.Mixer = req.Mixer.String()
 	}
+	if !req.MinTaint.IsZero() {
+		r.Request.MinTaint = req.MinTaint.Dec()
+	}
 	if !req.Since.IsZero() {
 		r.Request.Since = req.Since.UTC().Format(time.RFC3339)
 	}
@@ -312,7 +319,7 @@ func (e *engine) result() (*Result, error) {
 		c     int32
 		asset uint32
 	}
-	type acct struct{ seeded, cin, cout, end, held, pend, ret, drop uint256.Int }
+	type acct struct{ seeded, cin, cout, end, held, pend, ret, drop, below uint256.Int }
 	totals := map[tk]*acct{}
 	acc := func(c int32, a uint32) *acct {
 		t := totals[tk{c, a}]
@@ -330,6 +337,9 @@ func (e *engine) result() (*Result, error) {
 	}
 	for k, v := range e.dropped {
 		acc(k.c, k.asset).drop.Add(&acc(k.c, k.asset).drop, v)
+	}
+	for k, v := range e.belowMin {
+		acc(k.c, k.asset).below.Add(&acc(k.c, k.asset).below, v)
 	}
 	for k, a := range e.arrivals {
 		acc(k.c, k.asset).end.Add(&acc(k.c, k.asset).end, &a.amt)
@@ -386,7 +396,7 @@ func (e *engine) result() (*Result, error) {
 		addTo(&na.recv, h.asset, &h.recv)
 		addTo(&na.sent, h.asset, &h.sent)
 		var held uint256.Int
-		switch req.Policy {
+		switch e.pol(h) {
 		case Haircut:
 			held = h.taint
 		case FIFO:
@@ -634,6 +644,9 @@ func (e *engine) result() (*Result, error) {
 		r.Totals = append(r.Totals, Total{Chain: string(e.chains[k.c].name), Asset: asset(k.c, k.asset), Seeded: t.seeded.Dec(),
 			ConvertedIn: t.cin.Dec(), ConvertedOut: t.cout.Dec(), Endpoints: t.end.Dec(), Held: t.held.Dec(),
 			Pending: t.pend.Dec(), Returned: t.ret.Dec(), Dropped: t.drop.Dec()})
+		if e.minOn {
+			r.Totals[len(r.Totals)-1].BelowMin = t.below.Dec()
+		}
 	}
 	sort.Slice(r.Totals, func(i, j int) bool {
 		if r.Totals[i].Chain != r.Totals[j].Chain {

@@ -104,7 +104,7 @@ func (e *engine) scan() error {
 			if h != nil && !skipLinked(h, seq) {
 				e.cur = evKey{c: c, s: e.vs(seq), k: kOut}
 				v, loaded = e.amount(g, seq, tr), true
-				if x, ok := e.out(h, seq, &v); ok {
+				if x, ok := e.out(h, seq, &v); ok && !e.dust(h, tr.Asset, &x) {
 					if err := e.emit(c, h.n.hop, seq, tr, &x); err != nil {
 						return err
 					}

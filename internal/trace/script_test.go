@@ -203,6 +203,7 @@ func parseTrace(args []string) (Request, string, string, error) {
 	noBridges := fs.Bool("no-bridges", false, "")
 	mixer := fs.String("mixer", "stop", "")
 	mixDelay := fs.Int("mix-max-delay-blocks", 0, "")
+	minTaint := fs.Uint64("min-taint", 0, "")
 	format := fs.String("format", "text", "")
 	explain := fs.String("explain", "", "")
 	if err := fs.Parse(args); err != nil {
@@ -240,6 +241,7 @@ func parseTrace(args []string) (Request, string, string, error) {
 		return req, "", "", err
 	}
 	req.MixMaxDelay = time.Duration(*mixDelay) * time.Minute
+	req.MinTaint.SetUint64(*minTaint)
 	return req, *format, *explain, nil
 }
 
@@ -313,8 +315,10 @@ func checkInvariants(t testing.TB, req Request, r *Result) {
 	for _, tot := range r.Totals {
 		in := new(uint256.Int).Add(dec(tot.Seeded), dec(tot.ConvertedIn))
 		out := new(uint256.Int)
-		for _, s := range []string{tot.Endpoints, tot.Held, tot.Pending, tot.Returned, tot.ConvertedOut, tot.Dropped} {
-			out.Add(out, dec(s))
+		for _, s := range []string{tot.Endpoints, tot.Held, tot.Pending, tot.Returned, tot.ConvertedOut, tot.Dropped, tot.BelowMin} {
+			if s != "" {
+				out.Add(out, dec(s))
+			}
 		}
 		if !in.Eq(out) {
 			t.Errorf("conservation broken for %s/%s: in %s, accounted %s (%+v)", tot.Chain, tot.Asset, in.Dec(), out.Dec(), tot)

@@ -172,6 +172,12 @@ type Stops struct {
 	// MixMaxDelay bounds the time from a deposit to a withdrawal linked to
 	// it by a demixing heuristic (0: no bound).
 	MixMaxDelay time.Duration
+	// MinTaint is an explicit dust threshold, off when zero (the default):
+	// a transfer of the traced asset on the trace's chain that carries less
+	// taint than this many smallest units is not followed, and its taint is
+	// reported as below_min in the totals instead of reaching its receiver.
+	// It hides small exposure by design; docs/trace.md, "Dust threshold".
+	MinTaint uint256.Int
 }
 
 // DefaultStopCategories are the services that end a trace.
@@ -219,7 +225,7 @@ func (r *Request) normalize() error {
 	if r.MaxDegree == 0 {
 		r.MaxDegree = DefaultMaxDegree
 	}
-	if r.Mixer > MixerPool {
+	if r.Mixer > MixerFIFO {
 		return fmt.Errorf("%w: unknown mixer mode %d", ErrBadRequest, r.Mixer)
 	}
 	if r.MixMaxDelay < 0 {

@@ -30,6 +30,9 @@ type Options struct {
 	Labels string
 	// Mixer is what the traces do at mixer pools (default trace.MixerStop).
 	Mixer trace.MixerMode
+	// MinTaint is the traces' explicit dust threshold in the native coin's
+	// smallest units (trace.Request.MinTaint; zero, the default: none).
+	MinTaint uint256.Int
 	// Deposits, if set, adds the attributions it finds on each chain to
 	// the labels before tracing (the deposit-address heuristic of
 	// internal/cluster; the command wires it).
@@ -84,15 +87,31 @@ type AssetScore struct {
 
 // Score is the evaluation of one scenario under one policy.
 type Score struct {
-	Scenario  string       `json:"scenario"`
-	Policy    string       `json:"policy"`
-	Labels    string       `json:"labels"`
-	Mixer     string       `json:"mixer,omitempty"`           // demix or pool (omitted: stop)
-	MixLinks  int          `json:"mix_links,omitempty"`       // deposit-withdrawal links the taint crossed
-	Inferred  int          `json:"inferred_labels,omitempty"` // attributions the deposit heuristic added
-	Truncated bool         `json:"truncated"`
-	Reason    string       `json:"truncated_reason,omitempty"`
-	Assets    []AssetScore `json:"assets"`
+	Scenario string `json:"scenario"`
+	Policy   string `json:"policy"`
+	Labels   string `json:"labels"`
+	Mixer    string `json:"mixer,omitempty"`           // demix or pool (omitted: stop)
+	MixLinks int    `json:"mix_links,omitempty"`       // deposit-withdrawal links the taint crossed
+	Inferred int    `json:"inferred_labels,omitempty"` // attributions the deposit heuristic added
+	// MinTaint is the trace's explicit dust threshold (smallest units of the
+	// native coin; omitted: none); BelowMin the taint it left unfollowed on
+	// the theft chain, and BelowMinBP that over the taint seeded there.
+	MinTaint   string `json:"min_taint,omitempty"`
+	BelowMin   string `json:"below_min,omitempty"`
+	BelowMinBP int64  `json:"below_min_bp,omitempty"`
+	// FalsePosViaPool counts the false positives whose explanation path
+	// passes through a mixer pool followed as an ordinary address (--mixer
+	// pool); FalsePosPoolRecipients those that received their first taint
+	// directly as a pool withdrawal.
+	FalsePosViaPool        int `json:"false_positives_via_pool,omitempty"`
+	FalsePosPoolRecipients int `json:"false_positives_pool_recipients,omitempty"`
+	// FalsePosOtherScenario counts the false positives that received
+	// stolen value of another scenario of the world (both launder through
+	// the same mixer pool; for this scenario they are still untainted).
+	FalsePosOtherScenario int          `json:"false_positives_other_scenario,omitempty"`
+	Truncated             bool         `json:"truncated"`
+	Reason                string       `json:"truncated_reason,omitempty"`
+	Assets                []AssetScore `json:"assets"`
 	// Tainted counts the addresses (not seeds) the trace delivered taint to;
 	// FalsePositives those of them that never received stolen value in this
 	// scenario's ground truth; Untainted the addresses active (sending or
@@ -146,6 +165,7 @@ type truthOf struct {
 	total    map[assetKey]*uint256.Int // stolen cashed out per chain and asset
 	mixed    map[assetKey]*uint256.Int // of which by mixer withdrawal addresses
 	tainted  map[addrKey]bool          // every address that received stolen value
+	other    map[addrKey]bool          // addresses that received stolen value of another scenario
 }
 
 func add(m map[assetKey]*uint256.Int, k assetKey, v *uint256.Int) {
@@ -159,7 +179,7 @@ func add(m map[assetKey]*uint256.Int, k assetKey, v *uint256.Int) {
 
 func (w *World) truth(s synth.ScenarioSummary) *truthOf {
 	t := &truthOf{sum: s, endpoint: map[epKey]*uint256.Int{}, epMixed: map[epKey]*uint256.Int{}, entity: map[entKey]*uint256.Int{},
-		total: map[assetKey]*uint256.Int{}, mixed: map[assetKey]*uint256.Int{}, tainted: map[addrKey]bool{}}
+		total: map[assetKey]*uint256.Int{}, mixed: map[assetKey]*uint256.Int{}, tainted: map[addrKey]bool{}, other: map[addrKey]bool{}}
 	for i := range w.Truth.Endpoints {
 		e := &w.Truth.Endpoints[i]
 		if e.Scenario != s.Name {
@@ -184,7 +204,11 @@ func (w *World) truth(s synth.ScenarioSummary) *truthOf {
 	t.tainted[addrKey{synth.Chain1, s.Thief}] = true
 	for i := range w.Truth.Flows {
 		f := &w.Truth.Flows[i]
-		if f.Scenario != s.Name || f.Stolen.IsZero() {
+		if f.Stolen.IsZero() {
+			continue
+		}
+		if f.Scenario != s.Name {
+			t.other[addrKey{f.Chain, f.To}] = true
 			continue
 		}
 		t.tainted[addrKey{f.Chain, f.To}] = true
@@ -286,7 +310,7 @@ func (w *World) Evaluate(ctx context.Context, o Options) (*Report, error) {
 			}
 		}
 		for _, p := range pols {
-			sc, err := w.score(ctx, tr, p, labels, o.Mixer, untainted, symbol)
+			sc, err := w.score(ctx, tr, p, labels, &o, untainted, symbol)
 			if err != nil {
 				return nil, fmt.Errorf("scenario %s, policy %s: %w", s.Name, p, err)
 			}
@@ -325,13 +349,14 @@ func bp(num, den *uint256.Int) int64 {
 	return int64(x.Uint64())
 }
 
-func (w *World) score(ctx context.Context, tr *truthOf, p trace.Policy, labels *trace.Labels, mixer trace.MixerMode, untainted int, symbol map[assetKey]string) (*Score, error) {
+func (w *World) score(ctx context.Context, tr *truthOf, p trace.Policy, labels *trace.Labels, o *Options, untainted int, symbol map[assetKey]string) (*Score, error) {
 	rd := w.Index.Reader()
 	defer rd.Close()
 	eng := &trace.Engine{Graph: trace.Index(rd), Attributor: labels, Conversions: w.Conversions}
 	req := trace.Request{Chain: synth.Chain1, From: []string{tr.sum.Thief}, Asset: model.NativeAsset,
 		Policy: p, Direction: trace.Forward, Since: time.Unix(tr.sum.TheftTime, 0).UTC()}
-	req.Mixer = mixer
+	req.Mixer = o.Mixer
+	req.MinTaint = o.MinTaint
 	t0 := time.Now()
 	res, err := eng.Run(ctx, req)
 	if err != nil {
@@ -345,6 +370,16 @@ func (w *World) score(ctx context.Context, tr *truthOf, p trace.Policy, labels *
 			sc.MixLinks++
 		}
 	}
+	if !o.MinTaint.IsZero() {
+		sc.MinTaint = o.MinTaint.Dec()
+		for _, t := range res.Totals {
+			if t.Chain == string(synth.Chain1) && t.Asset == model.NativeAsset && t.BelowMin != "" {
+				sc.BelowMin = t.BelowMin
+				sc.BelowMinBP = bp(dec(t.BelowMin), dec(t.Seeded))
+			}
+		}
+	}
+	pools := poolPaths(res)
 
 	got := map[epKey]*uint256.Int{} // taint received per address and asset
 	reached := map[addrKey]bool{}
@@ -378,6 +413,16 @@ func (w *World) score(ctx context.Context, tr *truthOf, p trace.Policy, labels *
 		sc.Tainted++
 		if !tr.tainted[k] {
 			sc.FalsePositives++
+			if tr.other[k] {
+				sc.FalsePosOtherScenario++
+			}
+			switch pools[k] {
+			case viaPoolDirect:
+				sc.FalsePosPoolRecipients++
+				sc.FalsePosViaPool++
+			case viaPoolBelow:
+				sc.FalsePosViaPool++
+			}
 		}
 	}
 	for k := range tr.tainted {
@@ -482,4 +527,56 @@ func minOf(a, b *uint256.Int) *uint256.Int {
 		return a
 	}
 	return b
+}
+
+// How a node's explanation path relates to mixer pools followed as
+// ordinary addresses (--mixer pool).
+const (
+	viaNoPool     = iota
+	viaPoolDirect // first taint came as a withdrawal from such a pool
+	viaPoolBelow  // the path passes such a pool further up
+)
+
+// poolPaths classifies every node of a result by its explanation path
+// (the chain of first-arrival transfers, nodes[].via): whether it passes
+// through a mixer pool that the trace followed as an ordinary address.
+func poolPaths(res *trace.Result) map[addrKey]int {
+	type nk = addrKey
+	byKey := make(map[nk]*trace.Node, len(res.Nodes))
+	for i := range res.Nodes {
+		n := &res.Nodes[i]
+		byKey[nk{model.Chain(n.Chain), n.Address}] = n
+	}
+	isPool := func(n *trace.Node) bool {
+		if n.Role != "intermediate" {
+			return false
+		}
+		for _, a := range n.Attributions {
+			if a.Category == string(model.CatMixer) {
+				return true
+			}
+		}
+		return false
+	}
+	out := make(map[addrKey]int, len(res.Nodes))
+	for k, n := range byKey {
+		class := viaNoPool
+		cur := n
+		for steps := 0; cur.Via != nil && steps < 4*len(res.Nodes)+1; steps++ {
+			up := byKey[nk{model.Chain(cur.Via.UpChain), cur.Via.Upstream}]
+			if up == nil || up == cur {
+				break
+			}
+			if isPool(up) {
+				class = viaPoolBelow
+				if cur == n {
+					class = viaPoolDirect
+				}
+				break
+			}
+			cur = up
+		}
+		out[k] = class
+	}
+	return out
 }

@@ -253,6 +253,40 @@ func TestMixerPoolMode(t *testing.T) {
 	if a.ViaMixerBP == 0 || b.RecoveryBP <= a.RecoveryBP || pool.Scores[0].Mixer != "pool" {
 		t.Errorf("%s: recovered %d bp stopping at the mixer, %d bp through the pool (via mixer %d bp): want more", a.Chain, a.RecoveryBP, b.RecoveryBP, a.ViaMixerBP)
 	}
+	// The breakdown of false positives: none through a pool when the
+	// trace stops there; through the pool, most of them.
+	if s := stop.Scores[0]; s.FalsePosViaPool != 0 || s.FalsePosPoolRecipients != 0 {
+		t.Errorf("stop: %d false positives through a pool (%d recipients), want 0", s.FalsePosViaPool, s.FalsePosPoolRecipients)
+	}
+	ps := pool.Scores[0]
+	if ps.FalsePosViaPool == 0 || ps.FalsePosViaPool > ps.FalsePositives || ps.FalsePosPoolRecipients > ps.FalsePosViaPool {
+		t.Errorf("pool: %d false positives, %d through a pool, %d pool recipients", ps.FalsePositives, ps.FalsePosViaPool, ps.FalsePosPoolRecipients)
+	}
+
+	// FIFO temporal matching at the pool recovers more than stopping and
+	// spreads the pool's taint over fewer addresses than its haircut share.
+	o.Mixer = trace.MixerFIFO
+	fifo, err := w.Evaluate(ctx, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs, c := fifo.Scores[0], fifo.Scores[0].Assets[0]
+	if fs.Mixer != "fifo" || c.RecoveryBP <= a.RecoveryBP || fs.FalsePositives >= ps.FalsePositives {
+		t.Errorf("fifo: recovered %d bp (stop %d bp), %d false positives (pool %d): want more recovered than stop, fewer false positives than pool",
+			c.RecoveryBP, a.RecoveryBP, fs.FalsePositives, ps.FalsePositives)
+	}
+
+	// An explicit dust threshold of 1 SYN: reported, taints no more
+	// addresses, and what it leaves unfollowed is accounted.
+	o.MinTaint.SetUint64(1_000_000_000_000_000_000)
+	dust, err := w.Evaluate(ctx, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ds := dust.Scores[0]
+	if ds.MinTaint != "1000000000000000000" || ds.BelowMin == "" || ds.FalsePositives > fs.FalsePositives || ds.Tainted > fs.Tainted {
+		t.Errorf("dust: min %q, below %q, %d false positives and %d tainted (without: %d, %d)", ds.MinTaint, ds.BelowMin, ds.FalsePositives, ds.Tainted, fs.FalsePositives, fs.Tainted)
+	}
 }
 
 // TestDepositHeuristicPrecision scores the attributions the deposit-address

@@ -75,6 +75,20 @@ func (r *Report) extra() string {
 	if n := r.Scores[0].Inferred; n > 0 {
 		s += fmt.Sprintf(", %d attributions inferred", n)
 	}
+	if m := r.Scores[0].MinTaint; m != "" {
+		below := make([]string, 0, len(r.Scores))
+		for _, x := range r.Scores {
+			below = append(below, pct(x.BelowMinBP))
+		}
+		s += fmt.Sprintf(", dust threshold %s (taint left below it per trace: %s of the seeded)", m, strings.Join(below, ", "))
+	}
+	if m := r.Scores[0].Mixer; m == "pool" || m == "fifo" {
+		via := make([]string, 0, len(r.Scores))
+		for _, x := range r.Scores {
+			via = append(via, fmt.Sprintf("%d (%d withdrawal recipients, %d of another scenario's flow)", x.FalsePosViaPool, x.FalsePosPoolRecipients, x.FalsePosOtherScenario))
+		}
+		s += fmt.Sprintf("; false positives through a pool per trace: %s", strings.Join(via, ", "))
+	}
 	return s
 }
 
