@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/redthread/redthread/internal/exposure"
+	"github.com/redthread/redthread/internal/intel"
 	"github.com/redthread/redthread/internal/model"
 	"github.com/redthread/redthread/internal/screen"
 	"github.com/redthread/redthread/internal/store"
@@ -178,7 +179,12 @@ func (s *Server) trace(w http.ResponseWriter, r *http.Request) error {
 	if s.opts.Graph == nil {
 		return fmt.Errorf("trace: %w", errNotConfigured)
 	}
-	var body trace.Params
+	var body struct {
+		trace.Params
+		// DepositHeuristic: stop at the exchange deposit addresses stored
+		// by the deposit-address heuristic (inferred attributions).
+		DepositHeuristic bool `json:"deposit_heuristic,omitempty"`
+	}
 	if err := DecodeJSON(r, &body); err != nil {
 		return err
 	}
@@ -189,17 +195,37 @@ func (s *Server) trace(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	var inferred []intel.InferredInfo
+	if body.DepositHeuristic {
+		info, err := s.depositSet(req.Chain)
+		if err != nil {
+			return err
+		}
+		inferred = append(inferred, info)
+	}
 	gr := s.opts.Graph.Reader()
 	defer gr.Close()
 	eng := &trace.Engine{Graph: trace.Index(gr), Conversions: s.conversions()}
 	if a := s.attributor(); a != nil {
-		eng.Attributor = a
+		if body.DepositHeuristic {
+			eng.Attributor = a
+		} else {
+			eng.Attributor = listedOnly{a}
+		}
 	}
 	res, err := eng.Run(r.Context(), req)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, res)
+	var pend []PendingBridge
+	if ps := s.pending(); ps != nil && req.Direction != trace.Backward && len(ps.byLeg) > 0 {
+		pend = taintedDeposits(res, ps.byLeg)
+	}
+	writeJSON(w, http.StatusOK, struct {
+		*trace.Result
+		PendingBridges []PendingBridge      `json:"pending_bridges,omitempty"`
+		Inferred       []intel.InferredInfo `json:"inferred_sets,omitempty"`
+	}{res, pend, inferred})
 	return nil
 }
 
@@ -261,6 +287,10 @@ type (
 		Confidence int    `json:"confidence"`
 		ValidFrom  string `json:"valid_from,omitempty"`
 		ValidTo    string `json:"valid_to,omitempty"`
+		// Inferred marks redthread's own inference (source heuristic:…),
+		// with its evidence when the attributor keeps it.
+		Inferred bool            `json:"inferred,omitempty"`
+		Evidence *intel.Evidence `json:"evidence,omitempty"`
 	}
 	addressJSON struct {
 		Chain          string             `json:"chain"`
@@ -310,7 +340,7 @@ func NewAddressReport(sm *store.Summary, asOf time.Time, attrs []model.Attributi
 	for _, at := range attrs {
 		out.Attributions = append(out.Attributions, attrJSON{Label: at.Label, Category: string(at.Category), Entity: at.Entity,
 			Incident: at.Incident, Role: at.Role, Source: at.Source.Name, URL: at.Source.URL, Confidence: int(at.Confidence),
-			ValidFrom: dateOrEmpty(at.ValidFrom), ValidTo: dateOrEmpty(at.ValidTo)})
+			ValidFrom: dateOrEmpty(at.ValidFrom), ValidTo: dateOrEmpty(at.ValidTo), Inferred: intel.IsInferred(&at)})
 	}
 	return out
 }
@@ -358,6 +388,15 @@ func (s *Server) address(w http.ResponseWriter, r *http.Request) error {
 		attrs = a.Lookup(chain, addr, asOf)
 	}
 	out := NewAddressReport(sm, asOf, attrs)
+	if ev, ok := s.attributor().(Evidencer); ok {
+		for i := range attrs {
+			if intel.IsInferred(&attrs[i]) {
+				if e, ok := ev.Evidence(&attrs[i]); ok {
+					out.Attributions[i].Evidence = &e
+				}
+			}
+		}
+	}
 	writeJSON(w, http.StatusOK, out)
 	return nil
 }

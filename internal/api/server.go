@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -47,8 +48,17 @@ type Options struct {
 	Exposure    *exposure.Engine  // exposure routes
 	Attributor  Attributor        // attributions for trace and address routes
 	Conversions trace.Conversions // swaps and bridges the trace follows
-	Screener    Screener
-	Ledger      Ledger
+	// PendingDeposits are the bridge deposits without payout in the store:
+	// the trace route reports the tainted ones, GET
+	// /api/v1/bridges/pending/{chain} lists them (SetPendingDeposits
+	// replaces them).
+	PendingDeposits []PendingDeposit
+	// Infer, if set, serves POST /api/v1/intel/infer/deposits: it
+	// recomputes a chain's inferred deposit addresses and reloads the
+	// attributions.
+	Infer    InferFunc
+	Screener Screener
+	Ledger   Ledger
 	// Follower, if set, is a live ingester writing into the served store:
 	// its progress shows in /healthz and /metrics.
 	Follower Follower
@@ -82,6 +92,8 @@ type Server struct {
 	log     *slog.Logger
 	attr    atomic.Pointer[attrBox]
 	conv    atomic.Pointer[convBox]
+	pend    atomic.Pointer[pendingSet]
+	inferMu sync.Mutex
 	scr     atomic.Pointer[screenerBox]
 	mux     *http.ServeMux
 	handler http.Handler
@@ -146,6 +158,7 @@ func New(o Options) (*Server, error) {
 	s := &Server{opts: o, log: o.Logger, mux: http.NewServeMux(), openapi: openapiJSON}
 	s.attr.Store(&attrBox{o.Attributor})
 	s.conv.Store(&convBox{o.Conversions})
+	s.pend.Store(newPendingSet(o.PendingDeposits))
 	s.scr.Store(&screenerBox{o.Screener})
 	m, err := newMetrics(o.Registry, o.Exposure, o.Graph, o.Follower)
 	if err != nil {
@@ -162,6 +175,9 @@ func New(o Options) (*Server, error) {
 		{Method: "POST", Path: "/api/v1/trace", Summary: "Trace funds forward or backward", handle: s.trace, bodyLimit: MaxTraceBodyBytes},
 		{Method: "POST", Path: "/api/v1/screen", Summary: "Screen up to 1,000 names", handle: s.screen, bodyLimit: MaxScreenBody},
 		{Method: "GET", Path: "/api/v1/address/{chain}/{address}", Summary: "Ledger summary and attributions of an address", handle: s.address},
+		{Method: "GET", Path: "/api/v1/bridges/pending/{chain}", Summary: "Bridge deposits of a chain whose payout is not in the store", handle: s.pendingBridges},
+		{Method: "GET", Path: "/api/v1/intel/inferred", Summary: "Stored inferred attribution sets", handle: s.inferredList},
+		{Method: "POST", Path: "/api/v1/intel/infer/deposits", Summary: "Recompute and store a chain's inferred exchange deposit addresses", handle: s.inferDeposits, bodyLimit: 4 << 10},
 	}
 	for _, rt := range s.routes {
 		s.mux.Handle(rt.Method+" "+rt.Path, s.wrap(rt))
