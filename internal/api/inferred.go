@@ -44,7 +44,7 @@ func (l listedOnly) Lookup(chain model.Chain, addr string, asOf time.Time) []mod
 		return db.LookupListed(chain, addr, asOf)
 	}
 	got := l.a.Lookup(chain, addr, asOf)
-	keep := got[:0]
+	keep := got[:0:0]
 	for i := range got {
 		if !intel.IsInferred(&got[i]) {
 			keep = append(keep, got[i])

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/redthread/redthread/internal/api"
+	"github.com/redthread/redthread/internal/intel"
 	"github.com/redthread/redthread/internal/model"
 	"github.com/redthread/redthread/internal/trace"
 )
@@ -250,9 +251,24 @@ func (h *Handler) runTrace(r *http.Request, tr TraceRequest) (*trace.Result, err
 	}
 	gr := h.opts.Graph.Reader()
 	defer gr.Close()
-	eng := &trace.Engine{Graph: trace.Index(gr), Conversions: h.opts.Conversions}
+	eng := &trace.Engine{Graph: trace.Index(gr), Conversions: h.conversions()}
 	if a := h.current().Attributor; a != nil {
-		eng.Attributor = a
+		eng.Attributor = listedOnly{a}
 	}
 	return eng.Run(r.Context(), req)
+}
+
+// listedOnly leaves inferred attributions (intel.IsInferred) out of a
+// trace, as the API's trace route does unless asked for them.
+type listedOnly struct{ a trace.Attributor }
+
+func (l listedOnly) Lookup(chain model.Chain, addr string, asOf time.Time) []model.Attribution {
+	got := l.a.Lookup(chain, addr, asOf)
+	keep := got[:0:0]
+	for i := range got {
+		if !intel.IsInferred(&got[i]) {
+			keep = append(keep, got[i])
+		}
+	}
+	return keep
 }

@@ -170,3 +170,53 @@ func TestTheftSeeds(t *testing.T) {
 		t.Errorf("theft role (-want +got):\n%s", diff)
 	}
 }
+
+// TestConversionsReplaced: conversions stored after the UI started (as
+// serve --follow-rpc ingests them) are followed by the UI's next trace.
+func TestConversionsReplaced(t *testing.T) {
+	st, ix, lab := tinyLedger(t)
+	// Block 4: C pays F 30 of a token: the payout of a swap of B's 60
+	// native paid into C (a pool) in block 2.
+	token := addr(0x70)
+	b4 := model.Block{Chain: "synth", Number: 4, Time: 1_736_000_048, Hash: txh(1003), Transfers: []model.Transfer{{Chain: "synth", Block: 4,
+		Time: 1_736_000_048, TxHash: txh(4), From: addr(0xc), To: addr(0xf), Asset: token, Amount: *uint256.NewInt(30), Kind: model.KindToken}}}
+	if err := st.Write(context.Background(), []model.Block{b4}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := ix.Append([]model.Block{b4}); err != nil {
+		t.Fatal(err)
+	}
+	h, err := New(Options{Graph: ix, Ledger: st, Intel: Intel{Attributor: lab}, CaseDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// reached saves a trace from A in a new case and says whether its
+	// evidence (the CSV export) reaches F.
+	reached := func() bool {
+		t.Helper()
+		code, c := do(t, h, "POST", "/ui/cases", `{"title":"swap"}`, withCSRF(h))
+		if code != 201 {
+			t.Fatal(code, c)
+		}
+		id := c["id"].(string)
+		code, c = do(t, h, "POST", "/ui/cases/"+id+"/traces", fmt.Sprintf(
+			`{"request":{"chain":"synth","from":[%q],"policy":"haircut","direction":"forward"}}`, addr(0xa)), withCSRF(h))
+		if code != 200 {
+			t.Fatalf("trace: %d %v", code, c)
+		}
+		_, csvOut := get(t, h, "/ui/cases/"+id+"/export/csv")
+		return strings.Contains(csvOut, addr(0xf)) && strings.Contains(csvOut, txh(4))
+	}
+	if reached() {
+		t.Fatal("without the swap the trace reached F")
+	}
+	swap := trace.Conversion{Kind: model.ConvSwap, In: model.Leg{Chain: "synth", Block: 2, Position: 0}, Out: model.Leg{Chain: "synth", Block: 4, Position: 0}}
+	cs, err := trace.NewConversionSet([]trace.Conversion{swap})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.SetConversions(cs)
+	if !reached() {
+		t.Fatal("after SetConversions the trace does not cross the swap to F")
+	}
+}

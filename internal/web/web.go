@@ -51,8 +51,10 @@ type Intel struct {
 // Options configure the UI handler. Every engine is optional; the pages
 // say what is missing.
 type Options struct {
-	Graph       *graph.Index
-	Ledger      Ledger
+	Graph  *graph.Index
+	Ledger Ledger
+	// Conversions are the swaps and bridges traces follow at start;
+	// SetConversions replaces them.
 	Conversions trace.Conversions
 	Intel       Intel
 	// CaseDir holds the case store (dataDir/cases). Empty: cases are
@@ -68,6 +70,7 @@ type Handler struct {
 	opts  Options
 	log   *slog.Logger
 	intel atomic.Pointer[Intel]
+	conv  atomic.Pointer[convBox]
 	csrf  string
 	mux   *http.ServeMux
 	cases *CaseStore
@@ -99,6 +102,7 @@ func New(o Options) (*Handler, error) {
 	h := &Handler{opts: o, log: o.Logger, csrf: hex.EncodeToString(tok[:]), mux: http.NewServeMux(), txs: newTxIndex()}
 	in := o.Intel
 	h.intel.Store(&in)
+	h.conv.Store(&convBox{o.Conversions})
 	if o.CaseDir != "" {
 		cs, err := OpenCaseStore(o.CaseDir)
 		if err != nil {
@@ -137,6 +141,15 @@ func New(o Options) (*Handler, error) {
 
 // SetIntel replaces the intelligence (after a reload).
 func (h *Handler) SetIntel(in Intel) { h.intel.Store(&in) }
+
+type convBox struct{ c trace.Conversions }
+
+// SetConversions replaces the swaps and bridges the UI's traces follow
+// (after new ones were ingested, e.g. by serve --follow-rpc); traces in
+// flight keep the old set.
+func (h *Handler) SetConversions(c trace.Conversions) { h.conv.Store(&convBox{c}) }
+
+func (h *Handler) conversions() trace.Conversions { return h.conv.Load().c }
 
 func (h *Handler) current() *Intel { return h.intel.Load() }
 
