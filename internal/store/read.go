@@ -11,6 +11,7 @@ import (
 	"math/big"
 	"slices"
 	"sort"
+	"sync"
 
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/holiman/uint256"
@@ -415,6 +416,12 @@ func (c *adjCursor) advance() error {
 	return c.load(c.it.Next())
 }
 
+// entsPool recycles the decoded buckets of adjacency cursors.
+var entsPool = sync.Pool{New: func() any {
+	s := make([]rawEdge, 0, bucketCap)
+	return &s
+}}
+
 // edgeCmp orders edges by (block, position).
 func edgeCmp(a, b *rawEdge) int { return cmpAt(a.block, a.pos, b.block, b.pos) }
 
@@ -459,7 +466,9 @@ func (s *Store) edges(id uint64, dir Direction, after []byte, limit int, newestF
 			return false, err
 		}
 		defer it.Close()
-		c := &adjCursor{it: it, dir: d, newestFirst: newestFirst}
+		ents := entsPool.Get().(*[]rawEdge)
+		defer entsPool.Put(ents)
+		c := &adjCursor{it: it, dir: d, newestFirst: newestFirst, ents: (*ents)[:0]}
 		var valid bool
 		switch {
 		case after == nil && !newestFirst:
@@ -651,61 +660,58 @@ func (s *Store) Summarize(ctx context.Context, chain model.Chain, addr string, t
 		at.Sent.Set(&c[fSumOut])
 		sm.Assets = append(sm.Assets, at)
 	}
-	// One newest-first pass aggregates counterparties and yields the last
-	// activity; when it reaches the oldest transfer it yields the first too,
-	// otherwise (a sampled hub) one more seek finds it.
+	// One newest-first pass counts transfers per counterparty and yields
+	// the last activity; when it reaches the oldest transfer it yields the
+	// first too, otherwise (a sampled hub) one more seek finds it. Amounts
+	// are summed afterwards for the top counterparties only.
 	var newest, oldest *rawEdge
 	type agg struct {
-		id         uint64
-		in, out    uint64
-		recv, sent map[uint64]*big.Int
+		id      uint64
+		in, out uint64
 	}
-	cps := map[uint64]*agg{}
+	var list []agg
+	at := map[uint64]int{} // counterparty id → index in list
+	var es []rawEdge
 	var after []byte
-	seen := 0
-	for seen < sample {
-		n := min(1000, sample-seen)
-		var last rawEdge
+	for len(es) < sample {
+		n := min(1000, sample-len(es))
 		more, err := s.edges(id, Both, after, n, true, func(e *rawEdge) error {
-			a := cps[e.cp]
-			if a == nil {
-				a = &agg{id: e.cp, recv: map[uint64]*big.Int{}, sent: map[uint64]*big.Int{}}
-				cps[e.cp] = a
+			i, ok := at[e.cp]
+			if !ok {
+				i = len(list)
+				at[e.cp] = i
+				list = append(list, agg{id: e.cp})
 			}
-			m := a.recv
 			if e.dir == In {
-				a.in++
+				list[i].in++
 			} else {
-				a.out++
-				m = a.sent
+				list[i].out++
 			}
-			if m[e.asset] == nil {
-				m[e.asset] = new(big.Int)
-			}
-			m[e.asset].Add(m[e.asset], e.amount.ToBig())
-			last = *e
-			if newest == nil {
-				c := *e
-				newest = &c
-			}
-			seen++
+			es = append(es, *e)
 			return nil
 		})
 		if err != nil {
 			return nil, err
 		}
+		if len(es) > 0 && newest == nil {
+			newest = &es[0]
+		}
 		if !more {
-			if seen > 0 {
-				c := last
-				oldest = &c
+			if len(es) > 0 {
+				oldest = &es[len(es)-1]
 			}
 			break
 		}
-		if seen >= sample {
+		if len(es) >= sample {
 			sm.Sampled = true
 			break
 		}
+		last := &es[len(es)-1]
 		after, _ = decodeCursor(encodeCursor(last.block, last.pos, last.dir))
+	}
+	if newest != nil {
+		c := *newest
+		newest = &c
 	}
 	if newest != nil && oldest == nil {
 		if _, err := s.edges(id, Both, nil, 1, false, func(e *rawEdge) error {
@@ -729,12 +735,8 @@ func (s *Store) Summarize(ctx context.Context, chain model.Chain, addr string, t
 		}
 		*x.dst = &BlockInfo{Number: x.e.block, Time: t}
 	}
-	list := make([]*agg, 0, len(cps))
-	for _, a := range cps {
-		list = append(list, a)
-	}
 	sort.Slice(list, func(i, j int) bool {
-		a, b := list[i], list[j]
+		a, b := &list[i], &list[j]
 		if a.in+a.out != b.in+b.out {
 			return a.in+a.out > b.in+b.out
 		}
@@ -743,12 +745,35 @@ func (s *Store) Summarize(ctx context.Context, chain model.Chain, addr string, t
 	if len(list) > top {
 		list = list[:top]
 	}
+	type sums struct{ recv, sent map[uint64]*big.Int }
+	tops := make(map[uint64]*sums, len(list))
+	for _, a := range list {
+		tops[a.id] = &sums{recv: map[uint64]*big.Int{}, sent: map[uint64]*big.Int{}}
+	}
+	for i := range es {
+		e := &es[i]
+		t := tops[e.cp]
+		if t == nil {
+			continue
+		}
+		m := t.recv
+		if e.dir == Out {
+			m = t.sent
+		}
+		v := m[e.asset]
+		if v == nil {
+			v = new(big.Int)
+			m[e.asset] = v
+		}
+		v.Add(v, e.amount.ToBig())
+	}
 	for _, a := range list {
 		cp := Counterparty{In: a.in, Out: a.out, Received: map[string]*big.Int{}, Sent: map[string]*big.Int{}}
 		if cp.Address, err = s.name(a.id); err != nil {
 			return nil, err
 		}
-		for src, dst := range map[*map[uint64]*big.Int]map[string]*big.Int{&a.recv: cp.Received, &a.sent: cp.Sent} {
+		t := tops[a.id]
+		for src, dst := range map[*map[uint64]*big.Int]map[string]*big.Int{&t.recv: cp.Received, &t.sent: cp.Sent} {
 			for asset, v := range *src {
 				name, err := s.assetName(asset)
 				if err != nil {
