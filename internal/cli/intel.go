@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -14,8 +15,11 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/redthread/redthread/internal/cluster"
+	"github.com/redthread/redthread/internal/graph"
 	"github.com/redthread/redthread/internal/intel"
 	"github.com/redthread/redthread/internal/model"
+	"github.com/redthread/redthread/internal/trace"
 )
 
 func init() { register(newIntelCmd) }
@@ -36,7 +40,7 @@ and Forta labels) inside the binary, so everything works offline. "intel
 load" adds your own files; "intel update" refreshes the official lists.
 Formats, categories and the confidence scale: docs/intel.md.`,
 	}
-	cmd.AddCommand(newIntelLoadCmd(e), newIntelShowCmd(e), newIntelStatsCmd(e), newIntelUpdateCmd(e), newIntelExportCmd(e))
+	cmd.AddCommand(newIntelLoadCmd(e), newIntelShowCmd(e), newIntelStatsCmd(e), newIntelUpdateCmd(e), newIntelExportCmd(e), newIntelInferCmd(e))
 	return cmd
 }
 
@@ -240,6 +244,26 @@ func printShow(w io.Writer, r *showReport) {
 		}
 		fmt.Fprintf(w, "   confidence: %d/100 (GraphSense %s)\n", c.Confidence, intel.ConfidenceToGraphSense(c.Confidence))
 		fmt.Fprintf(w, "   source: %s\n", fmtSource(c.Source))
+		if c.Inferred {
+			fmt.Fprintf(w, "   inferred by redthread from the ledger, not listed by any source")
+			if c.Status == intel.StatusSuperseded {
+				fmt.Fprintf(w, "; a listed claim holds, so this one is not used")
+			}
+			fmt.Fprintln(w)
+		}
+		if ev := c.Evidence; ev != nil {
+			fmt.Fprintf(w, "   evidence: %d sweep(s) into %s", ev.Sweeps, dash(ev.Target))
+			if ev.Senders > 0 {
+				fmt.Fprintf(w, ", %d distinct sender(s)", ev.Senders)
+			}
+			if !ev.FirstSweep.IsZero() {
+				fmt.Fprintf(w, ", first %s, last %s", ev.FirstSweep.Format(time.RFC3339), ev.LastSweep.Format(time.RFC3339))
+			}
+			fmt.Fprintln(w)
+			if len(ev.Txs) > 0 {
+				fmt.Fprintf(w, "   sweep transactions: %s\n", strings.Join(ev.Txs, ", "))
+			}
+		}
 		if !c.ValidFrom.IsZero() || !c.ValidTo.IsZero() {
 			fmt.Fprintf(w, "   valid: %s → %s\n", dayOrOpen(c.ValidFrom), dayOrOpen(c.ValidTo))
 		}
@@ -440,5 +464,239 @@ the same attributions back.`,
 	cmd.Flags().StringVar(&entity, "entity", "", "only this entity id")
 	cmd.Flags().StringVar(&title, "title", "redthread attributions", "TagPack title")
 	cmd.Flags().StringVar(&creator, "creator", "redthread", "TagPack creator")
+	return cmd
+}
+
+// depositMethod names the deposit-address heuristic's inferred sets.
+const depositMethod = "deposit-address"
+
+// inferDeposits runs the deposit-address heuristic (internal/cluster) over
+// one chain of the graph and returns the set to store: every finding with
+// its evidence (the transaction hashes of its first sweeps). known are the
+// listed attributions the heuristic starts from; head is the chain's
+// newest block.
+func inferDeposits(ctx context.Context, g trace.Graph, chain model.Chain, head uint64, known trace.Attributor, o cluster.Options) (*intel.InferredSet, error) {
+	cg, ok := g.Chain(chain)
+	if !ok {
+		return nil, fmt.Errorf("infer deposit addresses: chain %s is not indexed", chain)
+	}
+	found, err := cluster.DepositAddresses(ctx, cg, chain, known, o)
+	if err != nil {
+		return nil, fmt.Errorf("infer deposit addresses of %s: %w", chain, err)
+	}
+	var seqs []uint32
+	for _, f := range found {
+		seqs = append(seqs, f.SweepSeqs...)
+	}
+	hashes, err := cg.TxHashes(ctx, seqs)
+	if err != nil {
+		return nil, fmt.Errorf("infer deposit addresses of %s: sweep transactions: %w", chain, err)
+	}
+	set := &intel.InferredSet{Method: depositMethod, Chain: chain, Computed: time.Now().UTC(), Head: head, Transfers: cg.Len(),
+		Params: depositParams(o), Inferences: make([]intel.Inference, 0, len(found))}
+	for _, f := range found {
+		ev := intel.Evidence{Target: f.Target, Sweeps: f.Sweeps, Senders: f.Senders, FirstSweep: f.FirstSweep, LastSweep: f.LastSweep}
+		if n := len(f.SweepSeqs); n > 0 {
+			ev.Txs, hashes = hashes[:n:n], hashes[n:]
+		}
+		set.Inferences = append(set.Inferences, intel.Inference{Attribution: f.Attribution, Evidence: ev})
+	}
+	return set, nil
+}
+
+// depositParams records the heuristic's options (zero: the default).
+func depositParams(o cluster.Options) string {
+	return fmt.Sprintf("max-delay=%s residual-per-mille=%d sweep-per-mille=%d max-degree=%d min-collector=%d",
+		o.MaxDelay, o.ResidualPerMille, o.SweepPerMille, o.MaxDegree, o.MinCollector)
+}
+
+func newIntelInferCmd(e *env) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "infer",
+		Short: "Infer attributions from the ledger itself (exchange deposit addresses) and store them with the intel",
+		Long: `Inferred attributions are what redthread concludes from the ledger, not what a
+list says. They are stored under DATA/intel/inferred/CHAIN/METHOD.gob, one
+set per chain and method, each attribution with its evidence, and are part of
+the intel from then on: "intel show", exposure and the API's address route see
+them, labelled by their source (heuristic:…); "trace --deposit-heuristic" and
+the API's trace with "deposit_heuristic" stop at them. A listed claim on the
+same address always outranks an inferred one (docs/intel.md, "Inferred
+attributions").`,
+	}
+	cmd.AddCommand(newIntelInferDepositsCmd(e), newIntelInferListCmd(e))
+	return cmd
+}
+
+func newIntelInferDepositsCmd(e *env) *cobra.Command {
+	var (
+		chainFlag string
+		labels    []string
+		remove    bool
+		o         cluster.Options
+	)
+	cmd := &cobra.Command{
+		Use:   "deposits --chain CHAIN",
+		Short: "Find exchange deposit addresses by the deposit-address heuristic and store them as inferred attributions",
+		Long: `Run the exchange deposit-address heuristic (Victor 2020; docs/trace.md,
+"Deposit addresses") over every address of CHAIN in the ledger store, starting
+from the exchange wallets the listed intel (and --labels files) names, and
+store every finding as an inferred attribution: deposit addresses (source
+heuristic:deposit-address) and unlabelled wallets of their exchange (source
+heuristic:deposit-collector), each with its confidence (50–85, or 60 for a
+wallet; 10 less for an unidentified exchange), validity from the address's
+first transfer, and its evidence: the wallet it sweeps into, the number of
+sweeps and distinct senders, the first and last sweep, and the transactions
+of the first three sweeps.
+
+A run replaces the chain's previous set as a whole (so a re-run after new
+blocks or new labels is the way to bring it up to date); a run that fails
+changes nothing. The set records the newest block it saw; "trace
+--deposit-heuristic" warns when the ledger has grown since. --remove deletes
+the chain's set. With "serve" running (it holds the ledger store), use its
+POST /api/v1/intel/infer/deposits route instead (docs/api.md).`,
+		Example: `  redthread intel infer deposits --chain eth
+  redthread intel infer deposits --chain synth --max-delay 48h --labels world/truth/exchanges.csv
+  redthread intel infer deposits --chain eth --remove`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			chain := model.Chain(strings.ToLower(chainFlag))
+			if chain == "" {
+				return usagef("--chain is required")
+			}
+			is := e.intelStore()
+			if remove {
+				ok, err := is.RemoveInferred(chain, depositMethod)
+				if err != nil {
+					return err
+				}
+				if !ok {
+					fmt.Fprintf(e.stdout, "%s: no inferred deposit addresses stored; nothing changed\n", chain)
+					return nil
+				}
+				fmt.Fprintf(e.stdout, "%s: inferred deposit addresses removed\n", chain)
+				return nil
+			}
+			if o.MaxDelay < 0 {
+				return usagef("--max-delay must be positive")
+			}
+			known, err := e.listedAttributor(labels)
+			if err != nil {
+				return err
+			}
+			st, err := e.openLedger(true)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			if n, err := st.ChainStats(chain); err != nil {
+				return err
+			} else if n == 0 {
+				return usagef("unknown chain: %s has no transfers in the ledger store %s", chain, e.dataDir)
+			}
+			head, _, err := st.Head(chain)
+			if err != nil {
+				return err
+			}
+			t0 := time.Now()
+			ix := graph.New(graph.Options{Hashes: st})
+			if err := ix.Load(ctx, st, chain); err != nil {
+				return err
+			}
+			r := ix.Reader()
+			defer r.Close()
+			loaded := time.Since(t0)
+			t1 := time.Now()
+			set, err := inferDeposits(ctx, trace.Index(r), chain, head, known, o)
+			if err != nil {
+				return err
+			}
+			took := time.Since(t1)
+			if err := is.SaveInferred(set); err != nil {
+				return fmt.Errorf("store inferred deposit addresses (previous set kept): %w", err)
+			}
+			deps, wallets := 0, 0
+			for _, x := range set.Inferences {
+				if x.Attribution.Source.Name == cluster.SourceCollector {
+					wallets++
+				} else {
+					deps++
+				}
+			}
+			e.logger().Info("deposit-address heuristic", "chain", chain, "transfers", set.Transfers, "graph_load", loaded.Round(time.Millisecond),
+				"heuristic", took.Round(time.Millisecond))
+			fmt.Fprintf(e.stdout, "%s: %d deposit addresses and %d exchange wallets inferred from %d transfers up to block %d in %s; stored (replacing any previous set)\n",
+				chain, deps, wallets, set.Transfers, head, took.Round(time.Millisecond))
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&chainFlag, "chain", "", "chain to infer deposit addresses on (required)")
+	f.StringSliceVar(&labels, "labels", nil, "labels CSV file(s) naming more exchange wallets: chain,address,category[,label,entity,confidence]")
+	f.BoolVar(&remove, "remove", false, "delete the chain's stored inferred deposit addresses instead")
+	f.DurationVar(&o.MaxDelay, "max-delay", 0, "a sweep forwards what arrived at most this long before it (default 24h)")
+	f.IntVar(&o.MinCollector, "min-collector", 0, "deposit-shaped addresses, each sweeping at least twice, that make an unlabelled address an exchange wallet (default 10; negative: never)")
+	return cmd
+}
+
+// listedAttributor is the intel store's listed claims (no inferred ones)
+// and the labels files: what inference starts from.
+func (e *env) listedAttributor(labelFiles []string) (trace.Attributor, error) {
+	var attr attributors
+	lab := trace.NewLabels()
+	for _, f := range labelFiles {
+		fh, err := os.Open(f)
+		if err != nil {
+			return nil, err
+		}
+		_, err = trace.ReadLabels(fh, f, lab)
+		fh.Close()
+		if err != nil {
+			return nil, usageError{err}
+		}
+	}
+	if lab.Len() > 0 {
+		attr = append(attr, lab)
+	}
+	is := e.intelStore()
+	is.NoInferred = true
+	db, err := is.DB()
+	if err != nil {
+		return nil, fmt.Errorf("open intel store: %w", err)
+	}
+	return append(attr, db), nil
+}
+
+func newIntelInferListCmd(e *env) *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "list",
+		Short: "List the stored inferred sets: chain, method, when, up to which block, how many attributions",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			sets, err := e.intelStore().InferredSets()
+			if err != nil {
+				return err
+			}
+			infos := make([]intel.InferredInfo, 0, len(sets))
+			for _, s := range sets {
+				infos = append(infos, s.Info())
+			}
+			if asJSON {
+				return writeJSON(e.stdout, infos)
+			}
+			if len(infos) == 0 {
+				fmt.Fprintln(e.stdout, "no inferred attributions stored (redthread intel infer deposits --chain CHAIN)")
+				return nil
+			}
+			tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
+			fmt.Fprintln(tw, "CHAIN\tMETHOD\tCOMPUTED\tHEAD BLOCK\tTRANSFERS\tATTRIBUTIONS")
+			for _, x := range infos {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d\n", x.Chain, x.Method, x.Computed.Format(time.RFC3339), x.Head, x.Transfers, x.Attributions)
+			}
+			return tw.Flush()
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return cmd
 }

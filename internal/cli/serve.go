@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -19,6 +20,7 @@ import (
 
 	"github.com/redthread/redthread/internal/api"
 	"github.com/redthread/redthread/internal/chain/eth"
+	"github.com/redthread/redthread/internal/cluster"
 	"github.com/redthread/redthread/internal/convert"
 	"github.com/redthread/redthread/internal/exposure"
 	"github.com/redthread/redthread/internal/graph"
@@ -126,6 +128,25 @@ server gracefully.`,
 				return err
 			}
 			o.Attributor, o.Screener = attr, scr
+			// The server and the UI, once built; reloadAttr reloads the
+			// attributions only (after an inference), keeping the screener.
+			var (
+				srv   *api.Server
+				ui    *web.Handler
+				intMu sync.Mutex
+			)
+			reloadAttr := func() error {
+				a, err := e.exposureAttributor(labels, false)
+				if err != nil {
+					return err
+				}
+				intMu.Lock()
+				defer intMu.Unlock()
+				attr = a
+				srv.SetAttributor(a)
+				ui.SetIntel(uiIntel(a, scr))
+				return nil
+			}
 
 			// Ledger and graph.
 			ledgerDir := filepath.Join(e.dataDir, "ledger")
@@ -169,15 +190,42 @@ server gracefully.`,
 					return err
 				}
 				reloadConversions = func(ctx context.Context) error {
-					cs, err := serveConversions(ctx, st, fileConvs, noStored, log)
+					cs, pend, err := serveConversions(ctx, st, fileConvs, noStored, log)
 					if err != nil {
 						return err
 					}
-					o.Conversions = cs
+					o.Conversions, o.PendingDeposits = cs, apiPending(pend)
 					return nil
 				}
 				if err := reloadConversions(ctx); err != nil {
 					return err
+				}
+				// POST /api/v1/intel/infer/deposits: the heuristic over the
+				// served graph, stored, then the attributions reloaded.
+				o.Infer = func(ctx context.Context, chain model.Chain) (intel.InferredInfo, error) {
+					known, err := e.listedAttributor(labels)
+					if err != nil {
+						return intel.InferredInfo{}, err
+					}
+					r := gi.Reader()
+					defer r.Close()
+					var head uint64
+					for _, s := range r.Stats() {
+						if s.Chain == chain {
+							head = s.LastBlock
+						}
+					}
+					set, err := inferDeposits(ctx, trace.Index(r), chain, head, known, cluster.Options{})
+					if err != nil {
+						return intel.InferredInfo{}, err
+					}
+					if err := e.intelStore().SaveInferred(set); err != nil {
+						return intel.InferredInfo{}, fmt.Errorf("store inferred deposit addresses (previous set kept): %w", err)
+					}
+					if err := reloadAttr(); err != nil {
+						return intel.InferredInfo{}, fmt.Errorf("stored, but reloading the attributions failed (send SIGHUP to retry): %w", err)
+					}
+					return set.Info(), nil
 				}
 				if src != nil {
 					fol = fo.follower(src, st, gi, o.Exposure, log)
@@ -189,13 +237,13 @@ server gracefully.`,
 					o.Follower = fol
 				}
 			}
-			ui, err := web.New(web.Options{Graph: o.Graph, Ledger: uiLedger(o.Ledger), Conversions: o.Conversions,
+			ui, err = web.New(web.Options{Graph: o.Graph, Ledger: uiLedger(o.Ledger), Conversions: o.Conversions,
 				Intel: uiIntel(attr, scr), CaseDir: filepath.Join(e.dataDir, "cases"), RequestTimeout: timeout, Logger: log})
 			if err != nil {
 				return err
 			}
 			o.UI = ui
-			srv, err := api.New(o)
+			srv, err = api.New(o)
 			if err != nil {
 				return err
 			}
@@ -217,9 +265,12 @@ server gracefully.`,
 							log.Error("reload intel on SIGHUP failed; keeping the loaded attributions", "err", err)
 							continue
 						}
+						intMu.Lock()
+						attr, scr = a, sc
 						srv.SetAttributor(a)
 						srv.SetScreener(sc)
 						ui.SetIntel(uiIntel(a, sc))
+						intMu.Unlock()
 						log.Info("intel reloaded on SIGHUP; exposure cache dropped")
 					}
 				}
@@ -230,6 +281,8 @@ server gracefully.`,
 						return err
 					}
 					srv.SetConversions(o.Conversions)
+					srv.SetPendingDeposits(o.PendingDeposits)
+					ui.SetConversions(o.Conversions)
 					return nil
 				}
 				fctx, stopFollow := context.WithCancel(ctx)
@@ -327,14 +380,15 @@ func conversionFiles(gi *graph.Index, convs, swapFiles, bridgeFiles []string) ([
 // serveConversions combines the file conversions with those recorded in
 // the store (convert.FromStore over every chain with transfers; a recorded
 // conversion that shares a leg with a file's is dropped).
-func serveConversions(ctx context.Context, st *store.Store, files []trace.Conversion, noStored bool, log *slog.Logger) (trace.Conversions, error) {
+func serveConversions(ctx context.Context, st *store.Store, files []trace.Conversion, noStored bool, log *slog.Logger) (trace.Conversions, []convert.Pending, error) {
 	all := append([]trace.Conversion(nil), files...)
+	var pending []convert.Pending
 	if !noStored {
 		var chains []model.Chain
 		for _, c := range conversionChains {
 			n, err := st.ChainStats(c)
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			if n > 0 {
 				chains = append(chains, c)
@@ -342,20 +396,21 @@ func serveConversions(ctx context.Context, st *store.Store, files []trace.Conver
 		}
 		res, err := convert.FromStore(ctx, st, chains...)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		all = append(all, withoutLegsOf(res.Conversions, files)...)
+		pending = res.Pending
 		log.Info("stored conversions", "conversions", len(res.Conversions), "pending_deposits", len(res.Pending),
 			"orphan_payouts", res.OrphanPayouts, "extra_payouts", res.ExtraPayouts, "bad_memos", res.BadMemos)
 	}
 	if len(all) == 0 {
-		return nil, nil
+		return nil, pending, nil
 	}
 	cs, err := trace.NewConversionSet(all)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return cs, nil
+	return cs, pending, nil
 }
 
 func logGraph(e *env, gi *graph.Index) {

@@ -6,14 +6,17 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/redthread/redthread/internal/api"
 	"github.com/redthread/redthread/internal/convert"
 	"github.com/redthread/redthread/internal/graph"
+	"github.com/redthread/redthread/internal/intel"
 	"github.com/redthread/redthread/internal/model"
 	"github.com/redthread/redthread/internal/store"
 	"github.com/redthread/redthread/internal/trace"
@@ -21,15 +24,50 @@ import (
 
 func init() { register(newTraceCmd) }
 
-// attributors asks several attribution sources and returns all their claims.
+// attributors asks several attribution sources and returns all their
+// claims; inferred claims (intel.IsInferred) only when no listed claim
+// holds, as within the intel DB.
 type attributors []trace.Attributor
 
 func (a attributors) Lookup(chain model.Chain, addr string, asOf time.Time) []model.Attribution {
 	var out []model.Attribution
+	listed, inferred := false, false
 	for _, s := range a {
-		out = append(out, s.Lookup(chain, addr, asOf)...)
+		got := s.Lookup(chain, addr, asOf)
+		for i := range got {
+			if intel.IsInferred(&got[i]) {
+				inferred = true
+			} else {
+				listed = true
+			}
+		}
+		out = append(out, got...)
+	}
+	if listed && inferred {
+		keep := out[:0]
+		for _, x := range out {
+			if !intel.IsInferred(&x) {
+				keep = append(keep, x)
+			}
+		}
+		out = keep
 	}
 	return out
+}
+
+// HasInferred reports whether a member holds a stored inferred set of
+// method for chain (api.InferredSets).
+func (a attributors) HasInferred(chain model.Chain, method string) (intel.InferredInfo, bool) {
+	for _, s := range a {
+		if h, ok := s.(interface {
+			HasInferred(model.Chain, string) (intel.InferredInfo, bool)
+		}); ok {
+			if info, ok := h.HasInferred(chain, method); ok {
+				return info, true
+			}
+		}
+	}
+	return intel.InferredInfo{}, false
 }
 
 // parseSince accepts RFC 3339, a date (YYYY-MM-DD, UTC) or Unix seconds.
@@ -85,7 +123,11 @@ trace small: --max-hops, --max-nodes, --max-edges; a trace that hits one is
 flagged truncated with the reason.
 
 Attributions come from the intel store (unless --no-intel) and --labels CSV
-files (chain,address,category[,label,entity,confidence]). The graph index is
+files (chain,address,category[,label,entity,confidence]): the listed ones;
+inferred attributions (exchange deposit addresses) only with
+--deposit-heuristic, which reads those stored by 'redthread intel infer
+deposits' for a chain that has them and otherwise runs the heuristic before
+the trace. A listed claim always outranks an inferred one. The graph index is
 built from the ledger store for each run. Semantics, worked examples and the
 JSON schema: docs/trace.md.`,
 		Example: `  redthread trace --chain eth --from 0x098b716b8aaf21512996dc57eb0615e2383e2f96 --policy haircut --direction forward
@@ -167,12 +209,12 @@ JSON schema: docs/trace.md.`,
 			if lab.Len() > 0 {
 				attr = append(attr, lab)
 			}
+			var db *intel.DB
 			if !noIntel {
-				db, err := e.intelStore().DB()
-				if err != nil {
+				if db, err = e.intelStore().DB(); err != nil {
 					return fmt.Errorf("open intel store: %w", err)
 				}
-				attr = append(attr, db)
+				attr = append(attr, intel.ListedOnly{DB: db})
 			}
 
 			st, err := e.openLedger(true)
@@ -248,20 +290,45 @@ JSON schema: docs/trace.md.`,
 				conv = append(conv, c...)
 			}
 			if depositHeuristic {
+				// Stored findings (intel infer deposits) where there are
+				// some; else the heuristic runs now.
 				inferred := trace.NewLabels()
+				var storedChains []model.Chain
 				for c := range chains {
-					if cg, ok := g.Chain(c); ok {
-						found, err := depositFinder(ctx, cg, c, attr)
-						if err != nil {
-							return err
-						}
-						for _, a := range found {
-							inferred.Add(a)
+					cg, ok := g.Chain(c)
+					if !ok {
+						continue
+					}
+					if db != nil {
+						if info, ok := db.HasInferred(c, depositMethod); ok {
+							storedChains = append(storedChains, c)
+							head, _, err := st.Head(c)
+							if err != nil {
+								return err
+							}
+							if head > info.Head {
+								e.logger().Warn("stored deposit addresses are older than the ledger; run 'redthread intel infer deposits' again",
+									"chain", c, "computed_at_block", info.Head, "ledger_head", head)
+							}
+							e.logger().Info("deposit-address heuristic: stored findings", "chain", c, "attributions", info.Attributions, "computed", info.Computed)
+							continue
 						}
 					}
+					t0 := time.Now()
+					found, err := depositFinder(ctx, cg, c, attr)
+					if err != nil {
+						return err
+					}
+					for _, a := range found {
+						inferred.Add(a)
+					}
+					e.logger().Info("deposit-address heuristic: computed now (none stored)", "chain", c, "attributions", len(found),
+						"elapsed", time.Since(t0).Round(time.Millisecond))
 				}
-				e.logger().Info("deposit-address heuristic", "attributions", inferred.Len())
 				attr = append(attr, inferred)
+				if len(storedChains) > 0 {
+					attr = append(attr, storedInferred{db: db, chains: storedChains})
+				}
 			}
 			eng := &trace.Engine{Graph: g}
 			if len(attr) > 0 {
@@ -315,9 +382,9 @@ JSON schema: docs/trace.md.`,
 				}
 				return nil
 			}
-			var pend []pendingBridge
+			var pend []api.PendingBridge
 			if req.Direction != trace.Backward {
-				pend = taintedDeposits(res, pending)
+				pend = api.TaintedDeposits(res, apiPending(pending))
 			}
 			switch {
 			case asJSON:
@@ -325,7 +392,7 @@ JSON schema: docs/trace.md.`,
 				enc.SetIndent("", "  ")
 				return enc.Encode(struct {
 					*trace.Result
-					PendingBridges []pendingBridge `json:"pending_bridges,omitempty"`
+					PendingBridges []api.PendingBridge `json:"pending_bridges,omitempty"`
 				}{res, pend})
 			case asDOT:
 				return res.WriteDOT(e.stdout)
@@ -363,7 +430,7 @@ JSON schema: docs/trace.md.`,
 	f.BoolVar(&noBridges, "no-bridges", false, "stop at bridges instead of following them across chains")
 	f.StringVar(&mixer, "mixer", "stop", "at fixed-denomination mixer pools: stop (endpoint), demix (follow deposit-withdrawal links of the address-match and linked-address heuristics) or pool (demix, then follow the rest through the pool under the policy)")
 	f.DurationVar(&mixDelay, "mix-max-delay", 0, "link a mixer withdrawal only to deposits at most this long before it (0: no bound)")
-	f.BoolVar(&depositHeuristic, "deposit-heuristic", false, "attribute exchange deposit addresses that sweep into known exchange wallets (deposit-address heuristic) before tracing")
+	f.BoolVar(&depositHeuristic, "deposit-heuristic", false, "stop at exchange deposit addresses found by the deposit-address heuristic: the findings stored by 'intel infer deposits' for a chain that has them, else computed now before tracing (about 1.3 s per 8 M transfers)")
 	f.StringSliceVar(&labels, "labels", nil, "labels CSV file(s): chain,address,category[,label,entity,confidence]")
 	f.BoolVar(&noIntel, "no-intel", false, "do not read attributions from the intel store")
 	f.StringSliceVar(&convs, "conversions", nil, "conversions CSV file(s) (docs/trace.md)")
@@ -430,39 +497,31 @@ func withoutLegsOf(stored, given []trace.Conversion) []trace.Conversion {
 	return keep
 }
 
-// pendingBridge is a tainted bridge deposit whose payout is not in the store.
-type pendingBridge struct {
-	Leg       string `json:"leg"` // chain:block.position of the deposit transfer
-	Tx        string `json:"tx"`
-	Asset     string `json:"asset"`
-	Value     string `json:"value"`
-	Tainted   string `json:"tainted"`
-	Memo      string `json:"memo"`
-	DestChain string `json:"dest_chain,omitempty"`
-	Dest      string `json:"dest,omitempty"`
-	DestAsset string `json:"dest_asset,omitempty"`
+// storedInferred answers with the intel DB's inferred attributions of some
+// chains (the sets stored by intel infer).
+type storedInferred struct {
+	db     *intel.DB
+	chains []model.Chain
 }
 
-// taintedDeposits lists the pending deposits that the trace's tainted
-// transfers include, in the order of the result's edges.
-func taintedDeposits(res *trace.Result, pending []convert.Pending) []pendingBridge {
-	if len(pending) == 0 {
+func (s storedInferred) Lookup(chain model.Chain, addr string, asOf time.Time) []model.Attribution {
+	if !slices.Contains(s.chains, chain) {
 		return nil
 	}
-	byLeg := make(map[model.Leg]*convert.Pending, len(pending))
-	for i := range pending {
-		byLeg[pending[i].In] = &pending[i]
-	}
-	var out []pendingBridge
-	for _, e := range res.Edges {
-		for _, t := range e.Transfers {
-			p, ok := byLeg[model.Leg{Chain: model.Chain(e.Chain), Block: t.Block, Position: model.Position(t.Position)}]
-			if !ok {
-				continue
-			}
-			out = append(out, pendingBridge{Leg: p.In.String(), Tx: t.Tx, Asset: e.Asset, Value: t.Value, Tainted: t.Tainted,
-				Memo: p.Memo, DestChain: string(p.DestChain), Dest: p.Dest, DestAsset: p.Asset})
+	var out []model.Attribution
+	for _, a := range s.db.Lookup(chain, addr, asOf) {
+		if intel.IsInferred(&a) {
+			out = append(out, a)
 		}
+	}
+	return out
+}
+
+// apiPending converts the matcher's pending deposits to the API's.
+func apiPending(ps []convert.Pending) []api.PendingDeposit {
+	out := make([]api.PendingDeposit, len(ps))
+	for i, p := range ps {
+		out[i] = api.PendingDeposit{Leg: p.In, Tx: p.TxHash, Amount: p.Amount, Memo: p.Memo, DestChain: p.DestChain, Dest: p.Dest, DestAsset: p.Asset}
 	}
 	return out
 }
