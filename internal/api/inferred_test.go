@@ -47,7 +47,7 @@ type traceAnswer struct {
 			Source, Category string
 		} `json:"attributions"`
 	} `json:"nodes"`
-	PendingBridges []PendingBridge       `json:"pending_bridges"`
+	PendingBridges []PendingBridge      `json:"pending_bridges"`
 	InferredSets   []intel.InferredInfo `json:"inferred_sets"`
 }
 
