@@ -204,7 +204,7 @@ func Build(datasets []*Dataset) *DB {
 			enrich(&a)
 			r := rec{entity: b.str(a.Entity), label: b.str(a.Label), incident: b.str(a.Incident), role: b.str(a.Role),
 				from: toDays(a.ValidFrom, noFrom), to: toDays(a.ValidTo, noTo), source: b.source(a.Source),
-				cat: catIndex[a.Category], conf: uint8(min(a.Confidence, 100)), chain: b.chain(a.Chain), inferred: inferred}
+				cat: catIndex[a.Category], conf: uint8(min(a.Confidence, 100)), chain: b.chain(a.Chain), inferred: inferred || IsInferred(&a)}
 			if inferred && i < len(ds.Evidence) {
 				ev := ds.Evidence[i]
 				db.evidence[evKey{a.Chain, a.Address, a.Source.Name}] = &ev

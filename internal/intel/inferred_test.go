@@ -190,3 +190,30 @@ func sameSet(a, b []string) bool {
 	}
 	return true
 }
+
+// Exported to a TagPack, an inferred attribution is a GraphSense
+// "heuristic" tag whatever its value; loaded back it is inferred again
+// (its source name says so) and still outranked by listed claims.
+func TestInferredTagPackRoundTrip(t *testing.T) {
+	set := depositSet("2024-02-01", depA, depB)
+	var attrs []model.Attribution
+	for _, x := range set.Inferences {
+		attrs = append(attrs, x.Attribution)
+	}
+	b, err := ExportTagPack("t", "c", "d", attrs).Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(string(b), "confidence: heuristic"); n != 2 {
+		t.Errorf("%d tags with confidence heuristic, want 2:\n%s", n, b)
+	}
+	ds, err := LoadTagPack(Input{Name: "export.yaml", Data: b}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := Build([]*Dataset{ds})
+	got := db.Explain("eth", depB, day0("2024-03-01"))
+	if len(got) != 1 || !got[0].Inferred || got[0].Confidence != 60 || got[0].Source.Name != "heuristic:deposit-address" {
+		t.Errorf("round trip: %+v", got)
+	}
+}

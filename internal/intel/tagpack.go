@@ -390,6 +390,9 @@ func ExportTagPack(title, creator, description string, attrs []model.Attribution
 		if t.Label == "" {
 			t.Label = string(a.Category)
 		}
+		if IsInferred(&a) {
+			t.Confidence = "heuristic" // redthread's own inference, whatever its value (kept in the context)
+		}
 		if t.Source == "" {
 			t.Source = "redthread"
 		}
