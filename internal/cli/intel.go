@@ -242,7 +242,7 @@ func printShow(w io.Writer, r *showReport) {
 		if c.Incident != "" || c.Role != "" {
 			fmt.Fprintf(w, "   incident: %s  role: %s\n", dash(c.Incident), dash(c.Role))
 		}
-		fmt.Fprintf(w, "   confidence: %d/100 (GraphSense %s)\n", c.Confidence, intel.ConfidenceToGraphSense(c.Confidence))
+		fmt.Fprintf(w, "   confidence: %d/100 (GraphSense %s)\n", c.Confidence, c.JSON().GraphSense)
 		fmt.Fprintf(w, "   source: %s\n", fmtSource(c.Source))
 		if c.Inferred {
 			fmt.Fprintf(w, "   inferred by redthread from the ledger, not listed by any source")

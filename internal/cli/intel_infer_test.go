@@ -135,6 +135,12 @@ func TestIntelInferDeposits(t *testing.T) {
 			t.Errorf("intel show lacks %q (exit %d):\n%s%s", want, code, out, errs)
 		}
 	}
+	code, out, _ = runCLI(t, "intel", "show", "synth", dep.Attribution.Address, "--json", "--data", data)
+	var shown struct{ Claims []intel.ClaimJSON }
+	if code != ExitOK || json.Unmarshal([]byte(out), &shown) != nil || len(shown.Claims) != 1 || !shown.Claims[0].Inferred ||
+		shown.Claims[0].GraphSense != "heuristic" || shown.Claims[0].Evidence == nil || shown.Claims[0].Evidence.Sweeps != dep.Evidence.Sweeps {
+		t.Errorf("intel show --json: exit %d: %s", code, out)
+	}
 	code, out, _ = runCLI(t, "intel", "infer", "list", "--json", "--data", data)
 	var infos []intel.InferredInfo
 	if code != ExitOK || json.Unmarshal([]byte(out), &infos) != nil || len(infos) != 1 || infos[0].Attributions != deps+wallets {

@@ -108,7 +108,7 @@ type Claim struct {
 	// Inferred marks redthread's own inference (IsInferred), with its
 	// evidence.
 	Inferred bool
-	Evidence *Evidence `json:",omitempty"`
+	Evidence *Evidence
 }
 
 // Claim statuses.

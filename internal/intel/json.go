@@ -33,6 +33,10 @@ type ClaimJSON struct {
 	Source        SourceJSON     `json:"source"`
 	DelistedBy    *SourceJSON    `json:"delisted_by,omitempty"`
 	DelistingNote *SourceJSON    `json:"delisting_note,omitempty"`
+	// Inferred marks redthread's own inference (source heuristic:…), with
+	// its evidence when the DB keeps it.
+	Inferred bool      `json:"inferred,omitempty"`
+	Evidence *Evidence `json:"evidence,omitempty"`
 }
 
 func jsonDay(t time.Time) string {
@@ -52,7 +56,10 @@ func (c Claim) JSON() ClaimJSON {
 	j := ClaimJSON{Chain: c.Chain, Address: c.Address, Category: c.Category, Status: c.Status, Entity: c.Entity,
 		Label: c.Label, Incident: c.Incident, Role: c.Role, Confidence: int(c.Confidence),
 		GraphSense: ConfidenceToGraphSense(c.Confidence), ValidFrom: jsonDay(c.ValidFrom), ValidTo: jsonDay(c.ValidTo),
-		Source: ToSourceJSON(c.Source)}
+		Source: ToSourceJSON(c.Source), Inferred: c.Inferred, Evidence: c.Evidence}
+	if c.Inferred {
+		j.GraphSense = "heuristic"
+	}
 	if c.DelistedBy != nil {
 		s := ToSourceJSON(*c.DelistedBy)
 		j.DelistedBy = &s
