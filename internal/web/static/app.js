@@ -157,7 +157,7 @@ async function addressView(chain, addr) {
     a.attributions.length === 0 ? h('p', { class: 'muted' }, 'No attribution for this address.') :
       table(['label', 'category', 'entity', 'incident', 'confidence', 'source', 'valid'],
         a.attributions.map((x) => [x.label || '', h('span', { class: 'pill' }, x.category), x.entity || '', x.incident || '',
-          String(x.confidence), sourceCell(x.source, x.url), [x.valid_from, x.valid_to].filter(Boolean).join(' – ')])));
+          String(x.confidence), x.inferred ? inferredCell(x) : sourceCell(x.source, x.url), [x.valid_from, x.valid_to].filter(Boolean).join(' – ')])));
   const assets = h('div', { class: 'card' }, h('h2', {}, 'Received and sent per asset'),
     table(['asset', 'in', 'received', 'out', 'sent'],
       a.assets.map((x) => [h('span', { class: 'mono' }, x.asset), fmt(x.count_in), fmt(x.received), fmt(x.count_out), fmt(x.sent)]), [1, 2, 3, 4]),
@@ -184,6 +184,18 @@ async function addressView(chain, addr) {
 }
 function sourceCell(name, url) {
   return h('span', {}, name || '', url ? h('div', { class: 'mono muted' }, url) : '');
+}
+
+// inferredCell shows an inferred attribution's source with its evidence:
+// redthread's own inference, not a listed source.
+function inferredCell(x) {
+  const ev = x.evidence;
+  const parts = [h('span', { class: 'pill' }, 'inferred'), ' ', x.source];
+  if (ev) {
+    parts.push(h('div', { class: 'muted' }, `${ev.sweeps} sweep(s) into `, h('span', { class: 'mono' }, ev.target || '–'),
+      ev.txs && ev.txs.length ? `; first tx ${ev.txs[0].slice(0, 12)}…` : ''));
+  }
+  return h('span', {}, ...parts);
 }
 function addrLink(chain, a) { return h('a', { class: 'mono', href: `#/address/${enc(chain)}/${enc(a)}` }, a); }
 
