@@ -66,14 +66,22 @@ Exposures are cached until the graph or the attributions change. --labels adds
 label files to the intel store's attributions; the swaps and bridges recorded
 in the ledger store at ingestion (unless --no-stored-conversions) and those of
 --conversions, --swaps and --bridges files are the conversions the trace route
-follows.
+follows; bridge deposits without a payout are listed by GET
+/api/v1/bridges/pending/CHAIN and in traces' pending_bridges.
+
+Inferred exchange deposit addresses ('redthread intel infer deposits') are part
+of the intel: exposure and address routes see them; traces use them when the
+request sets "deposit_heuristic". POST /api/v1/intel/infer/deposits recomputes a
+chain's set from the served graph, stores it and reloads the attributions (the
+way to keep it current while following a node; docs/api.md).
 
 --follow-rpc URL makes the server follow an Ethereum node: in the background
 it ingests new blocks (as 'redthread ingest eth --head' would, with --tracer and
 --confirmations) every --poll into the same ledger store, appends each
 committed window to the graph index, and rolls both back when the node
 reorganizes, so exposure and trace answers include a new block within one
-poll. It resumes after the newest stored block of the chain, else at
+poll (the web UI's traces and the pending bridge deposits too). It resumes
+after the newest stored block of the chain, else at
 --follow-from, else at the node's current head. /healthz and /metrics show the
 node's head, the newest indexed block and the lag (docs/live-index.md).
 
