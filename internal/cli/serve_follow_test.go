@@ -337,6 +337,40 @@ func TestServeFollowPicksUpSwaps(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+	// The web UI's traces follow the swap recorded after the server started.
+	uiCall := func(method, path, csrf, body string) []byte {
+		t.Helper()
+		req, _ := http.NewRequest(method, base+path, strings.NewReader(body))
+		if csrf != "" {
+			req.Header.Set("X-Redthread-CSRF", csrf)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode >= 300 {
+			t.Fatalf("%s %s: %d %s", method, path, resp.StatusCode, b)
+		}
+		return b
+	}
+	var sess struct{ CSRF string }
+	if err := json.Unmarshal(uiCall("GET", "/ui/session", "", ""), &sess); err != nil {
+		t.Fatal(err)
+	}
+	var cs struct{ ID string }
+	if err := json.Unmarshal(uiCall("POST", "/ui/cases", sess.CSRF, `{"title":"swap"}`), &cs); err != nil {
+		t.Fatal(err)
+	}
+	uiCall("POST", "/ui/cases/"+cs.ID+"/traces", sess.CSRF, `{"request":`+req+`}`)
+	if out := strings.ToLower(string(uiCall("GET", "/ui/cases/"+cs.ID+"/export/csv", "", ""))); !strings.Contains(out, bobL) || !strings.Contains(out, tokL) {
+		t.Errorf("the UI's trace does not cross the swap ingested while serving:\n%s", out)
+	}
+	// No bridge deposits here: the pending list is empty, not missing.
+	if b := uiCall("GET", "/api/v1/bridges/pending/eth", "", ""); !strings.Contains(string(b), `"total":0`) {
+		t.Errorf("pending bridges: %s", b)
+	}
 }
 
 // startFollowing runs serve --follow-rpc in process and returns its base
