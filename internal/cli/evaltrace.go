@@ -34,10 +34,11 @@ func newEvalTraceCmd(e *env) *cobra.Command {
 		scale                              int64
 		world, policies, scenarios, labels string
 		mixer, minTaint                    string
+		mixDelay                           time.Duration
 		deposits, asJSON, asMarkdown       bool
 	)
 	cmd := &cobra.Command{
-		Use:   "trace [--seed S --scale N | --world DIR] [--policies P,…] [--scenarios S,…] [--labels truth|intel] [--deposit-heuristic] [--mixer stop|demix|pool] [--min-taint UNITS] [--json|--markdown]",
+		Use:   "trace [--seed S --scale N | --world DIR] [--policies P,…] [--scenarios S,…] [--labels truth|intel] [--deposit-heuristic] [--mixer stop|demix|pool|fifo] [--mix-max-delay D] [--min-taint UNITS] [--json|--markdown]",
 		Short: "Score forward traces from each theft against the synthetic world's ground truth",
 		Long: `Generate a synthetic world (or read one written by 'redthread synth --out DIR'),
 then, for each laundering scenario and each policy, trace forward from the theft
@@ -92,6 +93,10 @@ temporary directory that is removed afterwards. Definitions: docs/trace-quality.
 				return usagef("--mixer: %v", err)
 			}
 			o.Mixer = m
+			if mixDelay < 0 {
+				return usagef("--mix-max-delay must not be negative, not %s", mixDelay)
+			}
+			o.MixMaxDelay = mixDelay
 			if minTaint != "" {
 				v, err := uint256.FromDecimal(minTaint)
 				if err != nil {
@@ -156,6 +161,7 @@ temporary directory that is removed afterwards. Definitions: docs/trace-quality.
 	f.StringVar(&labels, "labels", traceeval.LabelsTruth, "attributions the trace sees: truth (every service and deposit address, from truth/addresses.csv) or intel (the world's partial, partly wrong intel pack)")
 	f.BoolVar(&deposits, "deposit-heuristic", false, "add the exchange deposit addresses the deposit-address heuristic finds to the labels")
 	f.StringVar(&mixer, "mixer", "stop", "at mixer pools: stop (endpoint), demix (follow heuristic deposit-withdrawal links), pool (demix, then follow the rest through the pool under the policy) or fifo (as pool, the pool releasing its coins first in, first out)")
+	f.DurationVar(&mixDelay, "mix-max-delay", 0, "link a mixer withdrawal only to deposits at most this long before it, and under --mixer pool|fifo let a withdrawal draw only on the pool's deposits of that window (e.g. 192h; default: no bound)")
 	f.StringVar(&minTaint, "min-taint", "", "explicit dust threshold, off by default: transfers carrying less taint than this (smallest units of the native coin, e.g. 1000000000000000000 = 1 SYN) are not followed; the report states the taint left below it")
 	f.BoolVar(&asJSON, "json", false, "print the report as JSON")
 	f.BoolVar(&asMarkdown, "markdown", false, "print the report as a Markdown table")

@@ -56,6 +56,7 @@ func TestEvalTrace(t *testing.T) {
 		{[]string{"eval", "trace", "--scale", "20000", "--scenarios", "heist"}, "unknown scenario"},
 		{[]string{"eval", "trace", "--mixer", "blender"}, "--mixer"},
 		{[]string{"eval", "trace", "--min-taint", "0.5"}, "--min-taint"},
+		{[]string{"eval", "trace", "--mix-max-delay", "-1h"}, "--mix-max-delay"},
 	} {
 		so.Reset()
 		se.Reset()

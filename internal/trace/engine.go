@@ -116,6 +116,7 @@ type holder struct {
 	poisoned   bool        // poison
 	q          fifo        // FIFO
 	fifo       bool        // this holder follows FIFO (the policy, or a pool under MixerFIFO)
+	win        *window     // a mixer pool's deposits within Request.MixMaxDelay (pool and fifo modes)
 	recv, sent uint256.Int // tainted totals
 	returned   uint256.Int // taint that came back to a seed
 }
@@ -515,7 +516,7 @@ func (e *engine) step(h *holder) error {
 			p = &h.pend[0].t
 			h.pend = h.pend[1:]
 		}
-		e.in(h, &v, p)
+		e.in(h, seq, &v, p)
 		return nil
 	}
 	x, ok := e.out(h, seq, &v)
@@ -528,7 +529,7 @@ func (e *engine) step(h *holder) error {
 	return e.emit(h.c, h.n.hop, seq, tr, &x)
 }
 
-func (e *engine) in(h *holder, v *uint256.Int, p *tval) {
+func (e *engine) in(h *holder, seq uint32, v *uint256.Int, p *tval) {
 	if h.source {
 		if p != nil {
 			h.returned.Add(&h.returned, &p.amt)
@@ -537,6 +538,14 @@ func (e *engine) in(h *holder, v *uint256.Int, p *tval) {
 	}
 	if p != nil {
 		h.recv.Add(&h.recv, &p.amt)
+	}
+	if h.win != nil {
+		var t uint256.Int
+		if p != nil {
+			t = p.amt
+		}
+		h.win.add(e.timeOf(h.c, seq), v, &t)
+		return
 	}
 	switch e.pol(h) {
 	case Poison:
@@ -602,6 +611,8 @@ func (e *engine) out(h *holder, seq uint32, v *uint256.Int) (x tval, ok bool) {
 			x.segs = []seg{{n: *v, t: true}}
 		}
 		e.inject(h.c, h.asset, v)
+	case h.win != nil:
+		x.amt = h.win.take(e.timeOf(h.c, seq), v, e.pol(h))
 	case h.fifo:
 		if h.q.total.IsZero() {
 			return x, false

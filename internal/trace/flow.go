@@ -205,6 +205,10 @@ func (e *engine) late(h *holder, x *tval) {
 		return
 	}
 	h.recv.Add(&h.recv, &x.amt)
+	if h.win != nil {
+		h.win.expired.Add(&h.win.expired, &x.amt) // held at the pool
+		return
+	}
 	switch e.pol(h) {
 	case Poison:
 		h.poisoned = true
@@ -289,6 +293,9 @@ func (e *engine) activate(c int32, addr, asset uint32, n *node, seq uint32, x *t
 	*h = holder{c: c, addr: addr, asset: asset, g: ch.g, n: n}
 	// A mixer pool under --mixer fifo releases its units in arrival order.
 	h.fifo = e.req.Policy == FIFO || (e.req.Mixer == MixerFIFO && n.mix != nil)
+	if n.mix != nil && e.req.Mixer >= MixerPool && e.req.MixMaxDelay > 0 {
+		h.win = &window{w: int64(e.req.MixMaxDelay / time.Second)}
+	}
 	if e.back {
 		h.ins, h.outs = ch.g.Out(addr, nil), ch.g.In(addr, nil)
 	} else {
@@ -302,7 +309,7 @@ func (e *engine) activate(c int32, addr, asset uint32, n *node, seq uint32, x *t
 	h.pend[0] = pending{seq: seq, t: *x}
 	n.hs = append(n.hs, h)
 	e.hlist = append(e.hlist, h)
-	if e.pol(h) == Poison && !e.timeMode {
+	if e.pol(h) == Poison && !e.timeMode && h.win == nil {
 		// No balance to learn: jump to the sweep position.
 		h.i = e.skip(h.ins, kIn)
 		h.o = e.skip(h.outs, kOut)
@@ -366,6 +373,16 @@ func (e *engine) finalBalance(h *holder) {
 		return
 	}
 	in.Sub(&in, &out)
+	if h.win != nil {
+		// Coins never withdrawn: in reversed time they arrive first, at
+		// the pool's last transfer.
+		last := h.outs[len(h.outs)-1]
+		if len(h.ins) > 0 && h.ins[len(h.ins)-1] > last {
+			last = h.ins[len(h.ins)-1]
+		}
+		h.win.add(e.timeOf(h.c, last), &in, new(uint256.Int))
+		return
+	}
 	switch e.pol(h) {
 	case Haircut:
 		h.bal = in

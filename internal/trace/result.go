@@ -396,10 +396,12 @@ func (e *engine) result() (*Result, error) {
 		addTo(&na.recv, h.asset, &h.recv)
 		addTo(&na.sent, h.asset, &h.sent)
 		var held uint256.Int
-		switch e.pol(h) {
-		case Haircut:
+		switch {
+		case h.win != nil:
+			held = h.win.held()
+		case e.pol(h) == Haircut:
 			held = h.taint
-		case FIFO:
+		case e.pol(h) == FIFO:
 			held = h.q.tainted()
 		}
 		addTo(&na.held, h.asset, &held)

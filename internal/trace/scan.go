@@ -127,7 +127,7 @@ func (e *engine) scan() error {
 					p = &h.pend[0].t
 					h.pend = h.pend[1:]
 				}
-				e.in(h, &v, p)
+				e.in(h, seq, &v, p)
 			}
 		}
 		if e.touched&0xffff == 0 {

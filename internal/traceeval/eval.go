@@ -30,6 +30,10 @@ type Options struct {
 	Labels string
 	// Mixer is what the traces do at mixer pools (default trace.MixerStop).
 	Mixer trace.MixerMode
+	// MixMaxDelay is trace.Request.MixMaxDelay: the bound on the time from
+	// a deposit to a withdrawal linked to it, and under pool and fifo the
+	// window of the pool's unlinked rest (zero, the default: none).
+	MixMaxDelay time.Duration
 	// MinTaint is the traces' explicit dust threshold in the native coin's
 	// smallest units (trace.Request.MinTaint; zero, the default: none).
 	MinTaint uint256.Int
@@ -90,9 +94,11 @@ type Score struct {
 	Scenario string `json:"scenario"`
 	Policy   string `json:"policy"`
 	Labels   string `json:"labels"`
-	Mixer    string `json:"mixer,omitempty"`           // demix or pool (omitted: stop)
-	MixLinks int    `json:"mix_links,omitempty"`       // deposit-withdrawal links the taint crossed
-	Inferred int    `json:"inferred_labels,omitempty"` // attributions the deposit heuristic added
+	Mixer    string `json:"mixer,omitempty"` // demix, pool or fifo (omitted: stop)
+	// MixWindow is Options.MixMaxDelay (omitted: none).
+	MixWindow string `json:"mix_max_delay,omitempty"`
+	MixLinks  int    `json:"mix_links,omitempty"`       // deposit-withdrawal links the taint crossed
+	Inferred  int    `json:"inferred_labels,omitempty"` // attributions the deposit heuristic added
 	// MinTaint is the trace's explicit dust threshold (smallest units of the
 	// native coin; omitted: none); BelowMin the taint it left unfollowed on
 	// the theft chain, and BelowMinBP that over the taint seeded there.
@@ -318,6 +324,9 @@ func (w *World) Evaluate(ctx context.Context, o Options) (*Report, error) {
 			if o.Mixer != trace.MixerStop {
 				sc.Mixer = o.Mixer.String()
 			}
+			if o.MixMaxDelay > 0 {
+				sc.MixWindow = o.MixMaxDelay.String()
+			}
 			rep.Scores = append(rep.Scores, *sc)
 		}
 	}
@@ -357,6 +366,7 @@ func (w *World) score(ctx context.Context, tr *truthOf, p trace.Policy, labels *
 		Policy: p, Direction: trace.Forward, Since: time.Unix(tr.sum.TheftTime, 0).UTC()}
 	req.Mixer = o.Mixer
 	req.MinTaint = o.MinTaint
+	req.MixMaxDelay = o.MixMaxDelay
 	t0 := time.Now()
 	res, err := eng.Run(ctx, req)
 	if err != nil {

@@ -71,6 +71,9 @@ func (r *Report) extra() string {
 			links = append(links, fmt.Sprint(x.MixLinks))
 		}
 		s += fmt.Sprintf(", mixer %s (mix links crossed per trace: %s)", m, strings.Join(links, ", "))
+		if d := r.Scores[0].MixWindow; d != "" {
+			s += fmt.Sprintf(", deposit-to-withdrawal window %s", d)
+		}
 	}
 	if n := r.Scores[0].Inferred; n > 0 {
 		s += fmt.Sprintf(", %d attributions inferred", n)
