@@ -504,8 +504,9 @@ func inferDeposits(ctx context.Context, g trace.Graph, chain model.Chain, head u
 	return set, nil
 }
 
-// depositParams records the heuristic's options (zero: the default).
+// depositParams records the heuristic's options as it ran with them.
 func depositParams(o cluster.Options) string {
+	o = o.WithDefaults()
 	return fmt.Sprintf("max-delay=%s residual-per-mille=%d sweep-per-mille=%d max-degree=%d min-collector=%d",
 		o.MaxDelay, o.ResidualPerMille, o.SweepPerMille, o.MaxDegree, o.MinCollector)
 }

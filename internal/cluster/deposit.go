@@ -42,6 +42,12 @@ type Options struct {
 	MinCollector int
 }
 
+// WithDefaults returns o with its zero fields set to the defaults.
+func (o Options) WithDefaults() Options {
+	o.defaults()
+	return o
+}
+
 func (o *Options) defaults() {
 	if o.MaxDelay == 0 {
 		o.MaxDelay = 24 * time.Hour
