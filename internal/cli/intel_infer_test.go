@@ -17,6 +17,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/redthread/redthread/internal/intel"
+	"github.com/redthread/redthread/internal/model"
 	"github.com/redthread/redthread/internal/trace"
 )
 
@@ -278,5 +279,43 @@ func TestServeInferDeposits(t *testing.T) {
 		}
 	case <-time.After(20 * time.Second):
 		t.Fatal("serve did not stop")
+	}
+}
+
+// With --labels the server's attributor is a composition of the labels and
+// the intel DB: it still reports the stored sets and the evidence, and a
+// label (a listed claim) outranks an inferred claim on the same address.
+func TestAttributorsInferred(t *testing.T) {
+	dir := t.TempDir()
+	st := intel.NewStore(dir)
+	st.NoShipped = true
+	a := model.Attribution{Chain: "eth", Address: "0x00000000000000000000000000000000000000a1", Category: model.CatExchange,
+		Label: "deposit address of X", Source: model.Source{Name: "heuristic:deposit-address"}, Confidence: 60}
+	b := a
+	b.Address = "0x00000000000000000000000000000000000000b2"
+	set := &intel.InferredSet{Method: depositMethod, Chain: "eth", Head: 7, Inferences: []intel.Inference{
+		{Attribution: a, Evidence: intel.Evidence{Target: "0x00000000000000000000000000000000000000e0", Sweeps: 2}}, {Attribution: b}}}
+	if err := st.SaveInferred(set); err != nil {
+		t.Fatal(err)
+	}
+	db, err := st.DB()
+	if err != nil {
+		t.Fatal(err)
+	}
+	lab := trace.NewLabels()
+	lab.Add(model.Attribution{Chain: "eth", Address: b.Address, Category: model.CatOTC, Label: "Desk", Source: model.Source{Name: "my labels"}, Confidence: 60})
+	attr := attributors{lab, db}
+	now := time.Now()
+	if got := attr.Lookup("eth", a.Address, now); len(got) != 1 || got[0].Source.Name != "heuristic:deposit-address" {
+		t.Errorf("inferred alone: %+v", got)
+	}
+	if got := attr.Lookup("eth", b.Address, now); len(got) != 1 || got[0].Source.Name != "my labels" {
+		t.Errorf("a label must outrank the inferred claim: %+v", got)
+	}
+	if info, ok := attr.HasInferred("eth", depositMethod); !ok || info.Head != 7 || len(attr.Inferred()) != 1 {
+		t.Errorf("HasInferred %+v %v, Inferred %+v", info, ok, attr.Inferred())
+	}
+	if ev, ok := attr.Evidence(&a); !ok || ev.Sweeps != 2 {
+		t.Errorf("Evidence %+v %v", ev, ok)
 	}
 }

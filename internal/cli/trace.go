@@ -497,6 +497,31 @@ func withoutLegsOf(stored, given []trace.Conversion) []trace.Conversion {
 	return keep
 }
 
+// Inferred lists the stored inferred sets of the members (api: GET
+// /api/v1/intel/inferred).
+func (a attributors) Inferred() []intel.InferredInfo {
+	var out []intel.InferredInfo
+	for _, s := range a {
+		if db, ok := s.(*intel.DB); ok {
+			out = append(out, db.Inferred()...)
+		}
+	}
+	return out
+}
+
+// Evidence returns the evidence of an inferred attribution from the member
+// that keeps it (api.Evidencer).
+func (a attributors) Evidence(x *model.Attribution) (intel.Evidence, bool) {
+	for _, s := range a {
+		if db, ok := s.(*intel.DB); ok {
+			if ev, ok := db.Evidence(x); ok {
+				return ev, true
+			}
+		}
+	}
+	return intel.Evidence{}, false
+}
+
 // storedInferred answers with the intel DB's inferred attributions of some
 // chains (the sets stored by intel infer).
 type storedInferred struct {
