@@ -114,9 +114,9 @@ func (s *InferredSet) check() error {
 	return nil
 }
 
-// dataset turns the set into the dataset the DB indexes; Evidence runs
+// Dataset turns the set into the dataset the DB indexes (Build); Evidence runs
 // parallel to Attributions.
-func (s *InferredSet) dataset() *Dataset {
+func (s *InferredSet) Dataset() *Dataset {
 	ds := &Dataset{Kind: KindInferred, Source: model.Source{Name: InferredPrefix + s.Method, Published: s.Computed},
 		Attributions: make([]model.Attribution, len(s.Inferences)), Evidence: make([]Evidence, len(s.Inferences))}
 	for i, x := range s.Inferences {

@@ -195,7 +195,7 @@ func (s *Store) DB() (*DB, error) {
 			return nil, err
 		}
 		for _, set := range sets {
-			ds = append(ds, set.dataset())
+			ds = append(ds, set.Dataset())
 		}
 	}
 	return Build(ds), nil
