@@ -50,10 +50,15 @@ type rec struct {
 	entity, label, incident, role uint32
 	from, to                      int32 // days since 1970-01-01 UTC; noFrom / noTo when open
 	source, delBy, delNote        uint32
-	cat, conf                     uint8
+	cat, conf                     uint8 // conf: confidence 0–100, | inferredBit for an inferred claim
 	chain                         uint16
-	inferred                      bool // from a KindInferred dataset
 }
+
+// inferredBit marks an inferred claim in rec.conf (confidences are at most
+// 100), keeping a record at 40 bytes.
+const inferredBit = 0x80
+
+func (r *rec) inferred() bool { return r.conf&inferredBit != 0 }
 
 const (
 	noFrom int32 = math.MinInt32
@@ -204,7 +209,10 @@ func Build(datasets []*Dataset) *DB {
 			enrich(&a)
 			r := rec{entity: b.str(a.Entity), label: b.str(a.Label), incident: b.str(a.Incident), role: b.str(a.Role),
 				from: toDays(a.ValidFrom, noFrom), to: toDays(a.ValidTo, noTo), source: b.source(a.Source),
-				cat: catIndex[a.Category], conf: uint8(min(a.Confidence, 100)), chain: b.chain(a.Chain), inferred: inferred || IsInferred(&a)}
+				cat: catIndex[a.Category], conf: uint8(min(a.Confidence, 100)), chain: b.chain(a.Chain)}
+			if inferred || IsInferred(&a) {
+				r.conf |= inferredBit
+			}
 			if inferred && i < len(ds.Evidence) {
 				ev := ds.Evidence[i]
 				db.evidence[evKey{a.Chain, a.Address, a.Source.Name}] = &ev
@@ -473,7 +481,7 @@ func (db *DB) chainIndex(c model.Chain) int {
 func (db *DB) attribution(r *rec, addr string) model.Attribution {
 	return model.Attribution{Chain: db.chains[r.chain], Address: addr, Entity: db.strs[r.entity], Label: db.strs[r.label],
 		Category: categories[r.cat], Incident: db.strs[r.incident], Role: db.strs[r.role], Source: db.sources[r.source],
-		Confidence: model.Confidence(r.conf), ValidFrom: fromDays(r.from), ValidTo: fromDays(r.to)}
+		Confidence: model.Confidence(r.conf &^ inferredBit), ValidFrom: fromDays(r.from), ValidTo: fromDays(r.to)}
 }
 
 // Lookup returns every attribution of addr on chain c that holds at asOf.
@@ -499,7 +507,7 @@ func (db *DB) lookup(c model.Chain, addr string, asOf time.Time, inferred bool) 
 	listed, inf := 0, 0
 	for i := range rs {
 		if rs[i].from <= d && d < rs[i].to {
-			if rs[i].inferred {
+			if rs[i].inferred() {
 				inf++
 			} else {
 				listed++
@@ -514,7 +522,7 @@ func (db *DB) lookup(c model.Chain, addr string, asOf time.Time, inferred bool) 
 	}
 	out := make([]model.Attribution, 0, listed+inf)
 	for i := range rs {
-		if rs[i].from <= d && d < rs[i].to && (!rs[i].inferred || inf > 0) {
+		if rs[i].from <= d && d < rs[i].to && (!rs[i].inferred() || inf > 0) {
 			out = append(out, db.attribution(&rs[i], a))
 		}
 	}
@@ -555,12 +563,12 @@ func (db *DB) Explain(c model.Chain, addr string, asOf time.Time) []Claim {
 	d := dayOf(asOf)
 	listed := false
 	for i := range rs {
-		listed = listed || !rs[i].inferred && rs[i].from <= d && d < rs[i].to
+		listed = listed || !rs[i].inferred() && rs[i].from <= d && d < rs[i].to
 	}
 	out := make([]Claim, 0, len(rs))
 	for i := range rs {
 		r := &rs[i]
-		cl := Claim{Attribution: db.attribution(r, a), Status: StatusActive, Inferred: r.inferred}
+		cl := Claim{Attribution: db.attribution(r, a), Status: StatusActive, Inferred: r.inferred()}
 		switch {
 		case d < r.from:
 			cl.Status = StatusNotYet
@@ -568,10 +576,10 @@ func (db *DB) Explain(c model.Chain, addr string, asOf time.Time) []Claim {
 			cl.Status = StatusDelisted
 		case d >= r.to:
 			cl.Status = StatusExpired
-		case r.inferred && listed:
+		case r.inferred() && listed:
 			cl.Status = StatusSuperseded
 		}
-		if r.inferred {
+		if r.inferred() {
 			if ev, ok := db.Evidence(&cl.Attribution); ok {
 				cl.Evidence = &ev
 			}
