@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/holiman/uint256"
 	"github.com/spf13/cobra"
 
 	"github.com/redthread/redthread/internal/api"
@@ -89,6 +90,7 @@ func newTraceCmd(e *env) *cobra.Command {
 		chainFlag, from, tx, asset, policy, direction, since, stop, explain string
 		mixer                                                               string
 		mixDelay                                                            time.Duration
+		minTaint                                                            string
 		depositHeuristic                                                    bool
 		maxHops, maxNodes, maxEdges, maxTouched                             int
 		maxDegree                                                           uint64
@@ -181,6 +183,13 @@ JSON schema: docs/trace.md.`,
 				return usagef("--mixer: %v", err)
 			}
 			req.MixMaxDelay = mixDelay
+			if minTaint != "" {
+				v, err := uint256.FromDecimal(minTaint)
+				if err != nil || strings.HasPrefix(minTaint, "+") || strings.HasPrefix(minTaint, "-") {
+					return usagef("--min-taint: want a whole number of the traced asset's smallest units, not %q", minTaint)
+				}
+				req.MinTaint = *v
+			}
 			if cmd.Flags().Changed("stop") {
 				req.Categories = []model.Category{}
 				if stop != "none" && stop != "" {
@@ -428,7 +437,8 @@ JSON schema: docs/trace.md.`,
 	f.StringVar(&stop, "stop", "", "categories that end a trace, comma-separated, or none (default: exchange,bridge,mixer,dex,otc,gambling,defi,miner,token)")
 	f.BoolVar(&noSwaps, "no-swaps", false, "stop at swaps instead of following them")
 	f.BoolVar(&noBridges, "no-bridges", false, "stop at bridges instead of following them across chains")
-	f.StringVar(&mixer, "mixer", "stop", "at fixed-denomination mixer pools: stop (endpoint), demix (follow deposit-withdrawal links of the address-match and linked-address heuristics) or pool (demix, then follow the rest through the pool under the policy)")
+	f.StringVar(&mixer, "mixer", "stop", "at fixed-denomination mixer pools: stop (endpoint), demix (follow deposit-withdrawal links of the address-match and linked-address heuristics) pool (demix, then follow the rest through the pool by its share under the policy) or fifo (demix, then the pool pays its unlinked notes out first in, first out)")
+	f.StringVar(&minTaint, "min-taint", "", "explicit dust threshold, off by default: transfers of the traced asset carrying less taint than this many smallest units are not followed; the result reports that taint as below_min")
 	f.DurationVar(&mixDelay, "mix-max-delay", 0, "link a mixer withdrawal only to deposits at most this long before it (0: no bound)")
 	f.BoolVar(&depositHeuristic, "deposit-heuristic", false, "stop at exchange deposit addresses found by the deposit-address heuristic: the findings stored by 'intel infer deposits' for a chain that has them, else computed now before tracing (about 1.3 s per 8 M transfers)")
 	f.StringSliceVar(&labels, "labels", nil, "labels CSV file(s): chain,address,category[,label,entity,confidence]")

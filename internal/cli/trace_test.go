@@ -69,6 +69,29 @@ func TestTraceSyntheticWorld(t *testing.T) {
 	}
 	t.Logf("endpoints reached %s of %s cashed out (synth native)", reached, truth)
 
+	// An explicit dust threshold above every transfer: nothing leaves the
+	// theft address, the result says why and echoes the threshold.
+	so.Reset()
+	huge := "1" + strings.Repeat("0", 40)
+	if code := Main(context.Background(), append(base, "--mixer", "fifo", "--min-taint", huge, "--json"), &so, &se); code != 0 {
+		t.Fatalf("trace --min-taint: exit %d: %s", code, se.String())
+	}
+	var dust trace.Result
+	if err := json.Unmarshal(so.Bytes(), &dust); err != nil {
+		t.Fatalf("JSON: %v", err)
+	}
+	// below_min ≥ 99 % of the seeded taint
+	below := false
+	for _, tt := range dust.Totals {
+		b, _ := new(big.Int).SetString(tt.BelowMin, 10)
+		seeded, _ := new(big.Int).SetString(tt.Seeded, 10)
+		below = below || b != nil && seeded != nil && seeded.Sign() > 0 && b.Mul(b, big.NewInt(100)).Cmp(seeded.Mul(seeded, big.NewInt(99))) >= 0
+	}
+	if dust.Request.MinTaint != huge || dust.Request.Mixer != "fifo" || !below {
+		t.Errorf("with --min-taint %s: request %+v, totals %+v; want the threshold echoed and nearly all taint below it",
+			huge, dust.Request, dust.Totals)
+	}
+
 	for _, f := range []string{"--csv", "--dot"} {
 		so.Reset()
 		if code := Main(context.Background(), append(base, f), &so, &se); code != 0 {
@@ -99,6 +122,8 @@ func TestTraceSyntheticWorld(t *testing.T) {
 		{[]string{"trace", "--data", data, "--no-intel", "--chain", "synth", "--from", theft, "--policy", "fifo", "--max-hops", "-2"}, "--max-hops"},
 		{[]string{"trace", "--data", data, "--no-intel", "--chain", "synth", "--from", theft, "--policy", "fifo", "--since", "yesterday"}, "--since"},
 		{[]string{"trace", "--data", data, "--no-intel", "--chain", "synth", "--from", theft, "--policy", "fifo", "--json", "--csv"}, "at most one"},
+		{[]string{"trace", "--data", data, "--no-intel", "--chain", "synth", "--from", theft, "--policy", "fifo", "--min-taint", "1e18"}, "--min-taint"},
+		{[]string{"trace", "--data", data, "--no-intel", "--chain", "synth", "--from", theft, "--policy", "fifo", "--mixer", "tumble"}, "--mixer"},
 	} {
 		so.Reset()
 		se.Reset()

@@ -209,7 +209,7 @@ func (s *Store) forgetResidentBlocks(chain model.Chain, from uint64) {
 	for k, v := range r.times {
 		c.times[k] = v
 	}
-	bt.t = bt.t[:max(from, bt.first)-bt.first:max(from, bt.first)-bt.first]
+	bt.t = bt.t[: max(from, bt.first)-bt.first : max(from, bt.first)-bt.first]
 	c.times[chain] = bt
 	rs.cur.Store(&c)
 }

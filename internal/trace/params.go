@@ -5,6 +5,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/holiman/uint256"
+
 	"github.com/redthread/redthread/internal/model"
 )
 
@@ -25,7 +27,8 @@ type Params struct {
 	StopCategories []string `json:"stop_categories,omitempty"`
 	NoSwaps        bool     `json:"no_swaps,omitempty"`
 	NoBridges      bool     `json:"no_bridges,omitempty"`
-	Mixer          string   `json:"mixer,omitempty"` // stop (default), demix or pool
+	Mixer          string   `json:"mixer,omitempty"`     // stop (default), demix, pool or fifo
+	MinTaint       string   `json:"min_taint,omitempty"` // explicit dust threshold, smallest units of the traced asset; off when empty
 }
 
 // MaxParamHops bounds max_hops in Params.
@@ -88,6 +91,13 @@ func (p *Params) Request() (Request, error) {
 		if req.Mixer, err = ParseMixerMode(p.Mixer); err != nil {
 			return req, badParam("mixer: %q is not stop, demix, pool or fifo", p.Mixer)
 		}
+	}
+	if p.MinTaint != "" {
+		v, err := uint256.FromDecimal(p.MinTaint)
+		if err != nil || strings.HasPrefix(p.MinTaint, "+") || strings.HasPrefix(p.MinTaint, "-") {
+			return req, badParam("min_taint: %q is not a whole number of smallest units below 2^256", p.MinTaint)
+		}
+		req.MinTaint = *v
 	}
 	return req, nil
 }
