@@ -119,11 +119,11 @@ func (s *Store) ScanTransfers(ctx context.Context, chain model.Chain, fromBlock,
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			bi, _, err := s.Block(chain, block)
+			tm, err := s.blockTime(chain, block)
 			if err != nil {
 				return err
 			}
-			t.Time = bi.Time
+			t.Time = tm
 		}
 		t.Chain, t.Block, t.Position, t.Kind, t.Amount = chain, block, r.pos, r.kind, r.amount
 		t.TxHash = hash()
