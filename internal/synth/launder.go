@@ -21,6 +21,7 @@ type scenarioState struct {
 	a0    uint32
 	mules []uint32
 	cons2 uint32 // consolidation address on the second chain (0 until used)
+	coll  []uint32 // mixer-burst collectors (0 until first drawn)
 	sum   [2][]AssetSum
 
 	theftTx    string
@@ -218,6 +219,8 @@ func (st *scenarioState) route(f uint32) {
 	x := st.g.r.IntN(100)
 	d := st.delay(3600, 2*86400)
 	switch {
+	case x < s.MixPercent && s.Burst != nil:
+		c.schedule(st.delay(0, int64(s.Burst.DepositHours)*3600), func() { st.mixBurst(f) })
 	case x < s.MixPercent:
 		c.schedule(d, func() { st.mix(f) })
 	case x < s.MixPercent+s.BridgePercent:
@@ -397,4 +400,40 @@ func (st *scenarioState) cashoutChunk() {
 		st.cashout(o, st.cons2, amt, st.g.r.IntN(3) == 0)
 	}
 	o.schedule(st.delay(12*3600, 36*3600), st.cashoutChunk)
+}
+
+// mixBurst (scenario field Burst): f deposits up to MixDeposits notes of the
+// largest pool at once; CollectorPercent of them are withdrawn to one of a
+// few collector addresses, the rest each to a fresh address, FastPercent
+// within FastDays of the deposit. Each withdrawal address cashes out what
+// it holds at an exchange 1 h–3 d after each withdrawal. The remainder peels.
+func (st *scenarioState) mixBurst(f uint32) {
+	c, s, b, r := st.c, st.s, st.s.Burst, st.g.r
+	fee := c.feeOf(900_000)
+	m := c.mixers[len(c.mixers)-1]
+	for n := 0; n < s.MixDeposits && c.balance(f, 0) >= m.denom+fee+c.feeOf(21_000)*4; n++ {
+		var w uint32
+		if r.IntN(100) < b.CollectorPercent {
+			if st.coll == nil {
+				st.coll = make([]uint32, b.Collectors)
+			}
+			k := r.IntN(b.Collectors)
+			if st.coll[k] == 0 {
+				st.coll[k] = c.newLaunder(st.i, "mix-withdraw")
+			}
+			w = st.coll[k]
+		} else {
+			w = c.newLaunder(st.i, "mix-withdraw")
+		}
+		d := st.delay(3600, int64(b.FastDays)*86400)
+		if r.IntN(100) >= b.FastPercent {
+			d = st.delay(int64(b.FastDays+1)*86400, int64(b.FastDays+10)*86400)
+		}
+		st.begin("mix")
+		c.mixIn(f, m, w, d, func() {
+			c.schedule(st.delay(3600, 3*86400), func() { st.cashout(c, w, c.spendable(w, 0), false) })
+		})
+		st.end()
+	}
+	c.schedule(st.delay(3600, 86400), func() { st.peel(f, s.PeelHops) })
 }

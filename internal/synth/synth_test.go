@@ -55,7 +55,35 @@ type world struct {
 var (
 	worldOnce sync.Once
 	small     world
+	burstOnce sync.Once
+	burst     world
 )
+
+// burstWorld is the small world with the opt-in mixer-burst scenario added
+// to the default ones, generated once.
+func burstWorld(t *testing.T) world {
+	t.Helper()
+	burstOnce.Do(func() {
+		c := &collect{}
+		p := Params{Seed: 7, Scale: 40_000, Scenarios: append(DefaultScenarios(40_000), OptInScenarios(40_000)...)}
+		w, st, err := Generate(context.Background(), p, c)
+		if err != nil {
+			t.Fatalf("generate: %v", err)
+		}
+		burst = world{w, st, c}
+	})
+	if burst.w == nil {
+		t.Fatal("no world")
+	}
+	return burst
+}
+
+// bothWorlds runs check on the default small world and on the one with the
+// opt-in scenario.
+func bothWorlds(t *testing.T, check func(t *testing.T, s world)) {
+	t.Run("default", func(t *testing.T) { check(t, smallWorld(t)) })
+	t.Run("mixer-burst", func(t *testing.T) { check(t, burstWorld(t)) })
+}
 
 // smallWorld is generated once and shared by the read-only tests.
 func smallWorld(t *testing.T) world {
@@ -134,8 +162,9 @@ func TestScaleAndShape(t *testing.T) {
 
 // TestConservation replays the ledger: no balance ever goes negative, and
 // what was minted is what is held.
-func TestConservation(t *testing.T) {
-	s := smallWorld(t)
+func TestConservation(t *testing.T) { bothWorlds(t, checkConservation) }
+
+func checkConservation(t *testing.T, s world) {
 	bal := map[key]*big.Int{}
 	minted := map[key]*big.Int{}
 	get := func(m map[key]*big.Int, k key) *big.Int {
@@ -195,8 +224,9 @@ func dec(t *testing.T, s string) *big.Int {
 // TestGroundTruthAgreesWithLedger checks every ground-truth transfer against
 // the ledger, the conversion events against their flows, and that the stolen
 // value adds up per scenario, asset and chain.
-func TestGroundTruthAgreesWithLedger(t *testing.T) {
-	s := smallWorld(t)
+func TestGroundTruthAgreesWithLedger(t *testing.T) { bothWorlds(t, checkGroundTruth) }
+
+func checkGroundTruth(t *testing.T, s world) {
 	type pos struct {
 		chain model.Chain
 		block uint64
@@ -390,7 +420,7 @@ func TestGroundTruthAgreesWithLedger(t *testing.T) {
 				}
 			}
 		}
-		if r.Sums[0][0].Stolen == 0 || r.Sums[0][0].CashedOut == 0 || r.Sums[1][0].BridgedIn == 0 || r.Sums[0][0].MixedIn == 0 {
+		if r.Sums[0][0].Stolen == 0 || r.Sums[0][0].CashedOut == 0 || (r.Scenario.BridgePercent > 0 && r.Sums[1][0].BridgedIn == 0) || r.Sums[0][0].MixedIn == 0 {
 			t.Errorf("scenario %s: %+v: want theft, cash-out, bridging and mixing", r.Scenario.Name, r.Sums[0][0])
 		}
 	}
@@ -612,6 +642,7 @@ func TestBadParams(t *testing.T) {
 		{"shares", Params{Scale: 10_000, Scenarios: []Scenario{func() Scenario { s := ok; s.MixPercent = 90; return s }()}}, "path percentages"},
 		{"fan", Params{Scale: 10_000, Scenarios: []Scenario{func() Scenario { s := ok; s.FanOut = 3; return s }()}}, "fan-out 3"},
 		{"dup", Params{Scale: 10_000, Scenarios: []Scenario{ok, ok}}, "duplicate name"},
+		{"burst", Params{Scale: 10_000, Scenarios: []Scenario{func() Scenario { s := OptInScenarios(10_000)[0]; s.Burst = &MixBurst{FastDays: 6}; return s }()}}, "burst collectors 0"},
 	} {
 		_, _, err := Generate(context.Background(), tc.p, Discard{})
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
@@ -747,6 +778,7 @@ func TestVariants(t *testing.T) {
 		{"wide-fan-out", Params{Seed: 4, Scale: 20_000, Scenarios: wide}},
 		{"short-late", Params{Seed: 5, Scale: 10_000, Days: 5, Scenarios: late}},
 		{"few-users", Params{Seed: 6, Scale: 12_000, Users: 100, Users2: 100, LabelPercent: -1}},
+		{"mixer-burst-alone", Params{Seed: 8, Scale: 15_000, Scenarios: OptInScenarios(15_000)}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			l := &ledgerCheck{bal: map[key]*big.Int{}, minted: map[key]*big.Int{}}
@@ -774,5 +806,78 @@ func TestVariants(t *testing.T) {
 				t.Errorf("labels off but %d labels", len(w.Labels()))
 			}
 		})
+	}
+}
+
+// TestMixerBurst checks the opt-in scenario's shape and its mixer ground
+// truth: every mixes.csv row of it matches a deposit and a withdrawal of the
+// ledger, most notes come out within FastDays, and collectors receive
+// several notes each.
+func TestMixerBurst(t *testing.T) {
+	s := burstWorld(t)
+	b := OptInScenarios(40_000)[0].Burst
+	type tx struct {
+		chain model.Chain
+		hash  string
+	}
+	byTx := map[tx][]model.Transfer{}
+	for _, bl := range s.c.blocks {
+		for _, tr := range bl.Transfers {
+			byTx[tx{tr.Chain, tr.TxHash}] = append(byTx[tx{tr.Chain, tr.TxHash}], tr)
+		}
+	}
+	has := func(m Mix, h, from, to string) bool {
+		for _, tr := range byTx[tx{m.Chain, h}] {
+			if tr.From == from && tr.To == to && tr.Asset == model.NativeAsset && tr.Amount.Eq(&m.Amount) {
+				return true
+			}
+		}
+		return false
+	}
+	role := map[string]string{}
+	for _, la := range s.w.Launder {
+		if s.w.Params.Scenarios[la.Scenario].Name == "mixer-burst" {
+			role[s.w.Address(la.ChainIdx, la.ID)] = la.Role
+		}
+	}
+	notes, fast := 0, 0
+	perRecipient := map[string]int{}
+	var first, last int64
+	for _, m := range s.c.mixes {
+		if m.Scenario != "mixer-burst" {
+			continue
+		}
+		notes++
+		if !has(m, m.DepositTx, m.Depositor, m.Pool) || !has(m, m.WithdrawTx, m.Pool, m.Recipient) {
+			t.Errorf("mix %s → %s: no matching ledger transfers", m.DepositTx, m.WithdrawTx)
+		}
+		if role[m.Recipient] != "mix-withdraw" || role[m.Depositor] != "fanout" {
+			t.Errorf("mix %s: depositor role %q, recipient role %q", m.DepositTx, role[m.Depositor], role[m.Recipient])
+		}
+		if m.WithdrawAt-m.DepositAt <= int64(b.FastDays)*86400 {
+			fast++
+		}
+		perRecipient[m.Recipient]++
+		if first == 0 || m.DepositAt < first {
+			first = m.DepositAt
+		}
+		last = max(last, m.DepositAt)
+	}
+	repeated, collected := 0, 0
+	for _, n := range perRecipient {
+		if n >= 4 {
+			repeated++
+			collected += n
+		}
+	}
+	t.Logf("%d notes over %.1f h of deposits, %d within %d days, %d recipients with ≥ 4 taking %d", notes, float64(last-first)/3600, fast, b.FastDays, repeated, collected)
+	if notes < 100 || last-first > 36*3600 {
+		t.Errorf("%d notes deposited over %d s: want a burst of at least 100 within 36 h", notes, last-first)
+	}
+	if fast*100 < notes*(b.FastPercent-10) {
+		t.Errorf("%d of %d notes within %d days: want about %d %%", fast, notes, b.FastDays, b.FastPercent)
+	}
+	if repeated < b.Collectors/2 || repeated > b.Collectors || collected*100 < notes*(b.CollectorPercent-15) {
+		t.Errorf("%d recipients with ≥ 4 notes taking %d of %d: want up to %d collectors taking about %d %%", repeated, collected, notes, b.Collectors, b.CollectorPercent)
 	}
 }
