@@ -20,7 +20,7 @@ type scenarioState struct {
 	c, o  *chainState
 	a0    uint32
 	mules []uint32
-	cons2 uint32 // consolidation address on the second chain (0 until used)
+	cons2 uint32   // consolidation address on the second chain (0 until used)
 	coll  []uint32 // mixer-burst collectors (0 until first drawn)
 	sum   [2][]AssetSum
 
