@@ -22,11 +22,18 @@ func (s *Server) health(w http.ResponseWriter, r *http.Request) error {
 		writeRaw(w, http.StatusOK, []byte(`{"status":"ok"}`))
 		return nil
 	}
-	st := s.opts.Follower.FollowStatus()
+	// follows has one entry per followed chain; follow repeats the entry
+	// when there is exactly one (the single --follow-rpc form's field).
+	sts := followStatuses(s.opts.Follower)
+	var one *FollowStatus
+	if len(sts) == 1 {
+		one = &sts[0]
+	}
 	writeJSON(w, http.StatusOK, struct {
-		Status string       `json:"status"`
-		Follow FollowStatus `json:"follow"`
-	}{"ok", st})
+		Status  string         `json:"status"`
+		Follow  *FollowStatus  `json:"follow,omitempty"`
+		Follows []FollowStatus `json:"follows"`
+	}{"ok", one, sts})
 	return nil
 }
 

@@ -47,6 +47,56 @@ func (g graphCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 }
 
+// followCollector reports each followed chain's progress at each scrape,
+// labelled by chain (serve --follow-rpc, --follow CHAIN=URL).
+type followCollector struct{ f Follower }
+
+type followSeries struct {
+	d     *prometheus.Desc
+	gauge bool
+	v     func(FollowStatus) float64
+}
+
+var followMetrics = func() []followSeries {
+	m := func(name, help string, gauge bool, v func(FollowStatus) uint64) followSeries {
+		return followSeries{prometheus.NewDesc(name, help, []string{"chain"}, nil), gauge, func(s FollowStatus) float64 { return float64(v(s)) }}
+	}
+	return []followSeries{
+		m("redthread_follow_node_head", "Newest block the followed node reported at the last poll.", true, func(s FollowStatus) uint64 { return s.NodeHead }),
+		m("redthread_follow_indexed_block", "Newest block written to the store and the graph index by the follower.", true, func(s FollowStatus) uint64 { return s.Indexed }),
+		m("redthread_follow_lag_blocks", "Node head minus the newest indexed block.", true, func(s FollowStatus) uint64 { return s.Lag }),
+		m("redthread_follow_last_poll_timestamp_seconds", "Unix time of the follower's last poll.", true, func(s FollowStatus) uint64 {
+			if s.LastPoll.IsZero() {
+				return 0
+			}
+			return uint64(s.LastPoll.Unix())
+		}),
+		m("redthread_follow_polls_total", "Polls of the followed node.", false, func(s FollowStatus) uint64 { return s.Polls }),
+		m("redthread_follow_blocks_total", "Blocks ingested by the follower.", false, func(s FollowStatus) uint64 { return s.Blocks }),
+		m("redthread_follow_transfers_total", "Transfers ingested by the follower.", false, func(s FollowStatus) uint64 { return s.Transfers }),
+		m("redthread_follow_reorgs_total", "Chain reorganizations the follower rolled back.", false, func(s FollowStatus) uint64 { return s.Reorgs }),
+		m("redthread_follow_errors_total", "Polls that failed.", false, func(s FollowStatus) uint64 { return s.Errors }),
+	}
+}()
+
+func (followCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, m := range followMetrics {
+		ch <- m.d
+	}
+}
+
+func (c followCollector) Collect(ch chan<- prometheus.Metric) {
+	for _, s := range followStatuses(c.f) {
+		for _, m := range followMetrics {
+			t := prometheus.CounterValue
+			if m.gauge {
+				t = prometheus.GaugeValue
+			}
+			ch <- prometheus.MustNewConstMetric(m.d, t, m.v(s), s.Chain)
+		}
+	}
+}
+
 type metrics struct {
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
@@ -77,28 +127,7 @@ func newMetrics(reg *prometheus.Registry, ex *exposure.Engine, gi *graph.Index, 
 		cs = append(cs, graphCollector{gi})
 	}
 	if f != nil {
-		gauge := func(name, help string, v func(FollowStatus) uint64) prometheus.Collector {
-			return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, func() float64 { return float64(v(f.FollowStatus())) })
-		}
-		counter := func(name, help string, v func(FollowStatus) uint64) prometheus.Collector {
-			return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help}, func() float64 { return float64(v(f.FollowStatus())) })
-		}
-		cs = append(cs,
-			gauge("redthread_follow_node_head", "Newest block the followed node reported at the last poll.", func(s FollowStatus) uint64 { return s.NodeHead }),
-			gauge("redthread_follow_indexed_block", "Newest block written to the store and the graph index by the follower.", func(s FollowStatus) uint64 { return s.Indexed }),
-			gauge("redthread_follow_lag_blocks", "Node head minus the newest indexed block.", func(s FollowStatus) uint64 { return s.Lag }),
-			gauge("redthread_follow_last_poll_timestamp_seconds", "Unix time of the follower's last poll.", func(s FollowStatus) uint64 {
-				if s.LastPoll.IsZero() {
-					return 0
-				}
-				return uint64(s.LastPoll.Unix())
-			}),
-			counter("redthread_follow_polls_total", "Polls of the followed node.", func(s FollowStatus) uint64 { return s.Polls }),
-			counter("redthread_follow_blocks_total", "Blocks ingested by the follower.", func(s FollowStatus) uint64 { return s.Blocks }),
-			counter("redthread_follow_transfers_total", "Transfers ingested by the follower.", func(s FollowStatus) uint64 { return s.Transfers }),
-			counter("redthread_follow_reorgs_total", "Chain reorganizations the follower rolled back.", func(s FollowStatus) uint64 { return s.Reorgs }),
-			counter("redthread_follow_errors_total", "Polls that failed.", func(s FollowStatus) uint64 { return s.Errors }),
-		)
+		cs = append(cs, followCollector{f})
 	}
 	for _, c := range cs {
 		if err := reg.Register(c); err != nil {

@@ -112,6 +112,22 @@ type Follower interface {
 	FollowStatus() FollowStatus
 }
 
+// FollowerSet is a Follower of several chains at once (redthread serve
+// --follow CHAIN=URL repeated): /healthz and /metrics report every chain.
+type FollowerSet interface {
+	Follower
+	// FollowStatuses returns one status per followed chain, in a stable order.
+	FollowStatuses() []FollowStatus
+}
+
+// followStatuses returns f's status per chain.
+func followStatuses(f Follower) []FollowStatus {
+	if fs, ok := f.(FollowerSet); ok {
+		return fs.FollowStatuses()
+	}
+	return []FollowStatus{f.FollowStatus()}
+}
+
 // FollowStatus is a live ingester's progress, as /healthz shows it.
 type FollowStatus struct {
 	Chain string `json:"chain"`

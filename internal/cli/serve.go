@@ -85,6 +85,17 @@ after the newest stored block of the chain, else at
 --follow-from, else at the node's current head. /healthz and /metrics show the
 node's head, the newest indexed block and the lag (docs/live-index.md).
 
+--follow CHAIN=URL does the same for a node of any EVM chain redthread names
+(eth, bsc, arb, op, base, polygon, avax, ftm, etc), storing its blocks as
+CHAIN; repeat it to follow several chains at once, one node per chain
+(--follow-rpc URL is --follow eth=URL). Each chain has its own poll loop,
+checkpoint, reorganization handling and progress (/healthz "follows",
+/metrics {chain="..."}); a node that fails at run time only fails its own
+polls, retried every --poll, while the others go on. --tracer,
+--confirmations, --poll, --follow-from and --follow-window apply to every node.
+Every node must answer at start, and a node whose eth_chainId is a known
+chain other than CHAIN is refused.
+
 The server binds to 127.0.0.1 by default. Binding any other address requires
 an access token (--token, or the REDTHREAD_TOKEN environment variable, which
 keeps it out of the process list); every request but /healthz must then send
@@ -96,7 +107,8 @@ server gracefully.`,
   curl -s localhost:8080/api/v1/exposure/eth/0x098b716b8aaf21512996dc57eb0615e2383e2f96
   REDTHREAD_TOKEN=$(openssl rand -hex 16) redthread serve --listen 0.0.0.0:8080
   redthread serve --chains synth,synth2 --listen 127.0.0.1:9000
-  redthread serve --follow-rpc http://127.0.0.1:8545 --tracer geth --confirmations 2 --poll 4s`,
+  redthread serve --follow-rpc http://127.0.0.1:8545 --tracer geth --confirmations 2 --poll 4s
+  redthread serve --follow eth=http://10.0.0.5:8545 --follow bsc=http://10.0.0.6:8545 --confirmations 12`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if token == "" {
@@ -158,19 +170,24 @@ server gracefully.`,
 
 			// Ledger and graph.
 			ledgerDir := filepath.Join(e.dataDir, "ledger")
-			var fol *follower
+			var fols followerSet
 			var reloadConversions func(context.Context) error
-			if _, err := os.Stat(ledgerDir); errors.Is(err, fs.ErrNotExist) && fo.rpc == "" {
+			if _, err := os.Stat(ledgerDir); errors.Is(err, fs.ErrNotExist) && !fo.following() {
 				log.Warn("no ledger store: exposure, trace and address routes answer 503 until one is ingested", "dir", ledgerDir)
 			} else {
-				var src *eth.Adapter
-				if fo.rpc != "" {
-					if src, err = fo.source(ctx); err != nil {
+				// Every node is probed before the store opens: a node
+				// unreachable at start is an error (at run time a failing
+				// node only fails its own follower's polls).
+				var srcs []*eth.Adapter
+				for _, n := range fo.nodes {
+					src, err := fo.source(ctx, n, log)
+					if err != nil {
 						return err
 					}
-					log.Info("following node", "rpc", fo.redacted(), "tracer", string(src.Tracer()), "poll", fo.poll, "confirmations", fo.confirmations)
+					srcs = append(srcs, src)
+					log.Info("following node", "chain", n.chain, "rpc", redact(n.u), "tracer", string(src.Tracer()), "poll", fo.poll, "confirmations", fo.confirmations)
 				}
-				st, err := e.openLedgerResident(fo.rpc == "", int64(residentMiB)<<20)
+				st, err := e.openLedgerResident(!fo.following(), int64(residentMiB)<<20)
 				if err != nil {
 					return err
 				}
@@ -179,10 +196,12 @@ server gracefully.`,
 				if err != nil {
 					return err
 				}
-				if src != nil && !slices.Contains(chains, src.Chain()) {
-					// The followed chain's stored history is indexed too, or
-					// appends would start a graph without it.
-					chains = append(chains, src.Chain())
+				for _, src := range srcs {
+					if !slices.Contains(chains, src.Chain()) {
+						// A followed chain's stored history is indexed too,
+						// or appends would start a graph without it.
+						chains = append(chains, src.Chain())
+					}
 				}
 				gi, err := e.loadGraphChains(cmd, st, chains)
 				if err != nil {
@@ -190,7 +209,7 @@ server gracefully.`,
 				}
 				o.Graph, o.Ledger = gi, st
 				o.Exposure = exposure.New(gi, attr, exposure.Options{CacheEntries: cacheEntries})
-				if src == nil {
+				if len(srcs) == 0 {
 					logGraph(e, gi)
 				}
 				fileConvs, err := conversionFiles(gi, convs, swapFiles, bridgeFiles)
@@ -235,14 +254,18 @@ server gracefully.`,
 					}
 					return set.Info(), nil
 				}
-				if src != nil {
-					fol = fo.follower(src, st, gi, o.Exposure, log)
+				var wmu sync.Mutex // one store write (+ index append) at a time across followers
+				for _, src := range srcs {
+					fol := fo.follower(src, st, gi, o.Exposure, &wmu, log)
 					if h, ok, err := st.Head(src.Chain()); err != nil {
 						return err
 					} else if ok {
 						fol.status.Indexed = h
 					}
-					o.Follower = fol
+					fols = append(fols, fol)
+				}
+				if len(fols) > 0 {
+					o.Follower = fols
 				}
 			}
 			ui, err = web.New(web.Options{Graph: o.Graph, Ledger: uiLedger(o.Ledger), Conversions: o.Conversions,
@@ -283,8 +306,13 @@ server gracefully.`,
 					}
 				}
 			}()
-			if fol != nil {
-				fol.onConversions = func(ctx context.Context) error {
+			if len(fols) > 0 {
+				// Followers reload the conversions one at a time (the set
+				// spans every chain: a bridge pairs legs across them).
+				var convMu sync.Mutex
+				onConversions := func(ctx context.Context) error {
+					convMu.Lock()
+					defer convMu.Unlock()
 					if err := reloadConversions(ctx); err != nil {
 						return err
 					}
@@ -294,14 +322,20 @@ server gracefully.`,
 					return nil
 				}
 				fctx, stopFollow := context.WithCancel(ctx)
-				done := make(chan struct{})
-				go func() { defer close(done); fol.run(fctx) }()
+				var wg sync.WaitGroup
+				for _, fol := range fols {
+					fol.onConversions = onConversions
+					wg.Add(1)
+					go func() { defer wg.Done(); fol.run(fctx) }()
+				}
 				// Runs before the store closes (defers run last-in first-out):
-				// the follower finishes its current atomic write, then stops.
+				// each follower finishes its current atomic write, then stops.
 				defer func() {
 					stopFollow()
-					<-done
-					log.Info("follower stopped", "indexed_block", fol.FollowStatus().Indexed)
+					wg.Wait()
+					for _, fol := range fols {
+						log.Info("follower stopped", "chain", fol.src.Chain(), "indexed_block", fol.FollowStatus().Indexed)
+					}
 				}()
 			}
 			fmt.Fprintf(e.stdout, "serving on http://%s (web UI: /, API: /api/v1/openapi.json)\n", ln.Addr())

@@ -2,10 +2,13 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/url"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -25,10 +28,15 @@ import (
 // the server reads, appends every committed window to the graph index and
 // rolls the index back with the store on a reorganization.
 type follower struct {
-	src   ingest.Source
-	st    *store.Store
-	ix    *graph.Index
-	ex    *exposure.Engine // cache dropped on rollbacks (may be nil)
+	src ingest.Source
+	st  *store.Store
+	ix  *graph.Index
+	ex  *exposure.Engine // cache dropped on rollbacks (may be nil)
+	// wmu, shared by the server's followers, holds each store write (or
+	// rollback) together with the graph index's append (or truncation), so
+	// followers of different chains commit one after the other and the
+	// index receives the windows in the order the store committed them.
+	wmu   *sync.Mutex
 	log   *slog.Logger
 	conf  uint64
 	poll  time.Duration
@@ -96,7 +104,7 @@ func (f *follower) pollOnce(ctx context.Context) error {
 		return err
 	}
 	stats, err := ingest.Run(ctx, f.src, followStore{f}, ingest.Options{From: from, ToHead: true,
-		Confirmations: f.conf, Window: f.win, Log: f.log})
+		Confirmations: f.conf, Window: f.win, Log: f.log.With("chain", string(chain))})
 	f.mu.Lock()
 	f.status.NodeHead = max(head, stats.To)
 	f.status.Lag = f.status.NodeHead - min(f.status.NodeHead, f.status.Indexed)
@@ -149,6 +157,8 @@ type followStore struct{ f *follower }
 
 func (s followStore) Write(ctx context.Context, blocks []model.Block, cp *store.Checkpoint) error {
 	f := s.f
+	f.wmu.Lock()
+	defer f.wmu.Unlock()
 	if err := f.st.Write(ctx, blocks, cp); err != nil {
 		return err
 	}
@@ -158,7 +168,7 @@ func (s followStore) Write(ctx context.Context, blocks []model.Block, cp *store.
 	// The store committed: the index follows. Should the append fail, the
 	// index reloads the chain's new blocks from the store instead.
 	if err := f.ix.Append(blocks); err != nil {
-		f.log.Error("follow: graph append failed; reloading the new blocks from the store", "err", err)
+		f.log.Error("follow: graph append failed; reloading the new blocks from the store", "chain", f.src.Chain(), "err", err)
 		if lerr := f.ix.Load(context.WithoutCancel(ctx), f.st, f.src.Chain()); lerr != nil {
 			return fmt.Errorf("index blocks %d–%d: %w", blocks[0].Number, blocks[len(blocks)-1].Number, errors.Join(err, lerr))
 		}
@@ -189,6 +199,8 @@ func (s followStore) BlockHash(chain model.Chain, n uint64) (string, bool, error
 
 func (s followStore) Rollback(ctx context.Context, chain model.Chain, from, to uint64) error {
 	f := s.f
+	f.wmu.Lock()
+	defer f.wmu.Unlock()
 	if err := f.st.Rollback(ctx, chain, from, to); err != nil {
 		return err
 	}
@@ -210,7 +222,8 @@ func (s followStore) Rollback(ctx context.Context, chain model.Chain, from, to u
 
 // followFlags are serve's --follow-* flags.
 type followFlags struct {
-	rpc           string
+	rpc           string   // --follow-rpc URL: the node of chain eth
+	follow        []string // --follow CHAIN=URL, repeatable
 	tracer        string
 	rewards       string
 	confirmations uint64
@@ -218,34 +231,91 @@ type followFlags struct {
 	from          uint64
 	window        int
 	fromSet       bool
-	u             *url.URL
+	nodes         []followNode // parsed by check, in flag order (--follow-rpc first)
+}
+
+// followNode is one followed node and the chain its blocks are stored as.
+type followNode struct {
+	chain  model.Chain
+	rpc    string
+	u      *url.URL
+	legacy bool // given as --follow-rpc (chain eth, a chain-id mismatch only warns)
+}
+
+func (n followNode) flag() string {
+	if n.legacy {
+		return "--follow-rpc " + redact(n.u)
+	}
+	return "--follow " + string(n.chain) + "=" + redact(n.u)
 }
 
 func (fo *followFlags) register(cmd *cobra.Command) {
 	f := cmd.Flags()
-	f.StringVar(&fo.rpc, "follow-rpc", "", "follow this Ethereum node's head (JSON-RPC URL): ingest new blocks while serving")
-	f.StringVar(&fo.tracer, "tracer", "auto", "with --follow-rpc, internal transfers from: auto, parity, geth or none")
+	f.StringVar(&fo.rpc, "follow-rpc", "", "follow this Ethereum node's head (JSON-RPC URL) as chain eth: ingest new blocks while serving (same as --follow eth=URL)")
+	f.StringArrayVar(&fo.follow, "follow", nil, "follow an EVM node as CHAIN (eth, bsc, arb, op, base, polygon, avax, ftm, etc): CHAIN=URL; repeat for several chains, one node each")
+	f.StringVar(&fo.tracer, "tracer", "auto", "with --follow-rpc/--follow, internal transfers from: auto, parity, geth or none (every node)")
 	f.StringVar(&fo.rewards, "rewards", "", rewardsUsage)
-	f.Uint64Var(&fo.confirmations, "confirmations", 0, "with --follow-rpc, stay this many blocks behind the node's head")
-	f.DurationVar(&fo.poll, "poll", 2*time.Second, "with --follow-rpc, how often to poll the node for new blocks")
-	f.Uint64Var(&fo.from, "follow-from", 0, "with --follow-rpc and no blocks of the chain in the store, the first block to ingest (default: the node's head)")
-	f.IntVar(&fo.window, "follow-window", 100, "with --follow-rpc, blocks per atomic store write when catching up")
+	f.Uint64Var(&fo.confirmations, "confirmations", 0, "with --follow-rpc/--follow, stay this many blocks behind each node's head")
+	f.DurationVar(&fo.poll, "poll", 2*time.Second, "with --follow-rpc/--follow, how often to poll each node for new blocks")
+	f.Uint64Var(&fo.from, "follow-from", 0, "with --follow-rpc/--follow, the first block to ingest of a followed chain with no blocks in the store (default: the node's head)")
+	f.IntVar(&fo.window, "follow-window", 100, "with --follow-rpc/--follow, blocks per atomic store write when catching up")
 }
 
+// following reports whether any node is followed (after check).
+func (fo *followFlags) following() bool { return len(fo.nodes) > 0 }
+
 func (fo *followFlags) check(cmd *cobra.Command) error {
-	if fo.rpc == "" {
+	fo.nodes = nil
+	if fo.rpc == "" && len(fo.follow) == 0 {
 		for _, n := range []string{"tracer", "rewards", "confirmations", "poll", "follow-from", "follow-window"} {
 			if cmd.Flags().Changed(n) {
-				return usagef("--%s needs --follow-rpc", n)
+				return usagef("--%s needs --follow-rpc or --follow", n)
 			}
 		}
 		return nil
 	}
-	u, err := url.Parse(fo.rpc)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return usagef("--follow-rpc %q: want an http:// or https:// URL", fo.rpc)
+	parseURL := func(flag, raw string) (*url.URL, error) {
+		u, err := url.Parse(raw)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, usagef("%s %q: want an http:// or https:// URL", flag, raw)
+		}
+		return u, nil
 	}
-	fo.u = u
+	seen := map[model.Chain]string{}
+	add := func(n followNode) error {
+		if prev, ok := seen[n.chain]; ok {
+			return usagef("%s: chain %s is already followed (%s); follow one node per chain", n.flag(), n.chain, prev)
+		}
+		seen[n.chain] = n.flag()
+		fo.nodes = append(fo.nodes, n)
+		return nil
+	}
+	if fo.rpc != "" {
+		u, err := parseURL("--follow-rpc", fo.rpc)
+		if err != nil {
+			return err
+		}
+		if err := add(followNode{chain: model.ChainETH, rpc: fo.rpc, u: u, legacy: true}); err != nil {
+			return err
+		}
+	}
+	for _, v := range fo.follow {
+		name, raw, ok := strings.Cut(v, "=")
+		if !ok || name == "" || raw == "" {
+			return usagef("--follow %q: want CHAIN=URL, e.g. --follow bsc=http://127.0.0.1:8545", v)
+		}
+		chain := model.Chain(strings.ToLower(strings.TrimSpace(name)))
+		if !followable(chain) {
+			return usagef("--follow %q: chain %q is not an EVM chain redthread knows (want one of %s)", v, name, strings.Join(followChainNames(), ", "))
+		}
+		u, err := parseURL("--follow "+string(chain)+"=", strings.TrimSpace(raw))
+		if err != nil {
+			return err
+		}
+		if err := add(followNode{chain: chain, rpc: strings.TrimSpace(raw), u: u}); err != nil {
+			return err
+		}
+	}
 	fo.fromSet = cmd.Flags().Changed("follow-from")
 	if _, err := eth.ParseTracer(fo.tracer); err != nil {
 		return usagef("--tracer: %v", err)
@@ -262,20 +332,83 @@ func (fo *followFlags) check(cmd *cobra.Command) error {
 	return nil
 }
 
-func (fo *followFlags) redacted() string { return redact(fo.u) }
+// evmChainIDs are the chain ids of the EVM chains redthread names; a node
+// reporting one of them is that chain.
+var evmChainIDs = map[uint64]model.Chain{1: "eth", 56: "bsc", 42161: "arb", 10: "op", 8453: "base", 137: "polygon",
+	43114: "avax", 250: "ftm", 61: "etc"}
 
-// source makes the node adapter and probes the node (and its tracer).
-func (fo *followFlags) source(ctx context.Context) (*eth.Adapter, error) {
+// followable reports whether a chain can be followed over EVM JSON-RPC.
+func followable(c model.Chain) bool {
+	for _, k := range evmChainIDs {
+		if k == c {
+			return true
+		}
+	}
+	return false
+}
+
+func followChainNames() []string {
+	var out []string
+	for _, c := range serveKnownChains {
+		if followable(c) {
+			out = append(out, string(c))
+		}
+	}
+	return out
+}
+
+// source makes the node adapter of n, probes the node (and its tracer) and
+// checks that its chain id, if it is one redthread knows, names n's chain.
+func (fo *followFlags) source(ctx context.Context, n followNode, log *slog.Logger) (*eth.Adapter, error) {
 	tr, _ := eth.ParseTracer(fo.tracer)
 	rw, _ := parseRewards(fo.rewards)
-	src := eth.New(fo.rpc, eth.Options{Tracer: tr, Rewards: rw})
+	src := eth.New(n.rpc, eth.Options{Chain: n.chain, Tracer: tr, Rewards: rw})
 	if err := src.Probe(ctx); err != nil {
-		return nil, fmt.Errorf("--follow-rpc %s: %w", fo.redacted(), err)
+		return nil, fmt.Errorf("%s: %w", n.flag(), err)
+	}
+	id := &eth.Call{Method: "eth_chainId"}
+	if err := eth.NewClient(n.rpc, eth.ClientOptions{Timeout: 30 * time.Second}).Batch(ctx, []*eth.Call{id}); err != nil || id.Err != nil {
+		log.Warn("follow: the node's chain id is unknown; its blocks are stored as the chain given", "node", n.flag(), "err", errors.Join(err, id.Err))
+		return src, nil
+	}
+	var hexID string
+	if err := json.Unmarshal(id.Result, &hexID); err != nil {
+		return nil, fmt.Errorf("%s: eth_chainId: want a hex string, got %.40s", n.flag(), id.Result)
+	}
+	num, err := strconv.ParseUint(strings.TrimPrefix(hexID, "0x"), 16, 64)
+	if err != nil || !strings.HasPrefix(hexID, "0x") {
+		return nil, fmt.Errorf("%s: eth_chainId: want a hex quantity, got %q", n.flag(), hexID)
+	}
+	if known, ok := evmChainIDs[num]; ok && known != n.chain {
+		if n.legacy {
+			log.Warn("follow: the node's chain id names another chain; its blocks are stored as eth, as --follow-rpc always did (use --follow "+string(known)+"=URL)",
+				"node", n.flag(), "chain_id", num, "chain", known)
+			return src, nil
+		}
+		return nil, usagef("%s: the node reports chain id %d, which is %s, not %s", n.flag(), num, known, n.chain)
 	}
 	return src, nil
 }
 
-func (fo *followFlags) follower(src ingest.Source, st *store.Store, gi *graph.Index, ex *exposure.Engine, log *slog.Logger) *follower {
-	return &follower{src: src, st: st, ix: gi, ex: ex, log: log, conf: fo.confirmations, poll: fo.poll,
-		from: fo.from, start: fo.fromSet, win: fo.window}
+func (fo *followFlags) follower(src ingest.Source, st *store.Store, gi *graph.Index, ex *exposure.Engine, wmu *sync.Mutex, log *slog.Logger) *follower {
+	f := &follower{src: src, st: st, ix: gi, ex: ex, wmu: wmu, log: log, conf: fo.confirmations,
+		poll: fo.poll, from: fo.from, start: fo.fromSet, win: fo.window}
+	f.status.Chain, f.status.Confirmations = string(src.Chain()), fo.confirmations
+	return f
+}
+
+// followerSet is every follower of the server; /healthz and /metrics report
+// each chain (api.FollowerSet).
+type followerSet []*follower
+
+// FollowStatus implements api.Follower: the first follower's status.
+func (s followerSet) FollowStatus() api.FollowStatus { return s[0].FollowStatus() }
+
+// FollowStatuses implements api.FollowerSet, in flag order.
+func (s followerSet) FollowStatuses() []api.FollowStatus {
+	out := make([]api.FollowStatus, len(s))
+	for i, f := range s {
+		out[i] = f.FollowStatus()
+	}
+	return out
 }

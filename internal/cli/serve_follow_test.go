@@ -205,7 +205,7 @@ func TestServeFollowsNode(t *testing.T) {
 	// Block 3' is empty: the graph's newest block with transfers is 2'
 	// (3 transfers a payment: value, tip, burn).
 	code, metrics := get("/metrics")
-	for _, m := range []string{"redthread_follow_indexed_block 3", "redthread_follow_reorgs_total 1", `redthread_graph_last_block{chain="eth"} 2`, `redthread_graph_transfers{chain="eth"} 6`} {
+	for _, m := range []string{`redthread_follow_indexed_block{chain="eth"} 3`, `redthread_follow_reorgs_total{chain="eth"} 1`, `redthread_graph_last_block{chain="eth"} 2`, `redthread_graph_transfers{chain="eth"} 6`} {
 		if code != 200 || !strings.Contains(metrics, m) {
 			t.Errorf("/metrics lacks %q:\n%s", m, grepLines(metrics, "redthread_"))
 		}

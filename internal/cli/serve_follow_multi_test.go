@@ -1,0 +1,336 @@
+package cli
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/big"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core/types"
+
+	"github.com/redthread/redthread/internal/api"
+	"github.com/redthread/redthread/internal/chain/eth/ethsim"
+)
+
+// syncBuffer is a bytes.Buffer safe for the server's log writes and the
+// test's reads.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
+
+// simChain is one simulated node followed as a named chain, behind a proxy
+// that can refuse every request (a node gone bad: HTTP 403, not retried).
+type simChain struct {
+	t     *testing.T
+	name  string
+	node  *ethsim.Node
+	url   string // the proxy's
+	down  atomic.Bool
+	nonce uint64
+	from  ethsim.Account
+}
+
+func newSimChain(t *testing.T, name string, from ethsim.Account) *simChain {
+	t.Helper()
+	node, err := ethsim.Start(types.GenesisAlloc{from.Addr: {Balance: big.NewInt(1e18)}}, common.Address{9})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { node.Close() })
+	c := &simChain{t: t, name: name, node: node, from: from}
+	target, err := url.Parse(node.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if c.down.Load() {
+			http.Error(w, "node disabled by the test", http.StatusForbidden)
+			return
+		}
+		proxy.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	c.url = srv.URL
+	return c
+}
+
+// pay sends wei to addr; the next Commit mines it.
+func (c *simChain) pay(to common.Address, wei int64) common.Hash {
+	c.t.Helper()
+	h, err := c.node.Send(context.Background(), c.from, c.nonce, &to, big.NewInt(wei), 21000, nil)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	c.nonce++
+	return h
+}
+
+// TestServeFollowsTwoChains runs one server following two simulated nodes as
+// chains eth and bsc (--follow CHAIN=URL twice): a payment on each is in
+// that chain's exposure and trace answers within a few polls and on no other
+// chain; a reorganization on bsc is rolled back on bsc alone while eth keeps
+// going; a bsc node that starts refusing requests shows its errors in
+// /healthz and /metrics while eth payments keep arriving, and bsc catches up
+// once its node answers again; stopping the server stops both followers and
+// the store reopens with both chains.
+func TestServeFollowsTwoChains(t *testing.T) {
+	alice := ethsim.NewAccount(1)
+	bob, carol, dave, erin := ethsim.NewAccount(2).Addr, ethsim.NewAccount(3).Addr, ethsim.NewAccount(4).Addr, ethsim.NewAccount(5).Addr
+	ethC, bscC := newSimChain(t, "eth", alice), newSimChain(t, "bsc", alice)
+
+	// Block 1 on each before the server starts.
+	ethC.pay(bob, 111)
+	ethC.node.Commit()
+	bscC.pay(carol, 222)
+	bsc1 := bscC.node.Commit()
+
+	data := t.TempDir()
+	labels := filepath.Join(t.TempDir(), "labels.csv")
+	alic := strings.ToLower(alice.Addr.Hex())
+	if err := os.WriteFile(labels, []byte("chain,address,category,label\neth,"+alic+",hack,Test Heist\nbsc,"+alic+",hack,Test Heist\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	pr, pw := io.Pipe()
+	var errb syncBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- Main(ctx, []string{"serve", "--data", data, "--listen", "127.0.0.1:0", "--no-screen", "--labels", labels,
+			"--follow", "eth=" + ethC.url, "--follow", "BSC=" + bscC.url, "--tracer", "geth", "--follow-from", "0", "--poll", "50ms"}, pw, &errb)
+		pw.Close()
+	}()
+	line, err := bufio.NewReader(pr).ReadString('\n')
+	if err != nil {
+		t.Fatalf("serve printed nothing: %v\n%s", err, errb.String())
+	}
+	go io.Copy(io.Discard, pr)
+	base, _, _ := strings.Cut(strings.TrimPrefix(line, "serving on "), " ")
+
+	get := func(path string) (int, string) {
+		t.Helper()
+		resp, err := http.Get(base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	health := func() map[string]api.FollowStatus {
+		t.Helper()
+		code, body := get("/healthz")
+		var h struct {
+			Status  string
+			Follow  *api.FollowStatus
+			Follows []api.FollowStatus
+		}
+		if err := json.Unmarshal([]byte(body), &h); code != 200 || err != nil || h.Status != "ok" {
+			t.Fatalf("/healthz: %d %s (%v)", code, body, err)
+		}
+		if h.Follow != nil || len(h.Follows) != 2 || h.Follows[0].Chain != "eth" || h.Follows[1].Chain != "bsc" {
+			t.Fatalf("/healthz: want follows for eth then bsc and no single follow: %s", body)
+		}
+		return map[string]api.FollowStatus{"eth": h.Follows[0], "bsc": h.Follows[1]}
+	}
+	waitFor := func(what string, cond func() bool) {
+		t.Helper()
+		deadline := time.Now().Add(20 * time.Second)
+		for !cond() {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: not seen (status %+v)\nserver log:\n%s", what, health(), errb.String())
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	// received is addr's received native total on chain ("" if unknown).
+	received := func(chain string, addr common.Address) string {
+		t.Helper()
+		code, body := get("/api/v1/exposure/" + chain + "/" + addr.Hex() + "?hops=2&as_of=2099-01-01")
+		if code == 404 {
+			return ""
+		}
+		var res struct {
+			Assets []struct {
+				Asset  string
+				Source struct{ Total string }
+			}
+		}
+		if err := json.Unmarshal([]byte(body), &res); code != 200 || err != nil {
+			t.Fatalf("exposure %s %s: %d %v: %s", chain, addr.Hex(), code, err, body)
+		}
+		for _, a := range res.Assets {
+			if a.Asset == "native" {
+				return a.Source.Total
+			}
+		}
+		return ""
+	}
+	trace := func(chain string) string {
+		t.Helper()
+		req := fmt.Sprintf(`{"chain":%q,"from":[%q],"policy":"poison","direction":"forward","stop_categories":[]}`, chain, alic)
+		resp, err := http.Post(base+"/api/v1/trace", "application/json", strings.NewReader(req))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != 200 {
+			t.Fatalf("trace %s: %d %s", chain, resp.StatusCode, b)
+		}
+		return strings.ToLower(string(b))
+	}
+	lower := func(a common.Address) string { return strings.ToLower(a.Hex()) }
+
+	// Catch-up on both chains; each payment only on its own chain.
+	waitFor("block 1 on both chains", func() bool { h := health(); return h["eth"].Indexed >= 1 && h["bsc"].Indexed >= 1 })
+	if got := received("eth", bob); got != "111" {
+		t.Errorf("bob on eth received %q, want 111", got)
+	}
+	if got := received("bsc", carol); got != "222" {
+		t.Errorf("carol on bsc received %q, want 222", got)
+	}
+	if got := received("bsc", bob); got != "" && got != "0" {
+		t.Errorf("bob on bsc received %q: eth's payment leaked into bsc", got)
+	}
+
+	// A payment on each chain while serving.
+	txE := ethC.pay(bob, 1000)
+	ethC.node.Commit() // eth block 2
+	txB := bscC.pay(dave, 333)
+	bscC.node.Commit() // bsc block 2
+	waitFor("block 2 payments", func() bool { return received("eth", bob) == "1111" && received("bsc", dave) == "333" })
+	if tr := trace("eth"); !strings.Contains(tr, strings.ToLower(txE.Hex())) || strings.Contains(tr, lower(dave)) {
+		t.Errorf("eth trace: want tx %s and not bsc's dave:\n%s", txE.Hex(), tr)
+	}
+	if tr := trace("bsc"); !strings.Contains(tr, strings.ToLower(txB.Hex())) || !strings.Contains(tr, lower(dave)) {
+		t.Errorf("bsc trace lacks tx %s to dave:\n%s", txB.Hex(), tr)
+	}
+
+	// Reorganization on bsc: block 2 (to dave) is replaced by a branch paying
+	// erin, while eth mines on.
+	if err := bscC.node.Fork(bsc1); err != nil {
+		t.Fatal(err)
+	}
+	bscC.nonce = 1
+	txB2 := bscC.pay(erin, 444)
+	bscC.node.Commit() // bsc block 2'
+	bscC.node.Commit() // bsc block 3'
+	ethC.pay(bob, 5)
+	ethC.node.Commit() // eth block 3
+	waitFor("bsc reorg and eth block 3", func() bool {
+		return received("bsc", erin) == "444" && received("eth", bob) == "1116"
+	})
+	if got := received("bsc", dave); got != "" && got != "0" {
+		t.Errorf("dave on bsc still received %q after the reorg abandoned his payment", got)
+	}
+	if tr := trace("bsc"); strings.Contains(tr, strings.ToLower(txB.Hex())) || !strings.Contains(tr, strings.ToLower(txB2.Hex())) {
+		t.Errorf("bsc trace after the reorg: want tx %s, not %s:\n%s", txB2.Hex(), txB.Hex(), tr)
+	}
+	h := health()
+	if h["bsc"].Reorgs != 1 || h["bsc"].Indexed != 3 || h["eth"].Reorgs != 0 || h["eth"].Indexed != 3 {
+		t.Errorf("health after the bsc reorg: %+v", h)
+	}
+
+	// The bsc node fails: its polls fail and say so; eth goes on.
+	bscC.down.Store(true)
+	waitFor("bsc errors in /healthz", func() bool { h := health()["bsc"]; return h.Errors > 0 && h.Error != "" })
+	ethC.pay(carol, 7)
+	ethC.node.Commit() // eth block 4
+	bscC.pay(carol, 8)
+	bscC.node.Commit() // bsc block 4', not reachable yet
+	waitFor("eth block 4 while bsc is down", func() bool { return received("eth", carol) == "7" && health()["eth"].Indexed == 4 })
+	h = health()
+	if h["eth"].Error != "" || h["eth"].Errors != 0 || h["bsc"].Indexed != 3 || !strings.Contains(h["bsc"].Error, "403") {
+		t.Errorf("health while the bsc node fails: %+v", h)
+	}
+	code, metrics := get("/metrics")
+	for _, m := range []string{`redthread_follow_indexed_block{chain="eth"} 4`, `redthread_follow_indexed_block{chain="bsc"} 3`,
+		`redthread_follow_reorgs_total{chain="bsc"} 1`, `redthread_follow_reorgs_total{chain="eth"} 0`, `redthread_follow_errors_total{chain="eth"} 0`,
+		`redthread_graph_last_block{chain="bsc"} 2`, `redthread_graph_last_block{chain="eth"} 4`} {
+		if code != 200 || !strings.Contains(metrics, m) {
+			t.Errorf("/metrics lacks %q:\n%s", m, grepLines(metrics, "redthread_follow"))
+		}
+	}
+	if !strings.Contains(metrics, `redthread_follow_errors_total{chain="bsc"} `) || strings.Contains(metrics, `redthread_follow_errors_total{chain="bsc"} 0`) {
+		t.Errorf("/metrics: want bsc errors counted:\n%s", grepLines(metrics, "redthread_follow_errors"))
+	}
+
+	// The node answers again: bsc catches up and its error clears.
+	bscC.down.Store(false)
+	waitFor("bsc back", func() bool {
+		h := health()["bsc"]
+		return received("bsc", carol) == "230" && h.Error == "" && h.Indexed == 4
+	})
+
+	// Shutdown stops both followers; the store reopens with both chains.
+	stop()
+	select {
+	case c := <-done:
+		if c != ExitOK {
+			t.Fatalf("serve exit %d:\n%s", c, errb.String())
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("serve did not stop")
+	}
+	for _, c := range []string{"eth", "bsc"} {
+		if !strings.Contains(errb.String(), `msg="follower stopped" chain=`+c) {
+			t.Errorf("no clean stop of the %s follower in the log:\n%s", c, errb.String())
+		}
+	}
+	if c, out, errs := runCLI(t, "address", "bsc", erin.Hex(), "--json", "--data", data); c != ExitOK || !strings.Contains(out, `"444"`) {
+		t.Errorf("address bsc erin after shutdown: exit %d\n%s\n%s", c, out, errs)
+	}
+	if c, out, errs := runCLI(t, "address", "eth", bob.Hex(), "--json", "--data", data); c != ExitOK || !strings.Contains(out, `"1116"`) {
+		t.Errorf("address eth bob after shutdown: exit %d\n%s\n%s", c, out, errs)
+	}
+}
+
+// TestServeFollowMultiFlags: bad --follow values and a chain followed twice
+// are usage errors, found before any node is contacted.
+func TestServeFollowMultiFlags(t *testing.T) {
+	data := t.TempDir()
+	for _, args := range [][]string{
+		{"serve", "--follow", "http://127.0.0.1:1"},
+		{"serve", "--follow", "eth="},
+		{"serve", "--follow", "btc=http://127.0.0.1:1"},
+		{"serve", "--follow", "mars=http://127.0.0.1:1"},
+		{"serve", "--follow", "bsc=ftp://127.0.0.1:1"},
+		{"serve", "--follow", "bsc=http://127.0.0.1:1", "--follow", "bsc=http://127.0.0.1:2"},
+		{"serve", "--follow-rpc", "http://127.0.0.1:1", "--follow", "eth=http://127.0.0.1:2"},
+		{"serve", "--follow", "bsc=http://127.0.0.1:1", "--poll", "1ns"},
+	} {
+		if code, _, errs := runCLI(t, append(args, "--data", data)...); code != ExitUsage {
+			t.Errorf("%v: exit %d, want usage error: %s", args, code, errs)
+		}
+	}
+}
