@@ -130,7 +130,9 @@ temporary directory that is removed afterwards. Definitions: docs/trace-quality.
 					return derr
 				}
 				defer os.RemoveAll(dir)
-				w, err = traceeval.Generate(ctx, synth.Params{Seed: seed, Scale: scale}, dir)
+				// an opt-in scenario (mixer-burst) is generated only when named,
+				// on top of the default ones
+				w, err = traceeval.Generate(ctx, synth.Params{Seed: seed, Scale: scale, Scenarios: synth.WithOptIn(scale, o.Scenarios)}, dir)
 			}
 			if err != nil {
 				return err
@@ -157,7 +159,7 @@ temporary directory that is removed afterwards. Definitions: docs/trace-quality.
 	f.Int64Var(&scale, "scale", 200_000, "transfers in the generated world (both chains)")
 	f.StringVar(&world, "world", "", "evaluate this world directory (from 'redthread synth --out') instead of generating one")
 	f.StringVar(&policies, "policies", "poison,haircut,fifo", "taint policies to run, comma-separated")
-	f.StringVar(&scenarios, "scenarios", "", "scenarios to evaluate, comma-separated (default: all of the world's)")
+	f.StringVar(&scenarios, "scenarios", "", "scenarios to evaluate, comma-separated (default: all of the world's); naming the opt-in scenario mixer-burst generates it on top of the default ones")
 	f.StringVar(&labels, "labels", traceeval.LabelsTruth, "attributions the trace sees: truth (every service and deposit address, from truth/addresses.csv) or intel (the world's partial, partly wrong intel pack)")
 	f.BoolVar(&deposits, "deposit-heuristic", false, "add the exchange deposit addresses the deposit-address heuristic finds to the labels")
 	f.StringVar(&mixer, "mixer", "stop", "at mixer pools: stop (endpoint), demix (follow heuristic deposit-withdrawal links), pool (demix, then follow the rest through the pool under the policy) or fifo (as pool, the pool releasing its coins first in, first out)")

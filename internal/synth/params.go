@@ -89,6 +89,26 @@ func OptInScenarios(scale int64) []Scenario {
 	}}
 }
 
+// WithOptIn returns the scenarios of a world in which the named scenarios
+// can be evaluated: nil (the default scenarios, the default world) when none
+// of the names is an opt-in scenario, else the default scenarios followed by
+// the opt-in ones named, which then launder in the same world.
+func WithOptIn(scale int64, names []string) []Scenario {
+	var extra []Scenario
+	for _, s := range OptInScenarios(scale) {
+		for _, n := range names {
+			if strings.TrimSpace(n) == s.Name {
+				extra = append(extra, s)
+				break
+			}
+		}
+	}
+	if extra == nil {
+		return nil
+	}
+	return append(DefaultScenarios(scale), extra...)
+}
+
 // ScenariosNamed returns the named scenarios of a world of the given scale,
 // default or opt-in, in the order given, and an error naming an unknown one.
 func ScenariosNamed(scale int64, names []string) ([]Scenario, error) {

@@ -70,9 +70,15 @@ const (
 	// transacted with each other directly, outside the pool (Tutela's
 	// "linked address"; "transactional linkage").
 	HeurLinkedAddress = "linked-address"
+	// HeurRepeatedRecipient: the recipient received at least
+	// DemixOptions.RepeatMin withdrawals of the pool in the window after a
+	// burst of deposits, and its withdrawals are linked to that burst's
+	// deposits (MistTrack's walkthrough: addresses that each received many
+	// withdrawals in the days after a hack's first deposit).
+	HeurRepeatedRecipient = "repeated-recipient"
 )
 
-var heuristicConfidence = map[string]model.Confidence{HeurAddressMatch: 90, HeurLinkedAddress: 70}
+var heuristicConfidence = map[string]model.Confidence{HeurAddressMatch: 90, HeurLinkedAddress: 70, HeurRepeatedRecipient: 50}
 
 // HeuristicConfidence returns the confidence of a demixing heuristic's links.
 func HeuristicConfidence(name string) model.Confidence { return heuristicConfidence[name] }
@@ -97,6 +103,19 @@ type MixPool struct {
 	byWd        map[uint32]int
 }
 
+// dep is a deposit of a pool's denomination; linked marks it used.
+type dep struct {
+	seq    uint32
+	t      int64
+	linked bool
+}
+
+// wd is a withdrawal of a pool's denomination (or a little less).
+type wd struct {
+	seq, to uint32
+	t       int64
+}
+
 // fixedShare is the part of a pool's deposits (per mille) that must have the
 // most common amount for it to count as fixed-denomination.
 const fixedShare = 900
@@ -111,10 +130,35 @@ type DemixOptions struct {
 	// deposit, withdraw and transact with many parties by chance (0:
 	// DefaultLinkDegree).
 	MaxDegree uint64
+
+	// The repeated-recipient heuristic (docs/trace.md, "Mixers"). A burst
+	// is a run of the pool's deposits made by depositors of at least
+	// BurstDepositor deposits each (0: 2), consecutive deposits at most
+	// BurstGap apart (0: 24 h), at least RepeatMin of them. A recipient that
+	// receives at least RepeatMin withdrawals (0: 4) after the burst began
+	// and at most RepeatWindow after its last deposit (0: 192 h) has those
+	// withdrawals linked to the burst's deposits, earliest first, at most
+	// as many as the burst deposited. A withdrawal belongs to the most
+	// recent burst that began before it. RepeatMin < 0 turns it off.
+	BurstGap, RepeatWindow time.Duration
+	BurstDepositor         int
+	RepeatMin              int
 }
 
 // DefaultLinkDegree bounds the transfers of an address a link rests on.
 const DefaultLinkDegree = 200
+
+// Defaults of the repeated-recipient heuristic: four or more withdrawals
+// (Dirty Bubble Media's threshold for the wallets that took most of the
+// 100 ETH pool's withdrawals), within about eight days (MistTrack's 50,000
+// blocks after a hack's first deposit), after a burst of deposits no more
+// than a day apart by depositors who deposited at least twice.
+const (
+	DefaultRepeatMin      = 4
+	DefaultRepeatWindow   = 192 * time.Hour
+	DefaultBurstGap       = 24 * time.Hour
+	DefaultBurstDepositor = 2
+)
 
 // AnalyzePool applies the demixing heuristics to one pool address of a
 // chain graph. It returns nil when the address is not a fixed-denomination
@@ -122,6 +166,18 @@ const DefaultLinkDegree = 200
 func AnalyzePool(g ChainGraph, chain model.Chain, pool uint32, o DemixOptions) *MixPool {
 	if o.MaxDegree == 0 {
 		o.MaxDegree = DefaultLinkDegree
+	}
+	if o.RepeatMin == 0 {
+		o.RepeatMin = DefaultRepeatMin
+	}
+	if o.RepeatWindow == 0 {
+		o.RepeatWindow = DefaultRepeatWindow
+	}
+	if o.BurstGap == 0 {
+		o.BurstGap = DefaultBurstGap
+	}
+	if o.BurstDepositor == 0 {
+		o.BurstDepositor = DefaultBurstDepositor
 	}
 	ins := g.In(pool, nil)
 	if len(ins) < 2 {
@@ -148,11 +204,6 @@ func AnalyzePool(g ChainGraph, chain model.Chain, pool uint32, o DemixOptions) *
 	p := &MixPool{Address: g.Address(pool), Asset: best.asset, Denom: best.amt, byDep: map[uint32]int{}, byWd: map[uint32]int{}}
 	timeOf := func(s uint32) int64 { _, t, _, _ := g.BlockAt(g.BlockIndex(s)); return t }
 	// Deposits by depositor, in chain order; linked marks them used.
-	type dep struct {
-		seq    uint32
-		t      int64
-		linked bool
-	}
 	deps := map[uint32][]*dep{}
 	for _, s := range ins {
 		tr := g.Transfer(s)
@@ -166,10 +217,6 @@ func AnalyzePool(g ChainGraph, chain model.Chain, pool uint32, o DemixOptions) *
 		deps[tr.Src] = append(deps[tr.Src], &dep{seq: s, t: timeOf(s)})
 	}
 	half := new(uint256.Int).Rsh(&best.amt, 1)
-	type wd struct {
-		seq, to uint32
-		t       int64
-	}
 	var wds []wd
 	for _, s := range g.Out(pool, nil) {
 		tr := g.Transfer(s)
@@ -233,7 +280,15 @@ func AnalyzePool(g ChainGraph, chain model.Chain, pool uint32, o DemixOptions) *
 			one, n = d, n+1
 		}
 		if n == 1 && g.Degree(one) <= o.MaxDegree {
-			take(w, one, HeurLinkedAddress)
+			linked[i] = take(w, one, HeurLinkedAddress)
+		}
+	}
+	// 3. Repeated recipient: several withdrawals to one address after a
+	// burst of deposits.
+	if o.RepeatMin > 0 {
+		for _, l := range repeatedRecipients(g, deps, wds, linked, o) {
+			p.Links = append(p.Links, MixLink{Deposit: l[0], Withdrawal: l[1], Heuristic: HeurRepeatedRecipient,
+				Confidence: heuristicConfidence[HeurRepeatedRecipient]})
 		}
 	}
 	sort.Slice(p.Links, func(i, j int) bool { return p.Links[i].Deposit < p.Links[j].Deposit })

@@ -97,8 +97,19 @@ type Score struct {
 	Mixer    string `json:"mixer,omitempty"` // demix, pool or fifo (omitted: stop)
 	// MixWindow is Options.MixMaxDelay (omitted: none).
 	MixWindow string `json:"mix_max_delay,omitempty"`
-	MixLinks  int    `json:"mix_links,omitempty"`       // deposit-withdrawal links the taint crossed
-	Inferred  int    `json:"inferred_labels,omitempty"` // attributions the deposit heuristic added
+	MixLinks  int    `json:"mix_links,omitempty"` // deposit-withdrawal links the taint crossed
+	// Of MixLinks, MixLinksTrue are those whose withdrawal truly pays out a
+	// note this scenario deposited (truth/mixes.csv; notes of one scenario
+	// are interchangeable for its taint) and MixLinksExact those whose
+	// deposit and withdrawal are the very pair of mixes.csv. MixNotes
+	// counts the scenario's notes withdrawn in the world. MixPrecisionBP is
+	// MixLinksTrue over MixLinks, MixRecallBP MixLinksTrue over MixNotes.
+	MixLinksTrue   int   `json:"mix_links_true,omitempty"`
+	MixLinksExact  int   `json:"mix_links_exact,omitempty"`
+	MixNotes       int   `json:"mix_notes,omitempty"`
+	MixPrecisionBP int64 `json:"mix_link_precision_bp,omitempty"`
+	MixRecallBP    int64 `json:"mix_link_recall_bp,omitempty"`
+	Inferred       int   `json:"inferred_labels,omitempty"` // attributions the deposit heuristic added
 	// MinTaint is the trace's explicit dust threshold (smallest units of the
 	// native coin; omitted: none); BelowMin the taint it left unfollowed on
 	// the theft chain, and BelowMinBP that over the taint seeded there.
@@ -172,6 +183,15 @@ type truthOf struct {
 	mixed    map[assetKey]*uint256.Int // of which by mixer withdrawal addresses
 	tainted  map[addrKey]bool          // every address that received stolen value
 	other    map[addrKey]bool          // addresses that received stolen value of another scenario
+	noteOf   map[txKey]string          // scenario of each laundering mixer withdrawal, by withdrawal tx
+	pairs    map[[2]txKey]bool         // true (deposit, withdrawal) pairs of laundering notes
+	notes    int                       // this scenario's notes withdrawn
+}
+
+// txKey names a transaction.
+type txKey struct {
+	chain model.Chain
+	hash  string
 }
 
 func add(m map[assetKey]*uint256.Int, k assetKey, v *uint256.Int) {
@@ -202,6 +222,19 @@ func (w *World) truth(s synth.ScenarioSummary) *truthOf {
 		}
 		t.entity[ek].Add(t.entity[ek], &e.Stolen)
 		add(t.total, assetKey{e.Chain, e.Asset}, &e.Stolen)
+	}
+	t.noteOf, t.pairs = map[txKey]string{}, map[[2]txKey]bool{}
+	for i := range w.Truth.Mixes {
+		m := &w.Truth.Mixes[i]
+		if m.Scenario == "" {
+			continue
+		}
+		wk := txKey{m.Chain, m.WithdrawTx}
+		t.noteOf[wk] = m.Scenario
+		t.pairs[[2]txKey{{m.Chain, m.DepositTx}, wk}] = true
+		if m.Scenario == s.Name {
+			t.notes++
+		}
 	}
 	role := map[addrKey]string{}
 	for _, o := range w.Truth.Owners {
@@ -378,6 +411,22 @@ func (w *World) score(ctx context.Context, tr *truthOf, p trace.Policy, labels *
 	for _, c := range res.Conversions {
 		if c.Kind == string(trace.Mix) {
 			sc.MixLinks++
+			wk := txKey{model.Chain(c.Out.Chain), c.Out.Tx}
+			if tr.noteOf[wk] == tr.sum.Name {
+				sc.MixLinksTrue++
+			}
+			if tr.pairs[[2]txKey{{model.Chain(c.In.Chain), c.In.Tx}, wk}] {
+				sc.MixLinksExact++
+			}
+		}
+	}
+	if o.Mixer != trace.MixerStop {
+		sc.MixNotes = tr.notes
+		if sc.MixLinks > 0 {
+			sc.MixPrecisionBP = int64(sc.MixLinksTrue) * 10000 / int64(sc.MixLinks)
+		}
+		if tr.notes > 0 {
+			sc.MixRecallBP = int64(sc.MixLinksTrue) * 10000 / int64(tr.notes)
 		}
 	}
 	if !o.MinTaint.IsZero() {
