@@ -44,6 +44,18 @@ func TestEvalTrace(t *testing.T) {
 	if out := so.String(); !strings.Contains(out, "bridge-drain  haircut") || strings.Contains(out, "exchange-hot-wallet") {
 		t.Errorf("table:\n%s", out)
 	}
+	// the opt-in scenario is generated only when named
+	so.Reset()
+	if code := Main(context.Background(), append(args, "--scenarios", "mixer-burst", "--mixer", "demix", "--json"), &so, &se); code != 0 {
+		t.Fatalf("eval trace --scenarios mixer-burst: exit %d: %s", code, se.String())
+	}
+	rep = traceeval.Report{}
+	if err := json.Unmarshal(so.Bytes(), &rep); err != nil {
+		t.Fatalf("JSON: %v", err)
+	}
+	if len(rep.Scores) != 2 || rep.Scores[0].Scenario != "mixer-burst" || rep.Scores[0].MixNotes == 0 || rep.Scores[0].MixLinks == 0 {
+		t.Errorf("mixer-burst: %d scores, first %+v: want the scenario's notes and links reported", len(rep.Scores), rep.Scores)
+	}
 	for _, tc := range []struct {
 		args []string
 		want string
