@@ -29,7 +29,15 @@ import (
 // the first run exits 0 after stopping its follower, and the second resumes
 // from the store and ends with every payment counted exactly once — nothing
 // was half-written or lost by the signal.
-func TestServeFollowSIGTERM(t *testing.T) {
+func TestServeFollowSIGTERM(t *testing.T) { testServeFollowSIGTERM(t, "eth") }
+
+// TestServeFollowTwoChainsSIGTERM: the same with two nodes followed at once
+// (--follow eth=URL --follow bsc=URL), both producing blocks when SIGTERM
+// arrives: both followers stop cleanly, and the restart counts every payment
+// of each chain exactly once.
+func TestServeFollowTwoChainsSIGTERM(t *testing.T) { testServeFollowSIGTERM(t, "eth", "bsc") }
+
+func testServeFollowSIGTERM(t *testing.T, chains ...string) {
 	if testing.Short() {
 		t.Skip("builds the binary")
 	}
@@ -37,30 +45,84 @@ func TestServeFollowSIGTERM(t *testing.T) {
 	bin := binary(t)
 	ctx := context.Background()
 	alice, bob := ethsim.NewAccount(1), ethsim.NewAccount(2)
-	node, err := ethsim.Start(types.GenesisAlloc{alice.Addr: {Balance: big.NewInt(1e18)}}, common.Address{9})
-	if err != nil {
-		t.Fatal(err)
+	type chainNode struct {
+		name        string
+		node        *ethsim.Node
+		nonce       uint64
+		paid        int64
+		lastPayment uint64
 	}
-	defer node.Close()
+	var nodes []*chainNode
+	for _, c := range chains {
+		node, err := ethsim.Start(types.GenesisAlloc{alice.Addr: {Balance: big.NewInt(1e18)}}, common.Address{9})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer node.Close()
+		nodes = append(nodes, &chainNode{name: c, node: node})
+	}
 	var mu sync.Mutex // node access
-	nonce, paid := uint64(0), int64(0)
-	pay := func() {
+	pay := func(n *chainNode) {
 		mu.Lock()
 		defer mu.Unlock()
-		if _, err := node.Send(ctx, alice, nonce, &bob.Addr, big.NewInt(1000+int64(nonce)), 21000, nil); err != nil {
+		if _, err := n.node.Send(ctx, alice, n.nonce, &bob.Addr, big.NewInt(1000+int64(n.nonce)), 21000, nil); err != nil {
 			t.Error(err)
 			return
 		}
-		paid += 1000 + int64(nonce)
-		nonce++
-		node.Commit()
+		n.paid += 1000 + int64(n.nonce)
+		n.nonce++
+		n.node.Commit()
 	}
 	for i := 0; i < 5; i++ {
-		pay()
+		for _, n := range nodes {
+			pay(n)
+		}
 	}
 	data := filepath.Join(tmp, "data")
-	args := []string{"serve", "--data", data, "--listen", "127.0.0.1:0", "--no-screen", "--follow-rpc", node.URL,
+	args := []string{"serve", "--data", data, "--listen", "127.0.0.1:0", "--no-screen",
 		"--tracer", "geth", "--follow-from", "0", "--poll", "20ms", "--follow-window", "1"}
+	if len(nodes) == 1 {
+		args = append(args, "--follow-rpc", nodes[0].node.URL) // the single-node form
+	} else {
+		for _, n := range nodes {
+			args = append(args, "--follow", n.name+"="+n.node.URL)
+		}
+	}
+	// indexed returns the newest indexed block per chain.
+	indexed := func(base string) map[string]uint64 {
+		resp, err := http.Get(base + "/healthz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var h struct {
+			Follows []struct {
+				Chain   string
+				Indexed uint64 `json:"indexed_block"`
+				Errors  uint64
+			}
+		}
+		if err := json.NewDecoder(resp.Body).Decode(&h); err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]uint64{}
+		for _, f := range h.Follows {
+			if f.Errors != 0 {
+				t.Errorf("%s follower had poll errors: %+v", f.Chain, f)
+			}
+			out[f.Chain] = f.Indexed
+		}
+		return out
+	}
+	allAtLeast := func(base string, want func(*chainNode) uint64) bool {
+		got := indexed(base)
+		for _, n := range nodes {
+			if got[n.name] < want(n) {
+				return false
+			}
+		}
+		return true
+	}
 
 	// Run 1: blocks keep coming while the server follows; SIGTERM mid-way.
 	cmd := exec.Command(bin, args...)
@@ -82,23 +144,25 @@ func TestServeFollowSIGTERM(t *testing.T) {
 	base, _, _ := strings.Cut(strings.TrimPrefix(line, "serving on "), " ")
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			select {
-			case <-stop:
-				return
-			case <-time.After(5 * time.Millisecond):
-				pay()
+	for _, n := range nodes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				case <-time.After(5 * time.Millisecond):
+					pay(n)
+				}
 			}
-		}
-	}()
+		}()
+	}
 	deadline := time.Now().Add(15 * time.Second)
-	for followStatus(t, base).Indexed < 20 {
+	for !allAtLeast(base, func(*chainNode) uint64 { return 20 }) {
 		if time.Now().After(deadline) {
 			cmd.Process.Kill()
-			t.Fatalf("follower did not reach block 20:\n%s", errb.String())
+			t.Fatalf("followers did not reach block 20:\n%s", errb.String())
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
@@ -116,14 +180,18 @@ func TestServeFollowSIGTERM(t *testing.T) {
 	}
 	close(stop)
 	wg.Wait()
-	if !strings.Contains(errb.String(), "follower stopped") {
-		t.Errorf("no clean follower stop in the log:\n%s", errb.String())
+	for _, n := range nodes {
+		if !strings.Contains(errb.String(), `msg="follower stopped" chain=`+n.name) {
+			t.Errorf("no clean stop of the %s follower in the log:\n%s", n.name, errb.String())
+		}
 	}
 
 	// Run 2 (in process): resumes from the store and catches up; bob's
-	// received total is every payment exactly once.
+	// received total on each chain is every payment exactly once.
 	mu.Lock()
-	want, head := paid, nonce+0
+	for _, n := range nodes {
+		n.lastPayment = n.nonce // one payment a block, blocks 1..nonce
+	}
 	mu.Unlock()
 	sctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -141,36 +209,36 @@ func TestServeFollowSIGTERM(t *testing.T) {
 	go io.Copy(io.Discard, pr)
 	base, _, _ = strings.Cut(strings.TrimPrefix(line, "serving on "), " ")
 	deadline = time.Now().Add(15 * time.Second)
-	for followStatus(t, base).Indexed < head { // one payment a block, blocks 1..head
+	for !allAtLeast(base, func(n *chainNode) uint64 { return n.lastPayment }) {
 		if time.Now().After(deadline) {
-			t.Fatalf("second run did not catch up to block %d: %+v\n%s", head, followStatus(t, base), errb2.String())
+			t.Fatalf("second run did not catch up: %v\n%s", indexed(base), errb2.String())
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	resp, err := http.Get(base + "/api/v1/exposure/eth/" + bob.Addr.Hex() + "?as_of=2099-01-01&hops=1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	var res struct {
-		Assets []struct {
-			Asset  string
-			Source struct {
-				Total     string
-				Transfers int
+	for _, n := range nodes {
+		resp, err := http.Get(base + "/api/v1/exposure/" + n.name + "/" + bob.Addr.Hex() + "?as_of=2099-01-01&hops=1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		var res struct {
+			Assets []struct {
+				Asset  string
+				Source struct {
+					Total     string
+					Transfers int
+				}
 			}
 		}
+		if err := json.Unmarshal(body, &res); err != nil || len(res.Assets) == 0 {
+			t.Fatalf("exposure on %s: %v: %s", n.name, err, body)
+		}
+		if got := res.Assets[0].Source; got.Total != big.NewInt(n.paid).String() || got.Transfers != int(n.lastPayment) {
+			t.Errorf("bob received %s in %d transfers on %s, want %d in %d", got.Total, got.Transfers, n.name, n.paid, n.lastPayment)
+		}
 	}
-	if err := json.Unmarshal(body, &res); err != nil || len(res.Assets) == 0 {
-		t.Fatalf("exposure: %v: %s", err, body)
-	}
-	if got := res.Assets[0].Source; got.Total != big.NewInt(want).String() || got.Transfers != int(head) {
-		t.Errorf("bob received %s in %d transfers, want %d in %d", got.Total, got.Transfers, want, head)
-	}
-	if st := followStatus(t, base); st.Errors != 0 {
-		t.Errorf("second run had poll errors: %+v\n%s", st, errb2.String())
-	}
+	indexed(base) // no poll errors
 	cancel()
 	if c := <-done; c != ExitOK {
 		t.Fatalf("second serve exit %d:\n%s", c, errb2.String())
