@@ -383,6 +383,41 @@ func TestMixerBurstDemix(t *testing.T) {
 	if b.Assets[0].RecoveryBP < a.Assets[0].RecoveryBP+2000 || b.FalsePosBP > 500 {
 		t.Errorf("recovered %d bp demixing, %d bp stopping; FP %d bp: want 20 points more and FP ≤ 5 %%", b.Assets[0].RecoveryBP, a.Assets[0].RecoveryBP, b.FalsePosBP)
 	}
+	// Pool-wide: every repeated-recipient link the demixer makes, crossed
+	// by the trace or not, scored by whether deposit and withdrawal carry a
+	// note of the same scenario (truth/mixes.csv).
+	depScen, wdScen := map[string]string{}, map[string]string{}
+	for _, m := range w.Truth.Mixes {
+		depScen[m.DepositTx], wdScen[m.WithdrawTx] = m.Scenario, m.Scenario
+	}
+	rd := w.Index.Reader()
+	defer rd.Close()
+	g, _ := trace.Index(rd).Chain(synth.Chain1)
+	links, right := 0, 0
+	for _, ow := range w.Truth.Owners {
+		id, ok := g.Lookup(ow.Address)
+		if ow.Chain != synth.Chain1 || ow.Role != "mixer-pool" || !ok {
+			continue
+		}
+		pl := trace.AnalyzePool(g, synth.Chain1, id, trace.DemixOptions{})
+		for _, l := range pl.Links {
+			if l.Heuristic != trace.HeurRepeatedRecipient {
+				continue
+			}
+			hs, err := g.TxHashes(ctx, []uint32{l.Deposit, l.Withdrawal})
+			if err != nil {
+				t.Fatal(err)
+			}
+			links++
+			if d := depScen[hs[0]]; d != "" && d == wdScen[hs[1]] {
+				right++
+			}
+		}
+	}
+	t.Logf("pool-wide: %d repeated-recipient links, %d of them right", links, right)
+	if links == 0 || right*10 < links*9 {
+		t.Errorf("pool-wide: %d repeated-recipient links, %d right: want ≥ 90 %%", links, right)
+	}
 	// the default world has no opt-in scenario
 	if synth.WithOptIn(200_000, []string{"bridge-drain"}) != nil {
 		t.Error("naming a default scenario changed the world's scenarios")
