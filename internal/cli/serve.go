@@ -92,9 +92,11 @@ CHAIN; repeat it to follow several chains at once, one node per chain
 checkpoint, reorganization handling and progress (/healthz "follows",
 /metrics {chain="..."}); a node that fails at run time only fails its own
 polls, retried every --poll, while the others go on. --tracer,
---confirmations, --poll, --follow-from and --follow-window apply to every node.
-Every node must answer at start, and a node whose eth_chainId is a known
-chain other than CHAIN is refused.
+--confirmations and --follow-from take VALUE for every node or CHAIN=VALUE for
+one chain's (repeat the flag: --confirmations 12 --confirmations bsc=15);
+--poll and --follow-window apply to every node. Every node must answer at
+start, and a node whose eth_chainId is a known chain other than CHAIN is
+refused.
 
 The server binds to 127.0.0.1 by default. Binding any other address requires
 an access token (--token, or the REDTHREAD_TOKEN environment variable, which
@@ -108,7 +110,7 @@ server gracefully.`,
   REDTHREAD_TOKEN=$(openssl rand -hex 16) redthread serve --listen 0.0.0.0:8080
   redthread serve --chains synth,synth2 --listen 127.0.0.1:9000
   redthread serve --follow-rpc http://127.0.0.1:8545 --tracer geth --confirmations 2 --poll 4s
-  redthread serve --follow eth=http://10.0.0.5:8545 --follow bsc=http://10.0.0.6:8545 --confirmations 12`,
+  redthread serve --follow eth=http://10.0.0.5:8545 --follow bsc=http://10.0.0.6:8545 --confirmations 12 --confirmations bsc=15`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if token == "" {
@@ -185,7 +187,8 @@ server gracefully.`,
 						return err
 					}
 					srcs = append(srcs, src)
-					log.Info("following node", "chain", n.chain, "rpc", redact(n.u), "tracer", string(src.Tracer()), "poll", fo.poll, "confirmations", fo.confirmations)
+					conf, _ := fo.confirmations.uint(n.chain)
+					log.Info("following node", "chain", n.chain, "rpc", redact(n.u), "tracer", string(src.Tracer()), "poll", fo.poll, "confirmations", conf)
 				}
 				st, err := e.openLedgerResident(!fo.following(), int64(residentMiB)<<20)
 				if err != nil {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -224,15 +225,80 @@ func (s followStore) Rollback(ctx context.Context, chain model.Chain, from, to u
 type followFlags struct {
 	rpc           string   // --follow-rpc URL: the node of chain eth
 	follow        []string // --follow CHAIN=URL, repeatable
-	tracer        string
+	tracer        perChain // auto|parity|geth|none
 	rewards       string
-	confirmations uint64
+	confirmations perChain // uint64
+	from          perChain // uint64 (--follow-from)
 	poll          time.Duration
-	from          uint64
 	window        int
-	fromSet       bool
 	nodes         []followNode // parsed by check, in flag order (--follow-rpc first)
 }
+
+// perChain is a follow setting given as VALUE (every followed node) or
+// CHAIN=VALUE (that chain's node, overriding VALUE); the flag repeats.
+type perChain struct {
+	def   string
+	set   bool // VALUE given (not the default)
+	by    map[model.Chain]string
+	check func(string) error
+}
+
+func (p *perChain) String() string {
+	out := []string{p.def}
+	for c, v := range p.by {
+		out = append(out, string(c)+"="+v)
+	}
+	slices.Sort(out[1:])
+	return strings.Join(out, ",")
+}
+
+func (p *perChain) Type() string { return "[CHAIN=]VALUE" }
+
+func (p *perChain) Set(v string) error {
+	v = strings.TrimSpace(v)
+	if c, val, ok := strings.Cut(v, "="); ok {
+		chain := model.Chain(strings.ToLower(strings.TrimSpace(c)))
+		if !followable(chain) {
+			return fmt.Errorf("%q: chain %q is not an EVM chain redthread knows (want one of %s)", v, c, strings.Join(followChainNames(), ", "))
+		}
+		if err := p.check(val); err != nil {
+			return fmt.Errorf("%q: %w", v, err)
+		}
+		if p.by == nil {
+			p.by = map[model.Chain]string{}
+		}
+		p.by[chain] = val
+		return nil
+	}
+	if err := p.check(v); err != nil {
+		return err
+	}
+	p.def, p.set = v, true
+	return nil
+}
+
+// get returns chain's value and whether it was given (for chain or all).
+func (p *perChain) get(c model.Chain) (string, bool) {
+	if v, ok := p.by[c]; ok {
+		return v, true
+	}
+	return p.def, p.set
+}
+
+func (p *perChain) uint(c model.Chain) (uint64, bool) {
+	v, set := p.get(c)
+	n, _ := strconv.ParseUint(v, 10, 64) // checked by Set
+	return n, set
+}
+
+func checkUint(v string) error {
+	if _, err := strconv.ParseUint(v, 10, 64); err != nil {
+		return fmt.Errorf("want a block count or number, got %q", v)
+	}
+	return nil
+}
+
+func checkTracer(v string) error { _, err := eth.ParseTracer(v); return err }
 
 // followNode is one followed node and the chain its blocks are stored as.
 type followNode struct {
@@ -251,13 +317,16 @@ func (n followNode) flag() string {
 
 func (fo *followFlags) register(cmd *cobra.Command) {
 	f := cmd.Flags()
-	f.StringVar(&fo.rpc, "follow-rpc", "", "follow this Ethereum node's head (JSON-RPC URL) as chain eth: ingest new blocks while serving (same as --follow eth=URL)")
-	f.StringArrayVar(&fo.follow, "follow", nil, "follow an EVM node as CHAIN (eth, bsc, arb, op, base, polygon, avax, ftm, etc): CHAIN=URL; repeat for several chains, one node each")
-	f.StringVar(&fo.tracer, "tracer", "auto", "with --follow-rpc/--follow, internal transfers from: auto, parity, geth or none (every node)")
+	f.StringVar(&fo.rpc, "follow-rpc", "", "`URL`: follow this Ethereum node (JSON-RPC) as chain eth: ingest new blocks while serving (same as --follow eth=URL)")
+	f.StringArrayVar(&fo.follow, "follow", nil, "`CHAIN=URL`: follow the EVM node at URL as chain CHAIN (eth, bsc, arb, op, base, polygon, avax, ftm or etc); repeat for several chains, one node each")
+	fo.tracer = perChain{def: "auto", check: checkTracer}
+	fo.confirmations = perChain{def: "0", check: checkUint}
+	fo.from = perChain{def: "0", check: checkUint}
+	f.Var(&fo.tracer, "tracer", "with --follow-rpc/--follow, internal transfers from: auto, parity, geth or none; CHAIN=TRACER sets one chain's node (repeatable)")
 	f.StringVar(&fo.rewards, "rewards", "", rewardsUsage)
-	f.Uint64Var(&fo.confirmations, "confirmations", 0, "with --follow-rpc/--follow, stay this many blocks behind each node's head")
+	f.Var(&fo.confirmations, "confirmations", "with --follow-rpc/--follow, stay N blocks behind the node's head; CHAIN=N sets one chain's (repeatable)")
 	f.DurationVar(&fo.poll, "poll", 2*time.Second, "with --follow-rpc/--follow, how often to poll each node for new blocks")
-	f.Uint64Var(&fo.from, "follow-from", 0, "with --follow-rpc/--follow, the first block to ingest of a followed chain with no blocks in the store (default: the node's head)")
+	f.Var(&fo.from, "follow-from", "with --follow-rpc/--follow, the first block to ingest of a followed chain with no blocks in the store (default: the node's head); CHAIN=N sets one chain's (repeatable)")
 	f.IntVar(&fo.window, "follow-window", 100, "with --follow-rpc/--follow, blocks per atomic store write when catching up")
 }
 
@@ -316,9 +385,12 @@ func (fo *followFlags) check(cmd *cobra.Command) error {
 			return err
 		}
 	}
-	fo.fromSet = cmd.Flags().Changed("follow-from")
-	if _, err := eth.ParseTracer(fo.tracer); err != nil {
-		return usagef("--tracer: %v", err)
+	for name, p := range map[string]*perChain{"tracer": &fo.tracer, "confirmations": &fo.confirmations, "follow-from": &fo.from} {
+		for c := range p.by {
+			if _, ok := seen[c]; !ok {
+				return usagef("--%s %s=%s: chain %s is not followed", name, c, p.by[c], c)
+			}
+		}
 	}
 	if _, err := parseRewards(fo.rewards); err != nil {
 		return err
@@ -360,7 +432,8 @@ func followChainNames() []string {
 // source makes the node adapter of n, probes the node (and its tracer) and
 // checks that its chain id, if it is one redthread knows, names n's chain.
 func (fo *followFlags) source(ctx context.Context, n followNode, log *slog.Logger) (*eth.Adapter, error) {
-	tr, _ := eth.ParseTracer(fo.tracer)
+	tv, _ := fo.tracer.get(n.chain)
+	tr, _ := eth.ParseTracer(tv)
 	rw, _ := parseRewards(fo.rewards)
 	src := eth.New(n.rpc, eth.Options{Chain: n.chain, Tracer: tr, Rewards: rw})
 	if err := src.Probe(ctx); err != nil {
@@ -391,9 +464,11 @@ func (fo *followFlags) source(ctx context.Context, n followNode, log *slog.Logge
 }
 
 func (fo *followFlags) follower(src ingest.Source, st *store.Store, gi *graph.Index, ex *exposure.Engine, wmu *sync.Mutex, log *slog.Logger) *follower {
-	f := &follower{src: src, st: st, ix: gi, ex: ex, wmu: wmu, log: log, conf: fo.confirmations,
-		poll: fo.poll, from: fo.from, start: fo.fromSet, win: fo.window}
-	f.status.Chain, f.status.Confirmations = string(src.Chain()), fo.confirmations
+	conf, _ := fo.confirmations.uint(src.Chain())
+	from, start := fo.from.uint(src.Chain())
+	f := &follower{src: src, st: st, ix: gi, ex: ex, wmu: wmu, log: log, conf: conf,
+		poll: fo.poll, from: from, start: start, win: fo.window}
+	f.status.Chain, f.status.Confirmations = string(src.Chain()), conf
 	return f
 }
 

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"math/big"
 	"net/http"
 	"net/http/httptest"
@@ -22,9 +23,13 @@ import (
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
+	"github.com/google/go-cmp/cmp"
+	"github.com/spf13/cobra"
 
 	"github.com/redthread/redthread/internal/api"
+	"github.com/redthread/redthread/internal/chain/eth"
 	"github.com/redthread/redthread/internal/chain/eth/ethsim"
+	"github.com/redthread/redthread/internal/model"
 )
 
 // syncBuffer is a bytes.Buffer safe for the server's log writes and the
@@ -328,9 +333,59 @@ func TestServeFollowMultiFlags(t *testing.T) {
 		{"serve", "--follow", "bsc=http://127.0.0.1:1", "--follow", "bsc=http://127.0.0.1:2"},
 		{"serve", "--follow-rpc", "http://127.0.0.1:1", "--follow", "eth=http://127.0.0.1:2"},
 		{"serve", "--follow", "bsc=http://127.0.0.1:1", "--poll", "1ns"},
+		{"serve", "--follow", "eth=http://127.0.0.1:1", "--confirmations", "bsc=3"},
+		{"serve", "--follow", "eth=http://127.0.0.1:1", "--confirmations", "eth=-1"},
+		{"serve", "--follow", "eth=http://127.0.0.1:1", "--follow-from", "mars=3"},
+		{"serve", "--follow", "eth=http://127.0.0.1:1", "--tracer", "eth=magic"},
+		{"serve", "--confirmations", "eth=3"},
 	} {
 		if code, _, errs := runCLI(t, append(args, "--data", data)...); code != ExitUsage {
 			t.Errorf("%v: exit %d, want usage error: %s", args, code, errs)
+		}
+	}
+}
+
+// TestServeFollowPerChainSettings: --tracer, --confirmations and
+// --follow-from take VALUE for every node and CHAIN=VALUE for one chain's;
+// each follower gets its chain's value.
+func TestServeFollowPerChainSettings(t *testing.T) {
+	type want struct {
+		conf, from uint64
+		start      bool
+		tracer     string
+	}
+	for _, tc := range []struct {
+		args []string
+		want map[model.Chain]want
+	}{
+		{[]string{"--follow-rpc", "http://127.0.0.1:1"},
+			map[model.Chain]want{"eth": {0, 0, false, "auto"}}},
+		{[]string{"--follow-rpc", "http://127.0.0.1:1", "--confirmations", "12", "--follow-from", "100", "--tracer", "geth"},
+			map[model.Chain]want{"eth": {12, 100, true, "geth"}}},
+		{[]string{"--follow", "eth=http://127.0.0.1:1", "--follow", "bsc=http://127.0.0.1:2", "--confirmations", "12",
+			"--confirmations", "bsc=15", "--follow-from", "bsc=35000000", "--tracer", "BSC=parity", "--tracer", "none"},
+			map[model.Chain]want{"eth": {12, 0, false, "none"}, "bsc": {15, 35000000, true, "parity"}}},
+	} {
+		var fo followFlags
+		cmd := &cobra.Command{}
+		fo.register(cmd)
+		if err := cmd.ParseFlags(tc.args); err != nil {
+			t.Fatalf("%v: %v", tc.args, err)
+		}
+		if err := fo.check(cmd); err != nil {
+			t.Fatalf("%v: %v", tc.args, err)
+		}
+		got := map[model.Chain]want{}
+		for _, n := range fo.nodes {
+			f := fo.follower(eth.New(n.rpc, eth.Options{Chain: n.chain}), nil, nil, nil, nil, slog.New(slog.DiscardHandler))
+			tr, _ := fo.tracer.get(n.chain)
+			got[n.chain] = want{f.conf, f.from, f.start, tr}
+			if f.status.Chain != string(n.chain) || f.status.Confirmations != f.conf {
+				t.Errorf("%v: %s follower status %+v", tc.args, n.chain, f.status)
+			}
+		}
+		if d := cmp.Diff(tc.want, got, cmp.AllowUnexported(want{})); d != "" {
+			t.Errorf("%v: settings (-want +got):\n%s", tc.args, d)
 		}
 	}
 }
