@@ -68,8 +68,12 @@ func (r *Report) extra() string {
 	if m := r.Scores[0].Mixer; m != "" {
 		links := make([]string, 0, len(r.Scores))
 		for _, x := range r.Scores {
+			prec := "n/a"
+			if x.MixLinks > 0 {
+				prec = pct(x.MixPrecisionBP)
+			}
 			links = append(links, fmt.Sprintf("%d (%d paying out this scenario's notes, %d the exact pair; precision %s, recall %s of its %d notes)",
-				x.MixLinks, x.MixLinksTrue, x.MixLinksExact, pct(x.MixPrecisionBP), pct(x.MixRecallBP), x.MixNotes))
+				x.MixLinks, x.MixLinksTrue, x.MixLinksExact, prec, pct(x.MixRecallBP), x.MixNotes))
 		}
 		s += fmt.Sprintf(", mixer %s (mix links crossed per trace: %s)", m, strings.Join(links, "; "))
 		if d := r.Scores[0].MixWindow; d != "" {
