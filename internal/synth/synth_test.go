@@ -881,3 +881,24 @@ func TestMixerBurst(t *testing.T) {
 		t.Errorf("%d recipients with ≥ 4 notes taking %d of %d: want up to %d collectors taking about %d %%", repeated, collected, notes, b.Collectors, b.CollectorPercent)
 	}
 }
+
+func TestScenariosNamed(t *testing.T) {
+	got, err := ScenariosNamed(100_000, []string{"mixer-burst", " bridge-drain"})
+	if err != nil || len(got) != 2 || got[0].Name != "mixer-burst" || got[0].Burst == nil || got[1].Name != "bridge-drain" || got[1].Burst != nil {
+		t.Errorf("ScenariosNamed: %v, %v", got, err)
+	}
+	if _, err := ScenariosNamed(100_000, []string{"heist"}); err == nil || !strings.Contains(err.Error(), `unknown scenario "heist"`) || !strings.Contains(err.Error(), "mixer-burst") {
+		t.Errorf("unknown name: %v", err)
+	}
+	if WithOptIn(100_000, []string{"exchange-hot-wallet"}) != nil {
+		t.Error("WithOptIn changed a default world")
+	}
+	if s := WithOptIn(100_000, []string{"mixer-burst"}); len(s) != 3 || s[2].Name != "mixer-burst" {
+		t.Errorf("WithOptIn: %d scenarios", len(s))
+	}
+	for _, s := range DefaultScenarios(100_000) {
+		if s.Burst != nil {
+			t.Errorf("default scenario %s has a burst", s.Name)
+		}
+	}
+}
