@@ -121,19 +121,11 @@ DIR/truth/summary.json.`,
 			case "none":
 				p.Scenarios = []synth.Scenario{}
 			default:
-				all := synth.DefaultScenarios(p.Scale)
-				for _, name := range strings.Split(scenarios, ",") {
-					found := false
-					for _, s := range all {
-						if s.Name == strings.TrimSpace(name) {
-							p.Scenarios = append(p.Scenarios, s)
-							found = true
-						}
-					}
-					if !found {
-						return usagef("--scenarios: unknown scenario %q (have %s, %s, or none)", name, all[0].Name, all[1].Name)
-					}
+				named, err := synth.ScenariosNamed(p.Scale, strings.Split(scenarios, ","))
+				if err != nil {
+					return usagef("--scenarios: %v, or default or none", err)
 				}
+				p.Scenarios = named
 			}
 			if fanout > 0 {
 				if p.Scenarios == nil {
@@ -201,7 +193,7 @@ DIR/truth/summary.json.`,
 	f.IntVar(&p.Days, "days", 30, "simulated days")
 	f.IntVar(&p.LabelPercent, "labels", 60, "percent of service and theft addresses labelled in the intel pack")
 	f.IntVar(&p.WrongLabelPercent, "wrong-labels", 3, "percent of labels that are wrong")
-	f.StringVar(&scenarios, "scenarios", "default", "comma-separated laundering scenarios (exchange-hot-wallet, bridge-drain) or none")
+	f.StringVar(&scenarios, "scenarios", "default", "comma-separated laundering scenarios: exchange-hot-wallet and bridge-drain (the default), mixer-burst (opt-in: a launderer who leaks through the mixer as public case reports describe, docs/synth.md), or none")
 	f.IntVar(&fanout, "fanout", 0, "fresh addresses each scenario fans out to (default: scale/4000, 40 to 4000)")
 	f.BoolVar(&noSync, "no-sync", false, "with --load: do not fsync each batch")
 	f.BoolVarP(&quiet, "quiet", "q", false, "no progress output")

@@ -108,3 +108,28 @@ func TestSynthUsage(t *testing.T) {
 		t.Errorf("non-empty --out was changed: %d entries", len(ents))
 	}
 }
+
+// TestSynthOptInScenario generates the opt-in mixer-burst scenario by name,
+// alone and beside a stock one.
+func TestSynthOptInScenario(t *testing.T) {
+	for _, names := range []string{"mixer-burst", "bridge-drain,mixer-burst"} {
+		out := filepath.Join(t.TempDir(), "w")
+		var so, se bytes.Buffer
+		if code := Main(context.Background(), []string{"synth", "-q", "--seed", "4", "--scale", "20000", "--out", out, "--scenarios", names}, &so, &se); code != 0 {
+			t.Fatalf("synth --scenarios %s: exit %d: %s", names, code, se.String())
+		}
+		b, err := os.ReadFile(filepath.Join(out, "truth", "summary.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, n := range strings.Split(names, ",") {
+			if !strings.Contains(string(b), `"`+n+`"`) {
+				t.Errorf("--scenarios %s: truth/summary.json does not name %s", names, n)
+			}
+		}
+		if strings.Contains(names, "exchange") == strings.Contains(string(b), `"exchange-hot-wallet"`) {
+			continue
+		}
+		t.Errorf("--scenarios %s: truth/summary.json has exchange-hot-wallet", names)
+	}
+}
