@@ -202,9 +202,13 @@ func (s *Server) trace(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	// One snapshot of the attributions serves the whole request: a reload
+	// (SIGHUP, an inference) swapping them meanwhile must not make the
+	// trace use a set other than the one it reports.
+	attr := s.attributor()
 	var inferred []intel.InferredInfo
 	if body.DepositHeuristic {
-		info, err := s.depositSet(req.Chain)
+		info, err := depositSet(attr, req.Chain)
 		if err != nil {
 			return err
 		}
@@ -213,11 +217,11 @@ func (s *Server) trace(w http.ResponseWriter, r *http.Request) error {
 	gr := s.opts.Graph.Reader()
 	defer gr.Close()
 	eng := &trace.Engine{Graph: trace.Index(gr), Conversions: s.conversions()}
-	if a := s.attributor(); a != nil {
+	if attr != nil {
 		if body.DepositHeuristic {
-			eng.Attributor = a
+			eng.Attributor = attr
 		} else {
-			eng.Attributor = listedOnly{a}
+			eng.Attributor = listedOnly{attr}
 		}
 	}
 	res, err := eng.Run(r.Context(), req)
@@ -391,11 +395,12 @@ func (s *Server) address(w http.ResponseWriter, r *http.Request) error {
 		return fmt.Errorf("summarize %s: %w", addr, err)
 	}
 	var attrs []model.Attribution
-	if a := s.attributor(); a != nil {
+	a := s.attributor() // one snapshot: the evidence must come from the DB that made the claims
+	if a != nil {
 		attrs = a.Lookup(chain, addr, asOf)
 	}
 	out := NewAddressReport(sm, asOf, attrs)
-	if ev, ok := s.attributor().(Evidencer); ok {
+	if ev, ok := a.(Evidencer); ok {
 		for i := range attrs {
 			if intel.IsInferred(&attrs[i]) {
 				if e, ok := ev.Evidence(&attrs[i]); ok {

@@ -53,11 +53,10 @@ func (l listedOnly) Lookup(chain model.Chain, addr string, asOf time.Time) []mod
 	return keep
 }
 
-// inferredInfo returns the stored deposit-address set of chain, or an error
-// saying how to make one.
-func (s *Server) depositSet(chain model.Chain) (intel.InferredInfo, error) {
-	a := s.attributor()
-	if h, ok := a.(InferredSets); ok && a != nil {
+// depositSet returns the deposit-address set of chain that attributor a
+// holds, or an error saying how to make one.
+func depositSet(a Attributor, chain model.Chain) (intel.InferredInfo, error) {
+	if h, ok := a.(InferredSets); ok {
 		if info, ok := h.HasInferred(chain, DepositMethod); ok {
 			return info, nil
 		}

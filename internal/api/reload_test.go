@@ -1,0 +1,63 @@
+package api
+
+import (
+	"encoding/json"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/redthread/redthread/internal/intel"
+	"github.com/redthread/redthread/internal/model"
+)
+
+// reloadingDB is an intel DB whose first use swaps the server's
+// attributions for next, as a SIGHUP reload or an inference finishing in
+// the middle of a request does.
+type reloadingDB struct {
+	*intel.DB
+	srv  *Server
+	next Attributor
+	once sync.Once
+}
+
+func (r *reloadingDB) reload() { r.once.Do(func() { r.srv.SetAttributor(r.next) }) }
+
+func (r *reloadingDB) HasInferred(c model.Chain, method string) (intel.InferredInfo, bool) {
+	r.reload()
+	return r.DB.HasInferred(c, method)
+}
+
+func (r *reloadingDB) Lookup(c model.Chain, addr string, asOf time.Time) []model.Attribution {
+	r.reload()
+	return r.DB.Lookup(c, addr, asOf)
+}
+
+// A request answers from one snapshot of the attributions: a reload in
+// the middle of it neither makes a deposit_heuristic trace run without the
+// set it reports nor drops the evidence of the claims the address route
+// returns.
+func TestReloadMidRequest(t *testing.T) {
+	f := newFixture(t, Options{})
+	src := model.Source{Name: "test pack"}
+	listedOnly := intel.Build([]*intel.Dataset{{Kind: "test", Source: src, Attributions: []model.Attribution{
+		{Chain: "eth", Address: hacker, Category: model.CatHack, Label: "Test exploiter", Source: src, Confidence: 90},
+		{Chain: "eth", Address: exch, Category: model.CatExchange, Label: "Test exchange", Source: src, Confidence: 80},
+	}}})
+
+	f.srv.SetAttributor(&reloadingDB{DB: inferredDB(t), srv: f.srv, next: listedOnly})
+	a := f.traceJSON(t, fmt.Sprintf(`{"chain":"eth","from":[%q],"policy":"haircut","direction":"forward","deposit_heuristic":true}`, hacker))
+	if len(a.InferredSets) != 1 || len(a.Endpoints) != 1 || a.Endpoints[0].Address != alice {
+		t.Errorf("trace reports inferred_sets %+v but ends at %+v; want the inferred deposit address %s", a.InferredSets, a.Endpoints, alice)
+	}
+
+	f.srv.SetAttributor(&reloadingDB{DB: inferredDB(t), srv: f.srv, next: listedOnly})
+	status, body := f.do(t, "GET", "/api/v1/address/eth/"+alice+"?as_of=2024-06-01", "")
+	var ad addressJSON
+	if status != 200 || json.Unmarshal(body, &ad) != nil {
+		t.Fatalf("address: %d %s", status, body)
+	}
+	if len(ad.Attributions) != 1 || !ad.Attributions[0].Inferred || ad.Attributions[0].Evidence == nil {
+		t.Errorf("address route: the inferred claim without its evidence: %s", body)
+	}
+}
