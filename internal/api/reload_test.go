@@ -1,8 +1,10 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"sync"
 	"testing"
 	"time"
@@ -59,5 +61,43 @@ func TestReloadMidRequest(t *testing.T) {
 	}
 	if len(ad.Attributions) != 1 || !ad.Attributions[0].Inferred || ad.Attributions[0].Evidence == nil {
 		t.Errorf("address route: the inferred claim without its evidence: %s", body)
+	}
+}
+
+// A page on another site cannot make a browser run an inference (or any
+// POST route) on a server without a token: a text/plain form whose body
+// is JSON is a "simple" request the browser sends without asking.
+func TestCrossOriginPost(t *testing.T) {
+	var calls int
+	infer := func(ctx context.Context, chain model.Chain) (intel.InferredInfo, error) {
+		calls++
+		return intel.InferredInfo{Chain: chain, Method: DepositMethod}, nil
+	}
+	f := newFixture(t, Options{Infer: infer})
+	body := `{"chain":"=","chain":"eth"}` // what <form enctype="text/plain"> sends for name {"chain":" and value ","chain":"eth"}
+	for _, hdr := range [][]string{
+		{"Sec-Fetch-Site", "cross-site", "Content-Type", "text/plain"},
+		{"Origin", "https://evil.example", "Content-Type", "text/plain"},
+	} {
+		status, b := f.do(t, "POST", "/api/v1/intel/infer/deposits", body, hdr...)
+		wantError(t, status, b, http.StatusForbidden, "cross-origin request refused")
+		status, b = f.do(t, "POST", "/api/v1/trace", fmt.Sprintf(`{"chain":"eth","from":[%q],"policy":"haircut","direction":"forward"}`, hacker), hdr...)
+		wantError(t, status, b, http.StatusForbidden, "cross-origin request refused")
+	}
+	if calls != 0 {
+		t.Fatalf("cross-origin POSTs ran %d inferences", calls)
+	}
+	// The server's own pages, and clients that are not browsers, pass; so
+	// do cross-site GETs.
+	for _, hdr := range [][]string{nil, {"Sec-Fetch-Site", "same-origin"}} {
+		if status, b := f.do(t, "POST", "/api/v1/intel/infer/deposits", `{"chain":"eth"}`, hdr...); status != 200 {
+			t.Errorf("POST with %v: %d %s", hdr, status, b)
+		}
+	}
+	if calls != 2 {
+		t.Errorf("%d inferences, want 2", calls)
+	}
+	if status, b := f.do(t, "GET", "/api/v1/intel/inferred", "", "Sec-Fetch-Site", "cross-site"); status != 200 {
+		t.Errorf("cross-site GET: %d %s", status, b)
 	}
 }

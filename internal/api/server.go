@@ -94,6 +94,7 @@ type Server struct {
 	conv    atomic.Pointer[convBox]
 	pend    atomic.Pointer[pendingSet]
 	inferMu sync.Mutex
+	cop     *http.CrossOriginProtection
 	scr     atomic.Pointer[screenerBox]
 	mux     *http.ServeMux
 	handler http.Handler
@@ -171,7 +172,7 @@ func New(o Options) (*Server, error) {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{opts: o, log: o.Logger, mux: http.NewServeMux(), openapi: openapiJSON}
+	s := &Server{opts: o, log: o.Logger, mux: http.NewServeMux(), openapi: openapiJSON, cop: http.NewCrossOriginProtection()}
 	s.attr.Store(&attrBox{o.Attributor})
 	s.conv.Store(&convBox{o.Conversions})
 	s.pend.Store(newPendingSet(o.PendingDeposits))
@@ -271,14 +272,26 @@ func (s *Server) protect(h http.Handler) http.Handler {
 	})
 }
 
-// wrap adds to a route: the token check, the body limit, the deadline,
-// metrics and error writing.
+// errCrossOrigin: a browser sent a POST from another site's page.
+var errCrossOrigin = &httpError{http.StatusForbidden, "cross-origin request refused: POST routes answer the server's own pages and non-browser clients only"}
+
+// wrap adds to a route: the cross-origin and token checks, the body limit,
+// the deadline, metrics and error writing.
 func (s *Server) wrap(rt Route) http.Handler {
 	obs := s.m.route(rt.Path)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 		defer func() { obs.done(sw.status, time.Since(start)) }()
+		// A page on another site can make the user's browser POST a
+		// "simple" request (a text/plain form whose body is JSON) to a
+		// server on localhost that has no token: refused by the browser's
+		// Sec-Fetch-Site / Origin headers (GET and HEAD pass; so do
+		// clients that send neither, like curl).
+		if err := s.cop.Check(r); err != nil {
+			s.writeError(sw, r, errCrossOrigin)
+			return
+		}
 		if !rt.Public && !s.authorized(r) {
 			sw.Header().Set("WWW-Authenticate", `Bearer realm="redthread"`)
 			s.writeError(sw, r, errUnauthorized)
