@@ -228,6 +228,9 @@ func (s *Server) trace(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if body.DepositHeuristic {
+		inferred = append(inferred, crossedSets(attr, res, req.Chain)...)
+	}
 	var pend []PendingBridge
 	if ps := s.pending(); ps != nil && req.Direction != trace.Backward && len(ps.byLeg) > 0 {
 		pend = taintedDeposits(res, ps.byLeg)

@@ -5,11 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"sort"
 	"strings"
 	"time"
 
 	"github.com/redthread/redthread/internal/intel"
 	"github.com/redthread/redthread/internal/model"
+	"github.com/redthread/redthread/internal/trace"
 )
 
 // DepositMethod is the method name of the deposit-address heuristic's
@@ -64,6 +66,31 @@ func depositSet(a Attributor, chain model.Chain) (intel.InferredInfo, error) {
 	return intel.InferredInfo{}, &httpError{http.StatusConflict, fmt.Sprintf(
 		"deposit_heuristic: no inferred deposit addresses are stored for %s (POST /api/v1/intel/infer/deposits {\"chain\":%q}, or redthread intel infer deposits --chain %s while the server is stopped)",
 		chain, chain, chain)}
+}
+
+// crossedSets returns the deposit-address sets a holds for the chains,
+// other than traced, that the trace result crossed into (over bridges): a
+// deposit_heuristic trace stops at their inferred deposit addresses too, so
+// the answer names them beside the traced chain's set.
+func crossedSets(a Attributor, res *trace.Result, traced model.Chain) []intel.InferredInfo {
+	h, ok := a.(InferredSets)
+	if !ok {
+		return nil
+	}
+	var out []intel.InferredInfo
+	seen := map[model.Chain]bool{traced: true}
+	for _, e := range res.Edges {
+		c := model.Chain(e.Chain)
+		if seen[c] {
+			continue
+		}
+		seen[c] = true
+		if info, ok := h.HasInferred(c, DepositMethod); ok {
+			out = append(out, info)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Chain < out[j].Chain })
+	return out
 }
 
 // inferredList lists the stored inferred sets.

@@ -9,8 +9,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/redthread/redthread/internal/intel"
 	"github.com/redthread/redthread/internal/model"
+	"github.com/redthread/redthread/internal/trace"
 )
 
 // reloadingDB is an intel DB whose first use swaps the server's
@@ -99,5 +102,28 @@ func TestCrossOriginPost(t *testing.T) {
 	}
 	if status, b := f.do(t, "GET", "/api/v1/intel/inferred", "", "Sec-Fetch-Site", "cross-site"); status != 200 {
 		t.Errorf("cross-site GET: %d %s", status, b)
+	}
+}
+
+// A deposit_heuristic trace that crossed a bridge stopped at the other
+// chain's inferred deposit addresses too: the answer names that chain's set
+// beside the traced chain's, and no set of a chain it did not reach.
+func TestCrossedSets(t *testing.T) {
+	var ds []*intel.Dataset
+	for _, c := range []model.Chain{"eth", "bsc", "arb"} {
+		set := &intel.InferredSet{Method: DepositMethod, Chain: c, Head: 7}
+		ds = append(ds, set.Dataset())
+	}
+	db := intel.Build(ds)
+	res := &trace.Result{Edges: []trace.Edge{{Chain: "eth"}, {Chain: "bsc"}, {Chain: "eth"}, {Chain: "bsc"}, {Chain: "op"}}}
+	var got []model.Chain
+	for _, x := range crossedSets(db, res, "eth") {
+		got = append(got, x.Chain)
+	}
+	if d := cmp.Diff([]model.Chain{"bsc"}, got); d != "" {
+		t.Errorf("crossed sets (-want +got):\n%s", d)
+	}
+	if got := crossedSets(listedOnly{db}, res, "eth"); got != nil {
+		t.Errorf("an attributor without sets: %+v", got)
 	}
 }
