@@ -290,7 +290,7 @@ func TestAttributorsInferred(t *testing.T) {
 	st := intel.NewStore(dir)
 	st.NoShipped = true
 	a := model.Attribution{Chain: "eth", Address: "0x00000000000000000000000000000000000000a1", Category: model.CatExchange,
-		Label: "deposit address of X", Source: model.Source{Name: "heuristic:deposit-address"}, Confidence: 60}
+		Label: "deposit address of X", Source: model.Source{Name: "heuristic:deposit-address"}, Confidence: 60, ValidFrom: time.Date(2024, 1, 2, 0, 0, 0, 0, time.UTC)}
 	b := a
 	b.Address = "0x00000000000000000000000000000000000000b2"
 	set := &intel.InferredSet{Method: depositMethod, Chain: "eth", Head: 7, Inferences: []intel.Inference{

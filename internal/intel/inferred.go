@@ -104,6 +104,18 @@ func (s *InferredSet) check() error {
 		if !IsInferred(a) {
 			return fmt.Errorf("inferred set %s/%s: attribution %d (%s): source %q does not start with %q", s.Chain, s.Method, i, a.Address, a.Source.Name, InferredPrefix)
 		}
+		// An attribution carries its source, confidence and validity;
+		// an inference holds from the first transfer it rests on.
+		if a.Confidence < 1 || a.Confidence > 100 {
+			return fmt.Errorf("inferred set %s/%s: attribution %d (%s): confidence %d, want 1-100", s.Chain, s.Method, i, a.Address, a.Confidence)
+		}
+		if a.ValidFrom.IsZero() {
+			return fmt.Errorf("inferred set %s/%s: attribution %d (%s): no valid_from (when the evidence begins)", s.Chain, s.Method, i, a.Address)
+		}
+		if !a.ValidTo.IsZero() && !a.ValidTo.After(a.ValidFrom) {
+			return fmt.Errorf("inferred set %s/%s: attribution %d (%s): valid_to %s is not after valid_from %s", s.Chain, s.Method, i, a.Address,
+				a.ValidTo.Format(time.RFC3339), a.ValidFrom.Format(time.RFC3339))
+		}
 		if n, err := NormalizeAddress(a.Chain, a.Address); err != nil || n != a.Address {
 			return fmt.Errorf("inferred set %s/%s: attribution %d: address %q is not canonical", s.Chain, s.Method, i, a.Address)
 		}

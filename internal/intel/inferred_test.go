@@ -115,6 +115,22 @@ func TestInferredStore(t *testing.T) {
 	if err := st.SaveInferred(bad); err == nil || !strings.Contains(err.Error(), "not canonical") {
 		t.Errorf("SaveInferred(non-canonical address) error = %v", err)
 	}
+	// An inference without a confidence or a validity is refused too.
+	for _, c := range []struct {
+		edit func(*model.Attribution)
+		msg  string
+	}{
+		{func(a *model.Attribution) { a.Confidence = 0 }, "confidence 0, want 1-100"},
+		{func(a *model.Attribution) { a.Confidence = 101 }, "confidence 101, want 1-100"},
+		{func(a *model.Attribution) { a.ValidFrom = time.Time{} }, "no valid_from"},
+		{func(a *model.Attribution) { a.ValidTo = a.ValidFrom }, "valid_to 2024-01-02T00:00:00Z is not after valid_from"},
+	} {
+		bad = depositSet("2024-02-03", depA)
+		c.edit(&bad.Inferences[0].Attribution)
+		if err := st.SaveInferred(bad); err == nil || !strings.Contains(err.Error(), c.msg) {
+			t.Errorf("SaveInferred: error = %v, want %q", err, c.msg)
+		}
+	}
 	db, err = st.DB()
 	if err != nil {
 		t.Fatal(err)
