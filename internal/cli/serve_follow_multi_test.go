@@ -389,3 +389,90 @@ func TestServeFollowPerChainSettings(t *testing.T) {
 		}
 	}
 }
+
+// TestServeFollowChecksChainID: a node whose eth_chainId names another
+// chain than the one given is refused by --follow (its blocks would be
+// stored as the wrong chain) and only warned about by the older
+// --follow-rpc form, which keeps storing it as eth. The node is a real
+// simulated one; a proxy rewrites its chain id to 56 (BNB Smart Chain).
+func TestServeFollowChecksChainID(t *testing.T) {
+	node, err := ethsim.Start(types.GenesisAlloc{}, common.Address{9})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer node.Close()
+	target, _ := url.Parse(node.URL)
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	direct := proxy.Director
+	proxy.Director = func(r *http.Request) {
+		direct(r)
+		r.Header.Del("Accept-Encoding") // plain JSON to rewrite
+	}
+	proxy.ModifyResponse = func(resp *http.Response) error {
+		b, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil {
+			return err
+		}
+		var msgs []map[string]json.RawMessage
+		batch := json.Unmarshal(b, &msgs) == nil
+		if !batch {
+			var one map[string]json.RawMessage
+			if json.Unmarshal(b, &one) == nil {
+				msgs = []map[string]json.RawMessage{one}
+			}
+		}
+		for _, m := range msgs {
+			if string(m["result"]) == `"`+fmt.Sprintf("%#x", ethsim.ChainID)+`"` {
+				m["result"] = json.RawMessage(`"0x38"`)
+			}
+		}
+		if batch {
+			b, _ = json.Marshal(msgs)
+		} else if len(msgs) == 1 {
+			b, _ = json.Marshal(msgs[0])
+		}
+		resp.Body = io.NopCloser(bytes.NewReader(b))
+		resp.ContentLength = int64(len(b))
+		resp.Header.Del("Content-Length")
+		return nil
+	}
+	srv := httptest.NewServer(proxy)
+	defer srv.Close()
+
+	// serve runs serve with args until it prints its address (then stops
+	// it) or exits.
+	serve := func(args ...string) (code int, line, log string) {
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		var errb syncBuffer
+		pr, pw := io.Pipe()
+		done := make(chan int, 1)
+		go func() {
+			done <- Main(ctx, append([]string{"serve", "--data", t.TempDir(), "--listen", "127.0.0.1:0", "--no-screen", "--tracer", "geth"}, args...), pw, &errb)
+			pw.Close()
+		}()
+		line, _ = bufio.NewReader(pr).ReadString('\n')
+		go io.Copy(io.Discard, pr)
+		cancel()
+		select {
+		case code = <-done:
+		case <-time.After(20 * time.Second):
+			t.Fatalf("%v: serve did not stop", args)
+		}
+		return code, line, errb.String()
+	}
+	if code, line, log := serve("--follow", "eth="+srv.URL); code != ExitUsage || line != "" || !strings.Contains(log, "chain id 56, which is bsc, not eth") {
+		t.Errorf("--follow eth= on a bsc node: exit %d, printed %q; want a usage error naming the chain id:\n%s", code, line, log)
+	}
+	// --follow bsc= is accepted, and so is --follow-rpc (as eth, warned).
+	for _, args := range [][]string{{"--follow", "bsc=" + srv.URL}, {"--follow-rpc", srv.URL}} {
+		code, line, log := serve(args...)
+		if !strings.HasPrefix(line, "serving on ") || code != ExitOK {
+			t.Errorf("%v: exit %d, printed %q:\n%s", args, code, line, log)
+		}
+		if warned := strings.Contains(log, "chain id names another chain"); warned != (args[0] == "--follow-rpc") {
+			t.Errorf("%v: chain id warning %v:\n%s", args, warned, log)
+		}
+	}
+}
