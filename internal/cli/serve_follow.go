@@ -27,7 +27,8 @@ import (
 // follower runs the ingester against a node in the serving process: each
 // poll ingests up to the node's head (minus confirmations) into the store
 // the server reads, appends every committed window to the graph index and
-// rolls the index back with the store on a reorganization.
+// rolls the index back with the store on a reorganization. serve runs one
+// per followed chain, concurrently; they share wmu.
 type follower struct {
 	src ingest.Source
 	st  *store.Store
