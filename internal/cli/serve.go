@@ -156,8 +156,14 @@ server gracefully.`,
 				srv   *api.Server
 				ui    *web.Handler
 				intMu sync.Mutex
+				// reloadMu serializes whole reloads (read and apply), so a
+				// reload that read the intel store earlier cannot be applied
+				// after one that read it later.
+				reloadMu sync.Mutex
 			)
 			reloadAttr := func() error {
+				reloadMu.Lock()
+				defer reloadMu.Unlock()
 				a, err := e.exposureAttributor(labels, false)
 				if err != nil {
 					return err
@@ -294,8 +300,10 @@ server gracefully.`,
 					case <-ctx.Done():
 						return
 					case <-hup:
+						reloadMu.Lock()
 						a, sc, err := loadIntel()
 						if err != nil {
+							reloadMu.Unlock()
 							log.Error("reload intel on SIGHUP failed; keeping the loaded attributions", "err", err)
 							continue
 						}
@@ -305,6 +313,7 @@ server gracefully.`,
 						srv.SetScreener(sc)
 						ui.SetIntel(uiIntel(a, sc))
 						intMu.Unlock()
+						reloadMu.Unlock()
 						log.Info("intel reloaded on SIGHUP; exposure cache dropped")
 					}
 				}
