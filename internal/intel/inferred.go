@@ -196,19 +196,29 @@ func (s *Store) InferredSets() ([]*InferredSet, error) {
 		if err != nil {
 			return nil, fmt.Errorf("read inferred set: %w", err)
 		}
-		var set InferredSet
-		if err := gob.NewDecoder(bytes.NewReader(b)).Decode(&set); err != nil {
-			return nil, fmt.Errorf("decode inferred set %s: %w", f, err)
+		set, err := decodeInferred(b)
+		if err != nil {
+			return nil, fmt.Errorf("inferred set %s: %w", f, err)
 		}
 		if want := s.inferredPath(set.Chain, set.Method); filepath.Clean(f) != filepath.Clean(want) {
 			return nil, fmt.Errorf("inferred set %s holds %s/%s (want it at %s)", f, set.Chain, set.Method, want)
 		}
-		if err := set.check(); err != nil {
-			return nil, fmt.Errorf("inferred set %s: %w", f, err)
-		}
-		out = append(out, &set)
+		out = append(out, set)
 	}
 	return out, nil
+}
+
+// decodeInferred reads a stored inferred set and checks it as SaveInferred
+// does before storing.
+func decodeInferred(b []byte) (*InferredSet, error) {
+	var set InferredSet
+	if err := gob.NewDecoder(bytes.NewReader(b)).Decode(&set); err != nil {
+		return nil, fmt.Errorf("decode: %w", err)
+	}
+	if err := set.check(); err != nil {
+		return nil, err
+	}
+	return &set, nil
 }
 
 // ListedOnly is an attributor over a DB's listed claims: inferred
