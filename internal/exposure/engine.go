@@ -21,7 +21,10 @@ type Engine struct {
 
 	mu   sync.RWMutex
 	attr Attributor
-	gen  uint64 // bumped when the attributions change
+	gen  uint64 // bumped when the attributions change (every chain's results)
+	// cgen is bumped per chain when that chain's graph was rolled back
+	// (InvalidateChain): its cached results may count abandoned blocks.
+	cgen map[model.Chain]uint64
 
 	sets   attrSets
 	cache  *cache
@@ -60,6 +63,25 @@ func (e *Engine) Invalidate() {
 	e.mu.Unlock()
 	if e.cache != nil {
 		e.cache.clear()
+	}
+}
+
+// InvalidateChain drops the cached results of one chain (after that chain's
+// graph was rolled back; a rollback followed by appends can bring the graph
+// back to the same length with other transfers, which the length check
+// alone would miss). Other chains' results stay: an exposure reads only its
+// own chain's graph. The chain's generation is bumped first, so a result
+// computed before the call and stored after it is never served; then its
+// entries are removed (one pass over the cache, each shard locked in turn).
+func (e *Engine) InvalidateChain(c model.Chain) {
+	e.mu.Lock()
+	if e.cgen == nil {
+		e.cgen = map[model.Chain]uint64{}
+	}
+	e.cgen[c]++
+	e.mu.Unlock()
+	if e.cache != nil {
+		e.cache.dropChain(c)
 	}
 }
 
@@ -103,7 +125,7 @@ func (e *Engine) entry(ctx context.Context, req Request) (*centry, error) {
 		return nil, err
 	}
 	e.mu.RLock()
-	attr, gen := e.attr, e.gen
+	attr, gen, cgen := e.attr, e.gen, e.cgen[req.Chain]
 	e.mu.RUnlock()
 	gr := e.ix.Reader()
 	defer gr.Close()
@@ -114,7 +136,7 @@ func (e *Engine) entry(ctx context.Context, req Request) (*centry, error) {
 	glen := c.Len()
 	key := ckey{chain: req.Chain, addr: req.Address, day: req.AsOf.Unix() / 86400, hops: uint8(req.Hops)}
 	if e.cache != nil {
-		if ent := e.cache.get(key); ent != nil && ent.glen == glen && ent.gen == gen {
+		if ent := e.cache.get(key); ent != nil && ent.glen == glen && ent.gen == gen && ent.cgen == cgen {
 			e.hits.Add(1)
 			return ent, nil
 		}
@@ -128,7 +150,7 @@ func (e *Engine) entry(ctx context.Context, req Request) (*centry, error) {
 	if err != nil {
 		return nil, fmt.Errorf("encode exposure: %w", err)
 	}
-	ent := &centry{glen: glen, gen: gen, res: res, js: js}
+	ent := &centry{glen: glen, gen: gen, cgen: cgen, res: res, js: js}
 	if e.cache != nil {
 		e.cache.put(key, ent)
 	}
@@ -197,7 +219,8 @@ type ckey struct {
 
 type centry struct {
 	glen int
-	gen  uint64
+	gen  uint64 // the engine's generation when computed
+	cgen uint64 // the chain's generation when computed
 	res  *Result
 	js   []byte
 }
@@ -245,4 +268,30 @@ func (c *cache) clear() {
 		s.m = map[ckey]*centry{}
 		s.mu.Unlock()
 	}
+}
+
+// dropChain removes the entries of chain c.
+func (c *cache) dropChain(chain model.Chain) {
+	for i := range c.shards {
+		s := &c.shards[i]
+		s.mu.Lock()
+		for k := range s.m {
+			if k.chain == chain {
+				delete(s.m, k)
+			}
+		}
+		s.mu.Unlock()
+	}
+}
+
+// len is the number of cached entries.
+func (c *cache) len() int {
+	n := 0
+	for i := range c.shards {
+		s := &c.shards[i]
+		s.mu.RLock()
+		n += len(s.m)
+		s.mu.RUnlock()
+	}
+	return n
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math/big"
 	"math/rand/v2"
+	"slices"
 	"testing"
 	"time"
 
@@ -417,5 +418,80 @@ func TestConcurrentWithAppends(t *testing.T) {
 		if string(cached) != string(want) {
 			t.Fatalf("%s: cached answer differs from a fresh one after the appends", a)
 		}
+	}
+}
+
+// TestInvalidateChain: a rollback of one chain followed by another branch
+// of the same length is seen once that chain's cache is dropped (the length
+// check alone would serve the abandoned branch), while another chain's
+// cached results stay and keep being served.
+func TestInvalidateChain(t *testing.T) {
+	w, err := parseLedger([]string{"1 hacker mid 30", "2 carol mid 70", "3 mid alice 50", "label hacker hack"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The same ledger as chain "other" too.
+	onChain := func(bs []model.Block, c model.Chain) []model.Block {
+		var out []model.Block
+		for _, b := range bs {
+			b.Chain = c
+			b.Transfers = slices.Clone(b.Transfers)
+			for i := range b.Transfers {
+				b.Transfers[i].Chain = c
+			}
+			out = append(out, b)
+		}
+		return out
+	}
+	g := graph.New(graph.Options{KeepTxHashes: true})
+	if err := g.Append(w.blocks); err != nil {
+		t.Fatal(err)
+	}
+	if err := g.Append(onChain(w.blocks, "other")); err != nil {
+		t.Fatal(err)
+	}
+	e := New(g, w.labels, Options{})
+	ctx := context.Background()
+	asOf := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+	total := func(c model.Chain) string {
+		t.Helper()
+		r, err := e.Exposure(ctx, Request{Chain: c, Address: "alice", AsOf: asOf})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(r.Assets) == 0 {
+			return "none"
+		}
+		return r.Assets[0].Source.Total
+	}
+	if a, b := total("test"), total("other"); a != "50" || b != "50" {
+		t.Fatalf("before: test %s other %s, want 50 and 50", a, b)
+	}
+	// Chain test reorganizes: block 3 is replaced by a block with one
+	// transfer too (the graph keeps its length), paying alice 20.
+	g.Truncate("test", 3)
+	fork, err := parseLedger([]string{"3 mid alice 20"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := g.Append(fork.blocks); err != nil {
+		t.Fatal(err)
+	}
+	if got := total("test"); got != "50" {
+		t.Fatalf("before InvalidateChain the cache should still answer 50 (same graph length), got %s: the test no longer shows the need", got)
+	}
+	e.InvalidateChain("test")
+	if n := e.cache.len(); n != 1 {
+		t.Errorf("after InvalidateChain(test): %d cached entries, want 1 (other's)", n)
+	}
+	h0, m0 := e.CacheStats()
+	if got := total("test"); got != "20" {
+		t.Errorf("after the rollback: test %s, want 20", got)
+	}
+	if got := total("other"); got != "50" {
+		t.Errorf("other: %s, want 50", got)
+	}
+	if h, m := e.CacheStats(); h-h0 != 1 || m-m0 != 1 {
+		t.Errorf("after InvalidateChain(test): %d hits %d misses, want other's hit and test's miss", h-h0, m-m0)
 	}
 }
