@@ -17,7 +17,22 @@ import (
 	"github.com/redthread/redthread/internal/trace"
 )
 
+// health answers /healthz: "ok", "degraded" when a followed chain is
+// (FollowStatus.Problem), both with 200 so that a load balancer keeps
+// sending queries to a server that still answers from its store, or
+// "unavailable" with 503 when the store check fails (the server cannot
+// answer). Monitoring reads the status and the per-chain entries.
 func (s *Server) health(w http.ResponseWriter, r *http.Request) error {
+	if s.opts.StoreCheck != nil {
+		if err := s.opts.StoreCheck(); err != nil {
+			s.log.Error("healthz: the ledger store check failed", "err", err)
+			writeJSON(w, http.StatusServiceUnavailable, struct {
+				Status string `json:"status"`
+				Error  string `json:"error"`
+			}{"unavailable", "ledger store: " + err.Error()})
+			return nil
+		}
+	}
 	if s.opts.Follower == nil {
 		writeRaw(w, http.StatusOK, []byte(`{"status":"ok"}`))
 		return nil
@@ -25,6 +40,12 @@ func (s *Server) health(w http.ResponseWriter, r *http.Request) error {
 	// follows has one entry per followed chain; follow repeats the entry
 	// when there is exactly one (the single --follow-rpc form's field).
 	sts := followStatuses(s.opts.Follower)
+	status := "ok"
+	for i := range sts {
+		if sts[i].Degraded = sts[i].Problem(); sts[i].Degraded != "" {
+			status = "degraded"
+		}
+	}
 	var one *FollowStatus
 	if len(sts) == 1 {
 		one = &sts[0]
@@ -33,7 +54,7 @@ func (s *Server) health(w http.ResponseWriter, r *http.Request) error {
 		Status  string         `json:"status"`
 		Follow  *FollowStatus  `json:"follow,omitempty"`
 		Follows []FollowStatus `json:"follows"`
-	}{"ok", one, sts})
+	}{status, one, sts})
 	return nil
 }
 

@@ -75,7 +75,10 @@ var followMetrics = func() []followSeries {
 		m("redthread_follow_blocks_total", "Blocks ingested by the follower.", false, func(s FollowStatus) uint64 { return s.Blocks }),
 		m("redthread_follow_transfers_total", "Transfers ingested by the follower.", false, func(s FollowStatus) uint64 { return s.Transfers }),
 		m("redthread_follow_reorgs_total", "Chain reorganizations the follower rolled back.", false, func(s FollowStatus) uint64 { return s.Reorgs }),
-		m("redthread_follow_errors_total", "Polls that failed.", false, func(s FollowStatus) uint64 { return s.Errors }),
+		m("redthread_follow_errors_total", "Polls (and attempts to reach the node) that failed.", false, func(s FollowStatus) uint64 { return s.Errors }),
+		m("redthread_follow_up", "1 when the follower has reached its node and its last poll succeeded, else 0.", true, func(s FollowStatus) uint64 { return b2u(s.Up()) }),
+		m("redthread_follow_degraded", "1 when the followed chain is degraded (node not reached, refused, last poll failed or too far behind; /healthz says why), else 0.", true,
+			func(s FollowStatus) uint64 { return b2u(s.Problem() != "") }),
 	}
 }()
 
@@ -164,4 +167,11 @@ func (o *routeObs) done(status int, d time.Duration) {
 		o.mu.Unlock()
 	}
 	c.Inc()
+}
+
+func b2u(b bool) uint64 {
+	if b {
+		return 1
+	}
+	return 0
 }

@@ -62,6 +62,10 @@ type Options struct {
 	// Follower, if set, is a live ingester writing into the served store:
 	// its progress shows in /healthz and /metrics.
 	Follower Follower
+	// StoreCheck, if set, is a cheap read of the ledger store run by each
+	// /healthz: an error makes /healthz answer 503 ("unavailable"), the
+	// only case in which it does not answer 200.
+	StoreCheck func() error
 	// Token, if set, is required as "Authorization: Bearer TOKEN" on every
 	// route but /healthz. Serving on a non-loopback address requires it.
 	Token string
@@ -146,8 +150,59 @@ type FollowStatus struct {
 	Reorgs        uint64    `json:"reorgs"`
 	RolledBack    uint64    `json:"rolled_back_blocks"`
 	Errors        uint64    `json:"errors"`
-	// Error is the last poll's error, empty when it succeeded.
+	// Error is the last poll's (or connection attempt's) error, empty when
+	// it succeeded.
 	Error string `json:"error,omitempty"`
+	// State is "connecting" (the node has not answered yet: the follower
+	// retries with backoff), "following" (the last poll succeeded),
+	// "failing" (the last poll failed) or "refused" (the node answered but
+	// cannot be followed, e.g. its chain id names another chain: the
+	// follower stopped). Empty means following, or failing if Error is set.
+	State string `json:"state,omitempty"`
+	// MaxLag bounds LagBlocks beyond Confirmations before the chain counts
+	// as degraded; 0: no bound.
+	MaxLag uint64 `json:"max_lag_blocks,omitempty"`
+	// Degraded says why the chain is not healthy (Problem), empty if it is;
+	// filled in by /healthz.
+	Degraded string `json:"degraded,omitempty"`
+}
+
+// Follow states (FollowStatus.State).
+const (
+	FollowConnecting = "connecting"
+	FollowFollowing  = "following"
+	FollowFailing    = "failing"
+	FollowRefused    = "refused"
+)
+
+// Up reports whether the follower reached its node and its last poll
+// succeeded.
+func (s FollowStatus) Up() bool {
+	switch s.State {
+	case FollowConnecting, FollowFailing, FollowRefused:
+		return false
+	}
+	return s.Error == ""
+}
+
+// Problem says why a followed chain is degraded, or "" when it is not: the
+// node has not been reached yet, was refused, its last poll failed, or the
+// newest indexed block is more than MaxLag blocks behind the node's head
+// beyond the confirmations.
+func (s FollowStatus) Problem() string {
+	switch {
+	case s.State == FollowRefused:
+		return "refused: " + s.Error
+	case s.State == FollowConnecting && s.Error != "":
+		return "node not reached yet: " + s.Error
+	case s.State == FollowConnecting:
+		return "node not reached yet"
+	case !s.Up():
+		return "last poll failed: " + s.Error
+	case s.MaxLag > 0 && s.Lag > s.Confirmations+s.MaxLag:
+		return fmt.Sprintf("%d blocks behind the node's head, more than %d confirmations + %d (max lag)", s.Lag, s.Confirmations, s.MaxLag)
+	}
+	return ""
 }
 
 type screenerBox struct{ s Screener }
