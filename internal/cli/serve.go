@@ -24,6 +24,7 @@ import (
 	"github.com/redthread/redthread/internal/convert"
 	"github.com/redthread/redthread/internal/exposure"
 	"github.com/redthread/redthread/internal/graph"
+	"github.com/redthread/redthread/internal/ingest"
 	"github.com/redthread/redthread/internal/intel"
 	"github.com/redthread/redthread/internal/model"
 	"github.com/redthread/redthread/internal/screen"
@@ -94,9 +95,17 @@ checkpoint, reorganization handling and progress (/healthz "follows",
 polls, retried every --poll, while the others go on. --tracer,
 --confirmations and --follow-from take VALUE for every node or CHAIN=VALUE for
 one chain's (repeat the flag: --confirmations 12 --confirmations bsc=15);
---poll and --follow-window apply to every node. Every node must answer at
-start, and a node whose eth_chainId is a known chain other than CHAIN is
-refused.
+--follow-max-lag likewise; --poll and --follow-window apply to every node.
+
+A node that does not answer at start (connection refused, timeout, an HTTP
+error) does not stop the start: the server serves what the store holds, and
+that chain's follower retries with backoff (--poll, doubling, at most 30s;
+each attempt logged), then probes the node and follows it. A bad flag, or a
+node that answers but whose eth_chainId is a known chain other than CHAIN,
+is refused at start; found later, it stops that chain's follower. /healthz
+says "degraded" (HTTP 200) while a chain's node is unreached, refused,
+failing, or more than --follow-max-lag blocks behind beyond its
+confirmations, and 503 only when the store cannot be read.
 
 The server binds to 127.0.0.1 by default. Binding any other address requires
 an access token (--token, or the REDTHREAD_TOKEN environment variable, which
@@ -183,18 +192,25 @@ server gracefully.`,
 			if _, err := os.Stat(ledgerDir); errors.Is(err, fs.ErrNotExist) && !fo.following() {
 				log.Warn("no ledger store: exposure, trace and address routes answer 503 until one is ingested", "dir", ledgerDir)
 			} else {
-				// Every node is probed before the store opens: a node
-				// unreachable at start is an error (at run time a failing
-				// node only fails its own follower's polls).
-				var srcs []*eth.Adapter
-				for _, n := range fo.nodes {
+				// Every node is tried before the store opens: a bad flag or
+				// a node that answers but cannot be followed (its chain id
+				// names another chain, no tracer) stops the start; a node
+				// that does not answer is retried by its follower while the
+				// server serves what the store holds.
+				srcs := make([]*eth.Adapter, len(fo.nodes)) // nil: not reached yet
+				startErrs := make([]error, len(fo.nodes))
+				for i, n := range fo.nodes {
 					src, err := fo.source(ctx, n, log)
-					if err != nil {
+					var unreachable *nodeUnreachableError
+					switch {
+					case errors.As(err, &unreachable):
+						startErrs[i] = err
+						log.Warn("follow: node unreachable at start; serving the store and retrying in the background", "chain", n.chain, "err", err)
+					case err != nil:
 						return err
+					default:
+						srcs[i] = src
 					}
-					srcs = append(srcs, src)
-					conf, _ := fo.confirmations.uint(n.chain)
-					log.Info("following node", "chain", n.chain, "rpc", redact(n.u), "tracer", string(src.Tracer()), "poll", fo.poll, "confirmations", conf)
 				}
 				st, err := e.openLedgerResident(!fo.following(), int64(residentMiB)<<20)
 				if err != nil {
@@ -205,11 +221,11 @@ server gracefully.`,
 				if err != nil {
 					return err
 				}
-				for _, src := range srcs {
-					if !slices.Contains(chains, src.Chain()) {
+				for _, n := range fo.nodes {
+					if !slices.Contains(chains, n.chain) {
 						// A followed chain's stored history is indexed too,
 						// or appends would start a graph without it.
-						chains = append(chains, src.Chain())
+						chains = append(chains, n.chain)
 					}
 				}
 				gi, err := e.loadGraphChains(cmd, st, chains)
@@ -217,8 +233,9 @@ server gracefully.`,
 					return err
 				}
 				o.Graph, o.Ledger = gi, st
+				o.StoreCheck = func() error { _, _, err := st.Checkpoint("healthz"); return err }
 				o.Exposure = exposure.New(gi, attr, exposure.Options{CacheEntries: cacheEntries})
-				if len(srcs) == 0 {
+				if !fo.following() {
 					logGraph(e, gi)
 				}
 				fileConvs, err := conversionFiles(gi, convs, swapFiles, bridgeFiles)
@@ -264,9 +281,24 @@ server gracefully.`,
 					return set.Info(), nil
 				}
 				var wmu sync.Mutex // one store write (+ index append) at a time across followers
-				for _, src := range srcs {
-					fol := fo.follower(src, st, gi, o.Exposure, &wmu, log)
-					if h, ok, err := st.Head(src.Chain()); err != nil {
+				for i, n := range fo.nodes {
+					var src ingest.Source
+					if srcs[i] != nil {
+						src = srcs[i]
+					}
+					fol := fo.follower(n.chain, src, st, gi, o.Exposure, &wmu, log)
+					if src == nil {
+						fol.status.Errors = 1
+						fol.status.Error = startErrs[i].Error()
+						fol.connect = func(ctx context.Context) (ingest.Source, error) {
+							a, err := fo.source(ctx, n, log)
+							if err != nil {
+								return nil, err
+							}
+							return a, nil
+						}
+					}
+					if h, ok, err := st.Head(n.chain); err != nil {
 						return err
 					} else if ok {
 						fol.status.Indexed = h
@@ -346,7 +378,7 @@ server gracefully.`,
 					stopFollow()
 					wg.Wait()
 					for _, fol := range fols {
-						log.Info("follower stopped", "chain", fol.src.Chain(), "indexed_block", fol.FollowStatus().Indexed)
+						log.Info("follower stopped", "chain", fol.chain, "indexed_block", fol.FollowStatus().Indexed)
 					}
 				}()
 			}

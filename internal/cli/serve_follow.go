@@ -29,8 +29,18 @@ import (
 // the server reads, appends every committed window to the graph index and
 // rolls the index back with the store on a reorganization. serve runs one
 // per followed chain, concurrently; they share wmu.
+//
+// A node that could not be reached when the server started has no source
+// yet: run first calls connect, with backoff, until the node answers
+// (probing its tracer and checking its chain id then), so the server
+// serves what the store holds meanwhile.
 type follower struct {
-	src ingest.Source
+	chain model.Chain
+	src   ingest.Source // nil until the node has been reached
+	// connect reaches the node and returns its source; an error that is
+	// not a nodeUnreachableError means the node answered but cannot be
+	// followed (the follower stops).
+	connect func(ctx context.Context) (ingest.Source, error)
 	st  *store.Store
 	ix  *graph.Index
 	ex  *exposure.Engine // cache dropped on rollbacks (may be nil)
@@ -45,6 +55,8 @@ type follower struct {
 	from  uint64 // first block when the store has none of the chain
 	start bool   // from was given (--follow-from)
 	win   int
+	// maxBackoff caps the delay between attempts to reach the node.
+	maxBackoff time.Duration
 	// onConversions is called after a poll that wrote or rolled back
 	// conversions (serve reloads the trace route's set).
 	onConversions func(ctx context.Context) error
@@ -65,10 +77,10 @@ func (f *follower) FollowStatus() api.FollowStatus {
 // checkpoint, and the index only ever gets what the store committed, so
 // stopping at any point leaves nothing half-written.
 func (f *follower) run(ctx context.Context) {
-	chain := f.src.Chain()
-	f.mu.Lock()
-	f.status.Chain, f.status.Confirmations = string(chain), f.conf
-	f.mu.Unlock()
+	chain := f.chain
+	if f.src == nil && !f.reach(ctx) {
+		return
+	}
 	for {
 		err := f.pollOnce(ctx)
 		if ctx.Err() != nil {
@@ -80,8 +92,10 @@ func (f *follower) run(ctx context.Context) {
 		if err != nil {
 			f.status.Errors++
 			f.status.Error = err.Error()
+			f.status.State = api.FollowFailing
 		} else {
 			f.status.Error = ""
+			f.status.State = api.FollowFollowing
 		}
 		f.mu.Unlock()
 		if err != nil {
@@ -95,8 +109,51 @@ func (f *follower) run(ctx context.Context) {
 	}
 }
 
+// reach calls connect until the node answers, waiting --poll after the
+// first failure and twice as long after each next one, up to maxBackoff;
+// each failure is logged and counted in the status. It returns false when
+// ctx is done or the node answered but was refused (a configuration error:
+// the state says "refused" and the follower stops).
+func (f *follower) reach(ctx context.Context) bool {
+	delay := f.poll
+	for attempt := 1; ; attempt++ {
+		src, err := f.connect(ctx)
+		if ctx.Err() != nil {
+			return false
+		}
+		if err == nil {
+			f.src = src
+			f.mu.Lock()
+			f.status.State, f.status.Error = api.FollowFollowing, ""
+			f.mu.Unlock()
+			f.log.Info("follow: node reached; following", "chain", f.chain, "attempts", attempt)
+			return true
+		}
+		f.mu.Lock()
+		f.status.Errors++
+		f.status.Error = err.Error()
+		var unreachable *nodeUnreachableError
+		if !errors.As(err, &unreachable) {
+			f.status.State = api.FollowRefused
+			f.mu.Unlock()
+			f.log.Error("follow: the node answered but cannot be followed; this chain is not followed until the server restarts with a fixed flag",
+				"chain", f.chain, "err", err)
+			return false
+		}
+		f.status.State = api.FollowConnecting
+		f.mu.Unlock()
+		f.log.Warn("follow: node unreachable; retrying", "chain", f.chain, "attempt", attempt, "retry_in", delay, "err", err)
+		select {
+		case <-ctx.Done():
+			return false
+		case <-time.After(delay):
+		}
+		delay = min(2*delay, max(f.maxBackoff, f.poll))
+	}
+}
+
 func (f *follower) pollOnce(ctx context.Context) error {
-	chain := f.src.Chain()
+	chain := f.chain
 	head, err := f.src.Head(ctx)
 	if err != nil {
 		return fmt.Errorf("read node head: %w", err)
@@ -136,7 +193,7 @@ func (f *follower) pollOnce(ctx context.Context) error {
 // confirmations), so following a fresh store starts now rather than at
 // genesis.
 func (f *follower) nextBlock(head uint64) (uint64, error) {
-	h, ok, err := f.st.Head(f.src.Chain())
+	h, ok, err := f.st.Head(f.chain)
 	if err != nil {
 		return 0, fmt.Errorf("read stored head: %w", err)
 	}
@@ -170,8 +227,8 @@ func (s followStore) Write(ctx context.Context, blocks []model.Block, cp *store.
 	// The store committed: the index follows. Should the append fail, the
 	// index reloads the chain's new blocks from the store instead.
 	if err := f.ix.Append(blocks); err != nil {
-		f.log.Error("follow: graph append failed; reloading the new blocks from the store", "chain", f.src.Chain(), "err", err)
-		if lerr := f.ix.Load(context.WithoutCancel(ctx), f.st, f.src.Chain()); lerr != nil {
+		f.log.Error("follow: graph append failed; reloading the new blocks from the store", "chain", f.chain, "err", err)
+		if lerr := f.ix.Load(context.WithoutCancel(ctx), f.st, f.chain); lerr != nil {
 			return fmt.Errorf("index blocks %d–%d: %w", blocks[0].Number, blocks[len(blocks)-1].Number, errors.Join(err, lerr))
 		}
 	}
@@ -208,7 +265,7 @@ func (s followStore) Rollback(ctx context.Context, chain model.Chain, from, to u
 	}
 	f.ix.Truncate(chain, from)
 	if f.ex != nil {
-		f.ex.Invalidate() // cached answers may count the abandoned blocks
+		f.ex.InvalidateChain(chain) // this chain's cached answers may count the abandoned blocks
 	}
 	f.log.Warn("follow: reorganization rolled back", "chain", chain, "from", from, "to", to)
 	f.mu.Lock()
@@ -230,6 +287,7 @@ type followFlags struct {
 	rewards       string
 	confirmations perChain // uint64
 	from          perChain // uint64 (--follow-from)
+	maxLag        perChain // uint64 (--follow-max-lag)
 	poll          time.Duration
 	window        int
 	nodes         []followNode // parsed by check, in flag order (--follow-rpc first)
@@ -323,12 +381,14 @@ func (fo *followFlags) register(cmd *cobra.Command) {
 	fo.tracer = perChain{def: "auto", check: checkTracer}
 	fo.confirmations = perChain{def: "0", check: checkUint}
 	fo.from = perChain{def: "0", check: checkUint}
+	fo.maxLag = perChain{def: strconv.Itoa(defaultFollowMaxLag), check: checkUint}
 	f.Var(&fo.tracer, "tracer", "with --follow-rpc/--follow, internal transfers from: auto, parity, geth or none; CHAIN=TRACER sets one chain's node (repeatable)")
 	f.StringVar(&fo.rewards, "rewards", "", rewardsUsage)
 	f.Var(&fo.confirmations, "confirmations", "with --follow-rpc/--follow, stay N blocks behind the node's head; CHAIN=N sets one chain's (repeatable)")
 	f.DurationVar(&fo.poll, "poll", 2*time.Second, "with --follow-rpc/--follow, how often to poll each node for new blocks")
 	f.Var(&fo.from, "follow-from", "with --follow-rpc/--follow, the first block to ingest of a followed chain with no blocks in the store (default: the node's head); CHAIN=N sets one chain's (repeatable)")
 	f.IntVar(&fo.window, "follow-window", 100, "with --follow-rpc/--follow, blocks per atomic store write when catching up")
+	f.Var(&fo.maxLag, "follow-max-lag", "with --follow-rpc/--follow, blocks a chain may lag beyond its confirmations before /healthz says degraded (0: no bound); CHAIN=N sets one chain's (repeatable)")
 }
 
 // following reports whether any node is followed (after check).
@@ -337,7 +397,7 @@ func (fo *followFlags) following() bool { return len(fo.nodes) > 0 }
 func (fo *followFlags) check(cmd *cobra.Command) error {
 	fo.nodes = nil
 	if fo.rpc == "" && len(fo.follow) == 0 {
-		for _, n := range []string{"tracer", "rewards", "confirmations", "poll", "follow-from", "follow-window"} {
+		for _, n := range []string{"tracer", "rewards", "confirmations", "poll", "follow-from", "follow-window", "follow-max-lag"} {
 			if cmd.Flags().Changed(n) {
 				return usagef("--%s needs --follow-rpc or --follow", n)
 			}
@@ -386,7 +446,7 @@ func (fo *followFlags) check(cmd *cobra.Command) error {
 			return err
 		}
 	}
-	for name, p := range map[string]*perChain{"tracer": &fo.tracer, "confirmations": &fo.confirmations, "follow-from": &fo.from} {
+	for name, p := range map[string]*perChain{"tracer": &fo.tracer, "confirmations": &fo.confirmations, "follow-from": &fo.from, "follow-max-lag": &fo.maxLag} {
 		for c := range p.by {
 			if _, ok := seen[c]; !ok {
 				return usagef("--%s %s=%s: chain %s is not followed", name, c, p.by[c], c)
@@ -430,9 +490,42 @@ func followChainNames() []string {
 	return out
 }
 
-// source makes the node adapter of n, probes the node (and its tracer) and
-// checks that its chain id, if it is one redthread knows, names n's chain.
+// nodeUnreachableError is a failure to get a JSON-RPC answer from a node
+// (connection refused, timeout, an HTTP error status, a body that is not
+// JSON-RPC): serve starts anyway and the follower retries. Every other
+// error of source means the node answered and cannot be followed.
+type nodeUnreachableError struct{ err error }
+
+func (e *nodeUnreachableError) Error() string { return e.err.Error() }
+func (e *nodeUnreachableError) Unwrap() error { return e.err }
+
+// reachTimeout bounds one attempt to get the chain id of a node, so a
+// node that does not answer at all delays the start by at most that.
+const reachTimeout = 10 * time.Second
+
+// defaultFollowMaxLag is --follow-max-lag's default: blocks beyond the
+// confirmations before /healthz says degraded.
+const defaultFollowMaxLag = 64
+
+// followMaxBackoff caps the delay between attempts to reach a node that
+// has not answered yet (or --poll, if longer).
+const followMaxBackoff = 30 * time.Second
+
+// source makes the node adapter of n: it asks the node's chain id (one
+// attempt, no retries: a failure here is a nodeUnreachableError, retried by
+// the follower), checks that a chain id redthread knows names n's chain,
+// then probes the node and its tracer.
 func (fo *followFlags) source(ctx context.Context, n followNode, log *slog.Logger) (*eth.Adapter, error) {
+	id := &eth.Call{Method: "eth_chainId"}
+	if err := eth.NewClient(n.rpc, eth.ClientOptions{Timeout: reachTimeout, Retries: -1}).Batch(ctx, []*eth.Call{id}); err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, &nodeUnreachableError{fmt.Errorf("%s: %w", n.flag(), err)}
+	}
+	if err := checkChainID(n, id, log); err != nil {
+		return nil, err
+	}
 	tv, _ := fo.tracer.get(n.chain)
 	tr, _ := eth.ParseTracer(tv)
 	rw, _ := parseRewards(fo.rewards)
@@ -440,36 +533,51 @@ func (fo *followFlags) source(ctx context.Context, n followNode, log *slog.Logge
 	if err := src.Probe(ctx); err != nil {
 		return nil, fmt.Errorf("%s: %w", n.flag(), err)
 	}
-	id := &eth.Call{Method: "eth_chainId"}
-	if err := eth.NewClient(n.rpc, eth.ClientOptions{Timeout: 30 * time.Second}).Batch(ctx, []*eth.Call{id}); err != nil || id.Err != nil {
-		log.Warn("follow: the node's chain id is unknown; its blocks are stored as the chain given", "node", n.flag(), "err", errors.Join(err, id.Err))
-		return src, nil
+	conf, _ := fo.confirmations.uint(n.chain)
+	log.Info("following node", "chain", n.chain, "rpc", redact(n.u), "tracer", string(src.Tracer()), "poll", fo.poll, "confirmations", conf)
+	return src, nil
+}
+
+// checkChainID refuses a node whose eth_chainId answer names a chain other
+// than n's (only warns for --follow-rpc); an error answer or an unknown id
+// is accepted as the chain given.
+func checkChainID(n followNode, id *eth.Call, log *slog.Logger) error {
+	if id.Err != nil {
+		log.Warn("follow: the node's chain id is unknown; its blocks are stored as the chain given", "node", n.flag(), "err", id.Err)
+		return nil
 	}
 	var hexID string
 	if err := json.Unmarshal(id.Result, &hexID); err != nil {
-		return nil, fmt.Errorf("%s: eth_chainId: want a hex string, got %.40s", n.flag(), id.Result)
+		return fmt.Errorf("%s: eth_chainId: want a hex string, got %.40s", n.flag(), id.Result)
 	}
 	num, err := strconv.ParseUint(strings.TrimPrefix(hexID, "0x"), 16, 64)
 	if err != nil || !strings.HasPrefix(hexID, "0x") {
-		return nil, fmt.Errorf("%s: eth_chainId: want a hex quantity, got %q", n.flag(), hexID)
+		return fmt.Errorf("%s: eth_chainId: want a hex quantity, got %q", n.flag(), hexID)
 	}
 	if known, ok := evmChainIDs[num]; ok && known != n.chain {
 		if n.legacy {
 			log.Warn("follow: the node's chain id names another chain; its blocks are stored as eth, as --follow-rpc always did (use --follow "+string(known)+"=URL)",
 				"node", n.flag(), "chain_id", num, "chain", known)
-			return src, nil
+			return nil
 		}
-		return nil, usagef("%s: the node reports chain id %d, which is %s, not %s", n.flag(), num, known, n.chain)
+		return usagef("%s: the node reports chain id %d, which is %s, not %s", n.flag(), num, known, n.chain)
 	}
-	return src, nil
+	return nil
 }
 
-func (fo *followFlags) follower(src ingest.Source, st *store.Store, gi *graph.Index, ex *exposure.Engine, wmu *sync.Mutex, log *slog.Logger) *follower {
-	conf, _ := fo.confirmations.uint(src.Chain())
-	from, start := fo.from.uint(src.Chain())
-	f := &follower{src: src, st: st, ix: gi, ex: ex, wmu: wmu, log: log, conf: conf,
-		poll: fo.poll, from: from, start: start, win: fo.window}
-	f.status.Chain, f.status.Confirmations = string(src.Chain()), conf
+// follower makes the follower of chain; src is nil when the node has not
+// been reached yet (then connect must be set before run).
+func (fo *followFlags) follower(chain model.Chain, src ingest.Source, st *store.Store, gi *graph.Index, ex *exposure.Engine, wmu *sync.Mutex, log *slog.Logger) *follower {
+	conf, _ := fo.confirmations.uint(chain)
+	from, start := fo.from.uint(chain)
+	maxLag, _ := fo.maxLag.uint(chain)
+	f := &follower{chain: chain, src: src, st: st, ix: gi, ex: ex, wmu: wmu, log: log, conf: conf,
+		poll: fo.poll, from: from, start: start, win: fo.window, maxBackoff: followMaxBackoff}
+	f.status.Chain, f.status.Confirmations, f.status.MaxLag = string(chain), conf, maxLag
+	f.status.State = api.FollowFollowing
+	if src == nil {
+		f.status.State = api.FollowConnecting
+	}
 	return f
 }
 

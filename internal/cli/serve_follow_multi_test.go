@@ -151,6 +151,7 @@ func TestServeFollowsTwoChains(t *testing.T) {
 		b, _ := io.ReadAll(resp.Body)
 		return resp.StatusCode, string(b)
 	}
+	var status string // /healthz's status at the last health()
 	health := func() map[string]api.FollowStatus {
 		t.Helper()
 		code, body := get("/healthz")
@@ -159,9 +160,10 @@ func TestServeFollowsTwoChains(t *testing.T) {
 			Follow  *api.FollowStatus
 			Follows []api.FollowStatus
 		}
-		if err := json.Unmarshal([]byte(body), &h); code != 200 || err != nil || h.Status != "ok" {
+		if err := json.Unmarshal([]byte(body), &h); code != 200 || err != nil || (h.Status != "ok" && h.Status != "degraded") {
 			t.Fatalf("/healthz: %d %s (%v)", code, body, err)
 		}
+		status = h.Status
 		if h.Follow != nil || len(h.Follows) != 2 || h.Follows[0].Chain != "eth" || h.Follows[1].Chain != "bsc" {
 			t.Fatalf("/healthz: want follows for eth then bsc and no single follow: %s", body)
 		}
@@ -262,8 +264,8 @@ func TestServeFollowsTwoChains(t *testing.T) {
 		t.Errorf("bsc trace after the reorg: want tx %s, not %s:\n%s", txB2.Hex(), txB.Hex(), tr)
 	}
 	h := health()
-	if h["bsc"].Reorgs != 1 || h["bsc"].Indexed != 3 || h["eth"].Reorgs != 0 || h["eth"].Indexed != 3 {
-		t.Errorf("health after the bsc reorg: %+v", h)
+	if h["bsc"].Reorgs != 1 || h["bsc"].Indexed != 3 || h["eth"].Reorgs != 0 || h["eth"].Indexed != 3 || status != "ok" {
+		t.Errorf("health after the bsc reorg: %s %+v", status, h)
 	}
 
 	// The bsc node fails: its polls fail and say so; eth goes on.
@@ -278,10 +280,15 @@ func TestServeFollowsTwoChains(t *testing.T) {
 	if h["eth"].Error != "" || h["eth"].Errors != 0 || h["bsc"].Indexed != 3 || !strings.Contains(h["bsc"].Error, "403") {
 		t.Errorf("health while the bsc node fails: %+v", h)
 	}
+	if status != "degraded" || h["bsc"].State != api.FollowFailing || !strings.Contains(h["bsc"].Degraded, "last poll failed") ||
+		h["eth"].Degraded != "" || h["eth"].State != api.FollowFollowing {
+		t.Errorf("health while the bsc node fails: want degraded naming bsc only, got %s %+v", status, h)
+	}
 	code, metrics := get("/metrics")
 	for _, m := range []string{`redthread_follow_indexed_block{chain="eth"} 4`, `redthread_follow_indexed_block{chain="bsc"} 3`,
 		`redthread_follow_reorgs_total{chain="bsc"} 1`, `redthread_follow_reorgs_total{chain="eth"} 0`, `redthread_follow_errors_total{chain="eth"} 0`,
-		`redthread_graph_last_block{chain="bsc"} 2`, `redthread_graph_last_block{chain="eth"} 4`} {
+		`redthread_graph_last_block{chain="bsc"} 2`, `redthread_graph_last_block{chain="eth"} 4`,
+		`redthread_follow_up{chain="bsc"} 0`, `redthread_follow_degraded{chain="bsc"} 1`, `redthread_follow_up{chain="eth"} 1`, `redthread_follow_degraded{chain="eth"} 0`} {
 		if code != 200 || !strings.Contains(metrics, m) {
 			t.Errorf("/metrics lacks %q:\n%s", m, grepLines(metrics, "redthread_follow"))
 		}
@@ -296,6 +303,9 @@ func TestServeFollowsTwoChains(t *testing.T) {
 		h := health()["bsc"]
 		return received("bsc", carol) == "230" && h.Error == "" && h.Indexed == 4
 	})
+	if health(); status != "ok" {
+		t.Errorf("/healthz status %q once bsc is back, want ok", status)
+	}
 
 	// Shutdown stops both followers; the store reopens with both chains.
 	stop()
@@ -377,7 +387,7 @@ func TestServeFollowPerChainSettings(t *testing.T) {
 		}
 		got := map[model.Chain]want{}
 		for _, n := range fo.nodes {
-			f := fo.follower(eth.New(n.rpc, eth.Options{Chain: n.chain}), nil, nil, nil, nil, slog.New(slog.DiscardHandler))
+			f := fo.follower(n.chain, eth.New(n.rpc, eth.Options{Chain: n.chain}), nil, nil, nil, nil, slog.New(slog.DiscardHandler))
 			tr, _ := fo.tracer.get(n.chain)
 			got[n.chain] = want{f.conf, f.from, f.start, tr}
 			if f.status.Chain != string(n.chain) || f.status.Confirmations != f.conf {
