@@ -41,9 +41,9 @@ type follower struct {
 	// not a nodeUnreachableError means the node answered but cannot be
 	// followed (the follower stops).
 	connect func(ctx context.Context) (ingest.Source, error)
-	st  *store.Store
-	ix  *graph.Index
-	ex  *exposure.Engine // cache dropped on rollbacks (may be nil)
+	st      *store.Store
+	ix      *graph.Index
+	ex      *exposure.Engine // cache dropped on rollbacks (may be nil)
 	// wmu, shared by the server's followers, holds each store write (or
 	// rollback) together with the graph index's append (or truncation), so
 	// followers of different chains commit one after the other and the

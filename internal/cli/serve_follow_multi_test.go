@@ -348,6 +348,9 @@ func TestServeFollowMultiFlags(t *testing.T) {
 		{"serve", "--follow", "eth=http://127.0.0.1:1", "--follow-from", "mars=3"},
 		{"serve", "--follow", "eth=http://127.0.0.1:1", "--tracer", "eth=magic"},
 		{"serve", "--confirmations", "eth=3"},
+		{"serve", "--follow-max-lag", "10"},
+		{"serve", "--follow", "eth=http://127.0.0.1:1", "--follow-max-lag", "bsc=10"},
+		{"serve", "--follow", "eth=http://127.0.0.1:1", "--follow-max-lag", "many"},
 	} {
 		if code, _, errs := runCLI(t, append(args, "--data", data)...); code != ExitUsage {
 			t.Errorf("%v: exit %d, want usage error: %s", args, code, errs)
@@ -373,7 +376,7 @@ func TestServeFollowPerChainSettings(t *testing.T) {
 		{[]string{"--follow-rpc", "http://127.0.0.1:1", "--confirmations", "12", "--follow-from", "100", "--tracer", "geth"},
 			map[model.Chain]want{"eth": {12, 100, true, "geth"}}},
 		{[]string{"--follow", "eth=http://127.0.0.1:1", "--follow", "bsc=http://127.0.0.1:2", "--confirmations", "12",
-			"--confirmations", "bsc=15", "--follow-from", "bsc=35000000", "--tracer", "BSC=parity", "--tracer", "none"},
+			"--confirmations", "bsc=15", "--follow-from", "bsc=35000000", "--tracer", "BSC=parity", "--tracer", "none", "--follow-max-lag", "bsc=400"},
 			map[model.Chain]want{"eth": {12, 0, false, "none"}, "bsc": {15, 35000000, true, "parity"}}},
 	} {
 		var fo followFlags
@@ -390,6 +393,13 @@ func TestServeFollowPerChainSettings(t *testing.T) {
 			f := fo.follower(n.chain, eth.New(n.rpc, eth.Options{Chain: n.chain}), nil, nil, nil, nil, slog.New(slog.DiscardHandler))
 			tr, _ := fo.tracer.get(n.chain)
 			got[n.chain] = want{f.conf, f.from, f.start, tr}
+			wantLag := uint64(defaultFollowMaxLag)
+			if n.chain == "bsc" {
+				wantLag = 400
+			}
+			if f.status.MaxLag != wantLag || f.status.State != api.FollowFollowing {
+				t.Errorf("%v: %s follower max lag %d state %q, want %d following", tc.args, n.chain, f.status.MaxLag, f.status.State, wantLag)
+			}
 			if f.status.Chain != string(n.chain) || f.status.Confirmations != f.conf {
 				t.Errorf("%v: %s follower status %+v", tc.args, n.chain, f.status)
 			}
@@ -411,43 +421,7 @@ func TestServeFollowChecksChainID(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer node.Close()
-	target, _ := url.Parse(node.URL)
-	proxy := httputil.NewSingleHostReverseProxy(target)
-	direct := proxy.Director
-	proxy.Director = func(r *http.Request) {
-		direct(r)
-		r.Header.Del("Accept-Encoding") // plain JSON to rewrite
-	}
-	proxy.ModifyResponse = func(resp *http.Response) error {
-		b, err := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if err != nil {
-			return err
-		}
-		var msgs []map[string]json.RawMessage
-		batch := json.Unmarshal(b, &msgs) == nil
-		if !batch {
-			var one map[string]json.RawMessage
-			if json.Unmarshal(b, &one) == nil {
-				msgs = []map[string]json.RawMessage{one}
-			}
-		}
-		for _, m := range msgs {
-			if string(m["result"]) == `"`+fmt.Sprintf("%#x", ethsim.ChainID)+`"` {
-				m["result"] = json.RawMessage(`"0x38"`)
-			}
-		}
-		if batch {
-			b, _ = json.Marshal(msgs)
-		} else if len(msgs) == 1 {
-			b, _ = json.Marshal(msgs[0])
-		}
-		resp.Body = io.NopCloser(bytes.NewReader(b))
-		resp.ContentLength = int64(len(b))
-		resp.Header.Del("Content-Length")
-		return nil
-	}
-	srv := httptest.NewServer(proxy)
+	srv := httptest.NewServer(chainIDProxy(t, node.URL, "0x38"))
 	defer srv.Close()
 
 	// serve runs serve with args until it prints its address (then stops
@@ -485,4 +459,51 @@ func TestServeFollowChecksChainID(t *testing.T) {
 			t.Errorf("%v: chain id warning %v:\n%s", args, warned, log)
 		}
 	}
+}
+
+// chainIDProxy forwards JSON-RPC to the simulated node at nodeURL and
+// rewrites its eth_chainId answer to hexID, so the node looks like another
+// chain's.
+func chainIDProxy(t *testing.T, nodeURL, hexID string) *httputil.ReverseProxy {
+	t.Helper()
+	target, err := url.Parse(nodeURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	direct := proxy.Director
+	proxy.Director = func(r *http.Request) {
+		direct(r)
+		r.Header.Del("Accept-Encoding") // plain JSON to rewrite
+	}
+	proxy.ModifyResponse = func(resp *http.Response) error {
+		b, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil {
+			return err
+		}
+		var msgs []map[string]json.RawMessage
+		batch := json.Unmarshal(b, &msgs) == nil
+		if !batch {
+			var one map[string]json.RawMessage
+			if json.Unmarshal(b, &one) == nil {
+				msgs = []map[string]json.RawMessage{one}
+			}
+		}
+		for _, m := range msgs {
+			if string(m["result"]) == `"`+fmt.Sprintf("%#x", ethsim.ChainID)+`"` {
+				m["result"] = json.RawMessage(`"` + hexID + `"`)
+			}
+		}
+		if batch {
+			b, _ = json.Marshal(msgs)
+		} else if len(msgs) == 1 {
+			b, _ = json.Marshal(msgs[0])
+		}
+		resp.Body = io.NopCloser(bytes.NewReader(b))
+		resp.ContentLength = int64(len(b))
+		resp.Header.Del("Content-Length")
+		return nil
+	}
+	return proxy
 }

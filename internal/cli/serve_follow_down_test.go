@@ -1,0 +1,264 @@
+package cli
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+
+	"github.com/redthread/redthread/internal/api"
+	"github.com/redthread/redthread/internal/chain/eth/ethsim"
+)
+
+// runningServe is a `redthread serve` running in the test process.
+type runningServe struct {
+	t    *testing.T
+	base string
+	log  *syncBuffer
+	stop context.CancelFunc
+	done chan int
+}
+
+// startServe runs serve with args until it prints its address.
+func startServe(t *testing.T, args ...string) *runningServe {
+	t.Helper()
+	ctx, stop := context.WithCancel(context.Background())
+	s := &runningServe{t: t, log: &syncBuffer{}, stop: stop, done: make(chan int, 1)}
+	pr, pw := io.Pipe()
+	go func() {
+		s.done <- Main(ctx, append([]string{"serve", "--listen", "127.0.0.1:0", "--no-screen"}, args...), pw, s.log)
+		pw.Close()
+	}()
+	line, err := bufio.NewReader(pr).ReadString('\n')
+	if err != nil {
+		stop()
+		t.Fatalf("serve printed nothing: %v\n%s", err, s.log.String())
+	}
+	go io.Copy(io.Discard, pr)
+	s.base, _, _ = strings.Cut(strings.TrimPrefix(line, "serving on "), " ")
+	t.Cleanup(func() { s.stop() })
+	return s
+}
+
+// shutdown stops the server and checks that it exits 0.
+func (s *runningServe) shutdown() {
+	s.t.Helper()
+	s.stop()
+	select {
+	case c := <-s.done:
+		if c != ExitOK {
+			s.t.Fatalf("serve exit %d:\n%s", c, s.log.String())
+		}
+	case <-time.After(20 * time.Second):
+		s.t.Fatal("serve did not stop")
+	}
+}
+
+func (s *runningServe) get(path string) (int, string) {
+	s.t.Helper()
+	resp, err := http.Get(s.base + path)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// health returns /healthz's status and its entries by chain.
+func (s *runningServe) health() (string, map[string]api.FollowStatus) {
+	s.t.Helper()
+	code, body := s.get("/healthz")
+	var h struct {
+		Status  string
+		Follows []api.FollowStatus
+	}
+	if err := json.Unmarshal([]byte(body), &h); code != 200 || err != nil {
+		s.t.Fatalf("/healthz: %d %s (%v)", code, body, err)
+	}
+	out := map[string]api.FollowStatus{}
+	for _, f := range h.Follows {
+		out[f.Chain] = f
+	}
+	return h.Status, out
+}
+
+// received is addr's received native total on chain ("" if none).
+func (s *runningServe) received(chain string, addr common.Address) string {
+	s.t.Helper()
+	code, body := s.get("/api/v1/exposure/" + chain + "/" + addr.Hex() + "?hops=2&as_of=2099-01-01")
+	if code == 404 {
+		return ""
+	}
+	var res struct {
+		Assets []struct {
+			Asset  string
+			Source struct{ Total string }
+		}
+	}
+	if err := json.Unmarshal([]byte(body), &res); code != 200 || err != nil {
+		s.t.Fatalf("exposure %s %s: %d %v: %s", chain, addr.Hex(), code, err, body)
+	}
+	for _, a := range res.Assets {
+		if a.Asset == "native" {
+			return a.Source.Total
+		}
+	}
+	return ""
+}
+
+func (s *runningServe) waitFor(what string, cond func() bool) {
+	s.t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			st, h := s.health()
+			s.t.Fatalf("%s: not seen (health %s %+v)\nserver log:\n%s", what, st, h, s.log.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// closedPort returns the address of a TCP port that was just free (nothing
+// listens there: connecting is refused).
+func closedPort(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	return addr
+}
+
+// serveAt starts serving h at addr (the port closedPort returned): the
+// node "comes up".
+func serveAt(t *testing.T, addr string, h http.Handler) {
+	t.Helper()
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		t.Fatalf("listen again on %s: %v", addr, err)
+	}
+	srv := &http.Server{Handler: h}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+}
+
+func forwardTo(t *testing.T, nodeURL string) http.Handler {
+	t.Helper()
+	u, err := url.Parse(nodeURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return httputil.NewSingleHostReverseProxy(u)
+}
+
+// TestServeFollowNodeDownAtStart: serve follows eth and bsc, and bsc's node
+// is a closed port at start. The server starts anyway and serves the bsc
+// blocks the store already holds; /healthz says "degraded", naming bsc as
+// not reached (state connecting, errors counted), and /metrics has
+// redthread_follow_up{chain="bsc"} 0, while eth is followed as usual. Once
+// a node answers on that port, the follower probes it, catches up, bsc's new
+// payment appears and /healthz says "ok". Then the server stops cleanly.
+func TestServeFollowNodeDownAtStart(t *testing.T) {
+	alice := ethsim.NewAccount(1)
+	bob, carol, dave := ethsim.NewAccount(2).Addr, ethsim.NewAccount(3).Addr, ethsim.NewAccount(4).Addr
+	ethC, bscC := newSimChain(t, "eth", alice), newSimChain(t, "bsc", alice)
+	data := t.TempDir()
+
+	// First run: bsc block 1 (alice pays carol 222) goes into the store.
+	bscC.pay(carol, 222)
+	bscC.node.Commit()
+	s := startServe(t, "--data", data, "--follow", "bsc="+bscC.url, "--tracer", "geth", "--follow-from", "0", "--poll", "50ms")
+	s.waitFor("bsc block 1", func() bool { _, h := s.health(); return h["bsc"].Indexed >= 1 })
+	s.shutdown()
+
+	// Second run: the bsc node is down (nothing listens on its port).
+	ethC.pay(bob, 111)
+	ethC.node.Commit()
+	down := closedPort(t)
+	s = startServe(t, "--data", data, "--follow", "eth="+ethC.url, "--follow", "bsc=http://"+down,
+		"--tracer", "geth", "--follow-from", "0", "--poll", "50ms")
+	if !strings.Contains(s.log.String(), "node unreachable at start") {
+		t.Errorf("no warning about the unreachable node in the log:\n%s", s.log.String())
+	}
+	if got := s.received("bsc", carol); got != "222" {
+		t.Errorf("carol on bsc (stored) received %q, want 222", got)
+	}
+	s.waitFor("eth block 1", func() bool { return s.received("eth", bob) == "111" })
+	s.waitFor("a retry of the bsc node", func() bool { _, h := s.health(); return h["bsc"].Errors >= 2 })
+	status, h := s.health()
+	if status != "degraded" || h["bsc"].State != api.FollowConnecting || !strings.Contains(h["bsc"].Degraded, "node not reached yet") ||
+		!strings.Contains(h["bsc"].Error, "connection refused") || h["bsc"].Indexed != 1 {
+		t.Errorf("health with the bsc node down: want degraded, bsc connecting (connection refused), indexed 1; got %s %+v", status, h["bsc"])
+	}
+	if h["eth"].State != api.FollowFollowing || h["eth"].Degraded != "" {
+		t.Errorf("eth while bsc is down: %+v", h["eth"])
+	}
+	_, metrics := s.get("/metrics")
+	for _, m := range []string{`redthread_follow_up{chain="bsc"} 0`, `redthread_follow_degraded{chain="bsc"} 1`,
+		`redthread_follow_up{chain="eth"} 1`, `redthread_follow_indexed_block{chain="bsc"} 1`} {
+		if !strings.Contains(metrics, m+"\n") {
+			t.Errorf("/metrics lacks %q:\n%s", m, grepLines(metrics, "redthread_follow"))
+		}
+	}
+	if !strings.Contains(s.log.String(), `msg="follow: node unreachable; retrying" chain=bsc`) {
+		t.Errorf("no retry logged:\n%s", s.log.String())
+	}
+
+	// bsc block 2 (alice pays dave 333) is mined, then the node answers.
+	bscC.pay(dave, 333)
+	bscC.node.Commit()
+	serveAt(t, down, forwardTo(t, bscC.node.URL))
+	s.waitFor("bsc followed once its node answers", func() bool {
+		st, h := s.health()
+		return s.received("bsc", dave) == "333" && st == "ok" && h["bsc"].State == api.FollowFollowing && h["bsc"].Indexed == 2
+	})
+	if !strings.Contains(s.log.String(), `msg="follow: node reached; following" chain=bsc`) {
+		t.Errorf("no 'node reached' line in the log:\n%s", s.log.String())
+	}
+	s.shutdown()
+}
+
+// TestServeFollowRefusedLater: a node unreachable at start that then
+// answers with the chain id of another chain (1, eth, given as bsc) is
+// refused: the follower stops and writes nothing, /healthz says degraded
+// with state "refused" naming the chain id, and the server keeps serving
+// and stops cleanly.
+func TestServeFollowRefusedLater(t *testing.T) {
+	alice := ethsim.NewAccount(1)
+	carol := ethsim.NewAccount(3).Addr
+	node := newSimChain(t, "bsc", alice)
+	node.pay(carol, 5)
+	node.node.Commit()
+	down := closedPort(t)
+	s := startServe(t, "--data", t.TempDir(), "--follow", "bsc=http://"+down, "--tracer", "geth", "--follow-from", "0", "--poll", "50ms")
+	serveAt(t, down, chainIDProxy(t, node.node.URL, "0x1"))
+	s.waitFor("the follower refused", func() bool { _, h := s.health(); return h["bsc"].State == api.FollowRefused })
+	status, h := s.health()
+	if status != "degraded" || !strings.Contains(h["bsc"].Degraded, "refused") || !strings.Contains(h["bsc"].Error, "chain id 1, which is eth, not bsc") {
+		t.Errorf("health after the refusal: %s %+v", status, h["bsc"])
+	}
+	polls := h["bsc"].Polls
+	time.Sleep(300 * time.Millisecond) // six --poll periods: a stopped follower neither polls nor retries
+	if _, h2 := s.health(); h2["bsc"].Polls != polls || h2["bsc"].Errors != h["bsc"].Errors || h2["bsc"].Indexed != 0 || h2["bsc"].Blocks != 0 {
+		t.Errorf("the refused follower went on: before %+v, after %+v", h["bsc"], h2["bsc"])
+	}
+	if got := s.received("bsc", carol); got != "" {
+		t.Errorf("carol on bsc received %q from a refused node", got)
+	}
+	if !strings.Contains(s.log.String(), "cannot be followed") {
+		t.Errorf("no refusal in the log:\n%s", s.log.String())
+	}
+	s.shutdown()
+}
