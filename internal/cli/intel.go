@@ -516,7 +516,7 @@ func newIntelInferCmd(e *env) *cobra.Command {
 		Use:   "infer",
 		Short: "Infer attributions from the ledger itself (exchange deposit addresses) and store them with the intel",
 		Long: `Inferred attributions are what redthread concludes from the ledger, not what a
-list says. They are stored under DATA/intel/inferred/CHAIN/METHOD.gob, one
+list says. They are stored under DATA/intel/inferred/CHAIN/METHOD.set, one
 set per chain and method, each attribution with its evidence, and are part of
 the intel from then on: "intel show", exposure and the API's address route see
 them, labelled by their source (heuristic:…); "trace --deposit-heuristic" and

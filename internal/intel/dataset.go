@@ -82,6 +82,9 @@ type Dataset struct {
 	// Evidence (parallel to Attributions) what each attribution rests on.
 	Inferred *InferredInfo
 	Evidence []Evidence
+	// evidence, when set, replaces Evidence: a stored set's records, read
+	// on demand (Store.DB).
+	evidence evidenceTable
 }
 
 // Input is one file handed to a loader.

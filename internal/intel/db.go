@@ -30,15 +30,10 @@ type DB struct {
 	incs     []Incident
 	byInc    map[string]int
 	stats    Stats
-	// evidence of inferred attributions, and the inference runs
-	evidence map[evKey]*Evidence
+	// evidence tables of the inferred datasets (a record with evidenceBit
+	// names its table and row), and the inference runs
+	evTables []evidenceTable
 	inferred []InferredInfo
-}
-
-type evKey struct {
-	chain  model.Chain
-	addr   string
-	source string
 }
 
 type evmAddrKey struct {
@@ -49,16 +44,53 @@ type evmAddrKey struct {
 type rec struct {
 	entity, label, incident, role uint32
 	from, to                      int32 // days since 1970-01-01 UTC; noFrom / noTo when open
-	source, delBy, delNote        uint32
-	cat, conf                     uint8 // conf: confidence 0–100, | inferredBit for an inferred claim
-	chain                         uint16
+	// delBy and delNote are the delisting's sources; in a record with
+	// evidenceBit (an inferred claim, never delisted) they locate its
+	// evidence instead: table delBy-1 of DB.evTables, row delNote.
+	source, delBy, delNote uint32
+	cat, conf              uint8 // cat: category | evidenceBit; conf: confidence 0–100 | inferredBit for an inferred claim
+	chain                  uint16
 }
 
 // inferredBit marks an inferred claim in rec.conf (confidences are at most
-// 100), keeping a record at 40 bytes.
-const inferredBit = 0x80
+// 100), and evidenceBit one whose evidence the DB can read in rec.cat
+// (there are 16 categories), keeping a record at 40 bytes: an inferred
+// address costs what a listed one does, its evidence stays in its table
+// (on disk for a store's DB) until asked for.
+const (
+	inferredBit = 0x80
+	evidenceBit = 0x80
+)
 
 func (r *rec) inferred() bool { return r.conf&inferredBit != 0 }
+
+func (r *rec) category() model.Category { return categories[r.cat&^evidenceBit] }
+
+// delisting returns the sources of the record's delisting (0: none).
+func (r *rec) delisting() (by, note uint32) {
+	if r.cat&evidenceBit != 0 {
+		return 0, 0
+	}
+	return r.delBy, r.delNote
+}
+
+// evidenceRef returns where the record's evidence is, if it has any.
+func (r *rec) evidenceRef() (table int, row uint32, ok bool) {
+	if r.cat&evidenceBit == 0 {
+		return 0, 0, false
+	}
+	return int(r.delBy) - 1, r.delNote, true
+}
+
+// claim is the record without its evidence location: two records with the
+// same claim are the same claim loaded twice.
+func (r rec) claim() rec {
+	if r.cat&evidenceBit != 0 {
+		r.cat &^= evidenceBit
+		r.delBy, r.delNote = 0, 0
+	}
+	return r
+}
 
 const (
 	noFrom int32 = math.MinInt32
@@ -177,7 +209,7 @@ type keyed struct {
 // longer carry (docs/intel.md, "Listing and delisting"); OFAC entities lend
 // their id and name to address-only list entries.
 func Build(datasets []*Dataset) *DB {
-	db := &DB{byEntity: map[string]int{}, byInc: map[string]int{}, evidence: map[evKey]*Evidence{}}
+	db := &DB{byEntity: map[string]int{}, byInc: map[string]int{}}
 	b := &builder{db: db, strIdx: map[string]uint32{}, srcIdx: map[model.Source]uint32{}, chIdx: map[model.Chain]uint16{}}
 	b.str("")
 	b.source(model.Source{})
@@ -204,6 +236,20 @@ func Build(datasets []*Dataset) *DB {
 		if inferred && ds.Inferred != nil {
 			db.inferred = append(db.inferred, *ds.Inferred)
 		}
+		table, rows := -1, 0
+		if inferred {
+			var t evidenceTable
+			switch {
+			case ds.evidence != nil:
+				t, rows = ds.evidence, len(ds.Attributions)
+			case len(ds.Evidence) > 0:
+				t, rows = evidenceMem(ds.Evidence), len(ds.Evidence)
+			}
+			if t != nil {
+				table = len(db.evTables)
+				db.evTables = append(db.evTables, t)
+			}
+		}
 		for i := range ds.Attributions {
 			a := ds.Attributions[i]
 			enrich(&a)
@@ -212,10 +258,6 @@ func Build(datasets []*Dataset) *DB {
 				cat: catIndex[a.Category], conf: uint8(min(a.Confidence, 100)), chain: b.chain(a.Chain)}
 			if inferred || IsInferred(&a) {
 				r.conf |= inferredBit
-			}
-			if inferred && i < len(ds.Evidence) {
-				ev := ds.Evidence[i]
-				db.evidence[evKey{a.Chain, a.Address, a.Source.Name}] = &ev
 			}
 			if a.Category != "" && r.cat == 0 {
 				r.cat = catIndex[model.CatOther]
@@ -233,6 +275,10 @@ func Build(datasets []*Dataset) *DB {
 				if d.note != nil {
 					r.delNote = b.source(*d.note)
 				}
+			}
+			if table >= 0 && i < rows && r.delBy == 0 && r.delNote == 0 {
+				r.cat |= evidenceBit
+				r.delBy, r.delNote = uint32(table+1), uint32(i)
 			}
 			all = append(all, keyed{a.Chain, a.Address, r})
 		}
@@ -254,7 +300,7 @@ func Build(datasets []*Dataset) *DB {
 	next:
 		for ; j < len(all) && all[j].chain == all[i].chain && all[j].addr == all[i].addr; j++ {
 			for _, r := range db.recs[first:] {
-				if r == all[j].r {
+				if r.claim() == all[j].r.claim() {
 					continue next // the same claim from the same source, loaded twice
 				}
 			}
@@ -276,7 +322,7 @@ func Build(datasets []*Dataset) *DB {
 	db.stats.Addresses = len(db.starts) - 1
 	db.stats.Records = len(db.recs)
 	for _, r := range db.recs {
-		db.stats.ByCategory[categories[r.cat]]++
+		db.stats.ByCategory[r.category()]++
 		db.stats.ByChain[db.chains[r.chain]]++
 	}
 	return db
@@ -480,7 +526,7 @@ func (db *DB) chainIndex(c model.Chain) int {
 
 func (db *DB) attribution(r *rec, addr string) model.Attribution {
 	return model.Attribution{Chain: db.chains[r.chain], Address: addr, Entity: db.strs[r.entity], Label: db.strs[r.label],
-		Category: categories[r.cat], Incident: db.strs[r.incident], Role: db.strs[r.role], Source: db.sources[r.source],
+		Category: r.category(), Incident: db.strs[r.incident], Role: db.strs[r.role], Source: db.sources[r.source],
 		Confidence: model.Confidence(r.conf &^ inferredBit), ValidFrom: fromDays(r.from), ValidTo: fromDays(r.to)}
 }
 
@@ -530,13 +576,28 @@ func (db *DB) lookup(c model.Chain, addr string, asOf time.Time, inferred bool) 
 }
 
 // Evidence returns what an inferred attribution rests on (by its chain,
-// address and source name); false for a listed one.
+// address and source name); false for a listed one. A store's DB reads it
+// from the stored set's file; false also if that read fails.
 func (db *DB) Evidence(a *model.Attribution) (Evidence, bool) {
-	ev, ok := db.evidence[evKey{a.Chain, a.Address, a.Source.Name}]
+	rs, _, ok := db.group(a.Chain, a.Address)
 	if !ok {
 		return Evidence{}, false
 	}
-	return *ev, true
+	for i := range rs {
+		if _, _, ok := rs[i].evidenceRef(); ok && db.sources[rs[i].source].Name == a.Source.Name {
+			return db.evidenceOf(&rs[i])
+		}
+	}
+	return Evidence{}, false
+}
+
+func (db *DB) evidenceOf(r *rec) (Evidence, bool) {
+	t, row, ok := r.evidenceRef()
+	if !ok || t < 0 || t >= len(db.evTables) {
+		return Evidence{}, false
+	}
+	ev, err := db.evTables[t].evidence(row)
+	return ev, err == nil
 }
 
 // Inferred describes the inferred sets the DB holds.
@@ -568,11 +629,12 @@ func (db *DB) Explain(c model.Chain, addr string, asOf time.Time) []Claim {
 	out := make([]Claim, 0, len(rs))
 	for i := range rs {
 		r := &rs[i]
+		delBy, delNote := r.delisting()
 		cl := Claim{Attribution: db.attribution(r, a), Status: StatusActive, Inferred: r.inferred()}
 		switch {
 		case d < r.from:
 			cl.Status = StatusNotYet
-		case d >= r.to && r.delBy != 0:
+		case d >= r.to && delBy != 0:
 			cl.Status = StatusDelisted
 		case d >= r.to:
 			cl.Status = StatusExpired
@@ -580,16 +642,20 @@ func (db *DB) Explain(c model.Chain, addr string, asOf time.Time) []Claim {
 			cl.Status = StatusSuperseded
 		}
 		if r.inferred() {
-			if ev, ok := db.Evidence(&cl.Attribution); ok {
+			ev, ok := db.evidenceOf(r)
+			if !ok { // e.g. an exported inference imported again: the set's evidence
+				ev, ok = db.Evidence(&cl.Attribution)
+			}
+			if ok {
 				cl.Evidence = &ev
 			}
 		}
-		if r.delBy != 0 {
-			s := db.sources[r.delBy]
+		if delBy != 0 {
+			s := db.sources[delBy]
 			cl.DelistedBy = &s
 		}
-		if r.delNote != 0 {
-			s := db.sources[r.delNote]
+		if delNote != 0 {
+			s := db.sources[delNote]
 			cl.DelistingNote = &s
 		}
 		out = append(out, cl)

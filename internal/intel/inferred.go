@@ -1,8 +1,6 @@
 package intel
 
 import (
-	"bytes"
-	"encoding/gob"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -119,15 +117,25 @@ func (s *InferredSet) check() error {
 		if n, err := NormalizeAddress(a.Chain, a.Address); err != nil || n != a.Address {
 			return fmt.Errorf("inferred set %s/%s: attribution %d: address %q is not canonical", s.Chain, s.Method, i, a.Address)
 		}
-		if len(s.Inferences[i].Evidence.Txs) > MaxEvidenceTxs {
-			return fmt.Errorf("inferred set %s/%s: attribution %d (%s): %d evidence transactions, at most %d", s.Chain, s.Method, i, a.Address, len(s.Inferences[i].Evidence.Txs), MaxEvidenceTxs)
+		if err := checkEvidence(s, i, &s.Inferences[i].Evidence); err != nil {
+			return err
 		}
 	}
 	return nil
 }
 
+// checkEvidence validates the evidence of inference i of s.
+func checkEvidence(s *InferredSet, i int, ev *Evidence) error {
+	if len(ev.Txs) > MaxEvidenceTxs {
+		return fmt.Errorf("inferred set %s/%s: attribution %d (%s): %d evidence transactions, at most %d", s.Chain, s.Method, i,
+			s.Inferences[i].Attribution.Address, len(ev.Txs), MaxEvidenceTxs)
+	}
+	return nil
+}
+
 // Dataset turns the set into the dataset the DB indexes (Build); Evidence runs
-// parallel to Attributions.
+// parallel to Attributions and stays in memory as long as the DB built from
+// it (a store's DB reads evidence from the stored file instead).
 func (s *InferredSet) Dataset() *Dataset {
 	ds := &Dataset{Kind: KindInferred, Source: model.Source{Name: InferredPrefix + s.Method, Published: s.Computed},
 		Attributions: make([]model.Attribution, len(s.Inferences)), Evidence: make([]Evidence, len(s.Inferences))}
@@ -140,6 +148,12 @@ func (s *InferredSet) Dataset() *Dataset {
 }
 
 func (s *Store) inferredPath(chain model.Chain, method string) string {
+	return filepath.Join(s.dir, "inferred", string(chain), method+".set")
+}
+
+// legacyInferredPath is where an earlier redthread stored a set (one gob,
+// evidence inline). It is still read; a save or removal deletes it.
+func (s *Store) legacyInferredPath(chain model.Chain, method string) string {
 	return filepath.Join(s.dir, "inferred", string(chain), method+".gob")
 }
 
@@ -150,16 +164,22 @@ func (s *Store) SaveInferred(set *InferredSet) error {
 	if err := set.check(); err != nil {
 		return err
 	}
-	var buf bytes.Buffer
-	if err := gob.NewEncoder(&buf).Encode(set); err != nil {
-		return fmt.Errorf("encode inferred set: %w", err)
+	b, err := encodeInferred(set)
+	if err != nil {
+		return err
 	}
 	unlock, err := s.lock()
 	if err != nil {
 		return err
 	}
 	defer unlock()
-	return writeFileAtomic(s.inferredPath(set.Chain, set.Method), buf.Bytes())
+	if err := writeFileAtomic(s.inferredPath(set.Chain, set.Method), b); err != nil {
+		return err
+	}
+	if err := os.Remove(s.legacyInferredPath(set.Chain, set.Method)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("remove the earlier set: %w", err)
+	}
+	return nil
 }
 
 // RemoveInferred deletes the stored set of method and chain; false if
@@ -173,52 +193,141 @@ func (s *Store) RemoveInferred(chain model.Chain, method string) (bool, error) {
 		return false, err
 	}
 	defer unlock()
-	err = os.Remove(s.inferredPath(chain, method))
-	if errors.Is(err, fs.ErrNotExist) {
-		return false, nil
+	removed := false
+	for _, p := range []string{s.inferredPath(chain, method), s.legacyInferredPath(chain, method)} {
+		err = os.Remove(p)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return false, fmt.Errorf("remove inferred set: %w", err)
+		}
+		removed = true
 	}
-	if err != nil {
-		return false, fmt.Errorf("remove inferred set: %w", err)
-	}
-	return true, nil
+	return removed, nil
 }
 
-// InferredSets reads every stored inferred set, by chain and method.
-func (s *Store) InferredSets() ([]*InferredSet, error) {
-	files, err := filepath.Glob(filepath.Join(s.dir, "inferred", "*", "*.gob"))
+// inferredFiles lists the stored set files in order; a legacy .gob is
+// left out when a .set of the same chain and method exists.
+func (s *Store) inferredFiles() ([]string, error) {
+	files, err := filepath.Glob(filepath.Join(s.dir, "inferred", "*", "*.set"))
 	if err != nil {
 		return nil, err
 	}
+	legacy, err := filepath.Glob(filepath.Join(s.dir, "inferred", "*", "*.gob"))
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range legacy {
+		if _, err := os.Stat(strings.TrimSuffix(f, ".gob") + ".set"); errors.Is(err, fs.ErrNotExist) {
+			files = append(files, f)
+		}
+	}
 	sort.Strings(files)
+	return files, nil
+}
+
+// checkPlace refuses a set file that is not where its chain and method
+// say it belongs.
+func (s *Store) checkPlace(f string, set *InferredSet) error {
+	want := s.inferredPath(set.Chain, set.Method)
+	if strings.HasSuffix(f, ".gob") {
+		want = s.legacyInferredPath(set.Chain, set.Method)
+	}
+	if filepath.Clean(f) != filepath.Clean(want) {
+		return fmt.Errorf("inferred set %s holds %s/%s (want it at %s)", f, set.Chain, set.Method, want)
+	}
+	return nil
+}
+
+// InferredSets reads every stored inferred set, by chain and method, with
+// all its evidence.
+func (s *Store) InferredSets() ([]*InferredSet, error) {
+	files, err := s.inferredFiles()
+	if err != nil {
+		return nil, err
+	}
 	var out []*InferredSet
 	for _, f := range files {
 		b, err := os.ReadFile(f)
 		if err != nil {
 			return nil, fmt.Errorf("read inferred set: %w", err)
 		}
-		set, err := decodeInferred(b)
+		decode := decodeInferred
+		if strings.HasSuffix(f, ".gob") {
+			decode = decodeInferredGob
+		}
+		set, err := decode(b)
 		if err != nil {
 			return nil, fmt.Errorf("inferred set %s: %w", f, err)
 		}
-		if want := s.inferredPath(set.Chain, set.Method); filepath.Clean(f) != filepath.Clean(want) {
-			return nil, fmt.Errorf("inferred set %s holds %s/%s (want it at %s)", f, set.Chain, set.Method, want)
+		if err := s.checkPlace(f, set); err != nil {
+			return nil, err
 		}
 		out = append(out, set)
 	}
 	return out, nil
 }
 
-// decodeInferred reads a stored inferred set and checks it as SaveInferred
-// does before storing.
-func decodeInferred(b []byte) (*InferredSet, error) {
-	var set InferredSet
-	if err := gob.NewDecoder(bytes.NewReader(b)).Decode(&set); err != nil {
-		return nil, fmt.Errorf("decode: %w", err)
-	}
-	if err := set.check(); err != nil {
+// inferredDatasets reads every stored inferred set as a dataset for Build
+// without its evidence: each dataset keeps its file open and the DB reads
+// an address's evidence from it when asked. The file stays readable after
+// a later save renames a new set over it, so a DB's evidence always
+// matches its attributions.
+func (s *Store) inferredDatasets() ([]*Dataset, error) {
+	files, err := s.inferredFiles()
+	if err != nil {
 		return nil, err
 	}
-	return &set, nil
+	var out []*Dataset
+	fail := func(err error) ([]*Dataset, error) {
+		for _, ds := range out {
+			if f, ok := ds.evidence.(*evidenceFile); ok {
+				f.r.(*os.File).Close()
+			}
+		}
+		return nil, err
+	}
+	for _, p := range files {
+		if strings.HasSuffix(p, ".gob") {
+			b, err := os.ReadFile(p)
+			if err != nil {
+				return fail(fmt.Errorf("read inferred set: %w", err))
+			}
+			set, err := decodeInferredGob(b)
+			if err != nil {
+				return fail(fmt.Errorf("inferred set %s: %w", p, err))
+			}
+			if err := s.checkPlace(p, set); err != nil {
+				return fail(err)
+			}
+			out = append(out, set.Dataset())
+			continue
+		}
+		f, err := os.Open(p)
+		if err != nil {
+			return fail(fmt.Errorf("read inferred set: %w", err))
+		}
+		fi, err := f.Stat()
+		if err != nil {
+			f.Close()
+			return fail(fmt.Errorf("read inferred set: %w", err))
+		}
+		set, ev, err := openInferred(f, fi.Size(), p)
+		if err == nil {
+			err = s.checkPlace(p, set)
+		} else {
+			err = fmt.Errorf("inferred set %s: %w", p, err)
+		}
+		if err != nil {
+			f.Close()
+			return fail(err)
+		}
+		ds := set.Dataset()
+		ds.Evidence, ds.evidence = nil, ev
+		out = append(out, ds)
+	}
+	return out, nil
 }
 
 // ListedOnly is an attributor over a DB's listed claims: inferred

@@ -2,7 +2,10 @@ package intel
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/gob"
+	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -171,8 +174,8 @@ func TestInferredStoreCorrupt(t *testing.T) {
 	if err := st.SaveInferred(depositSet("2024-02-01", depA)); err != nil {
 		t.Fatal(err)
 	}
-	p := filepath.Join(dir, "inferred", "eth", "deposit-address.gob")
-	moved := filepath.Join(dir, "inferred", "bsc", "deposit-address.gob")
+	p := filepath.Join(dir, "inferred", "eth", "deposit-address.set")
+	moved := filepath.Join(dir, "inferred", "bsc", "deposit-address.set")
 	if err := os.MkdirAll(filepath.Dir(moved), 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -182,7 +185,7 @@ func TestInferredStoreCorrupt(t *testing.T) {
 	if _, err := st.InferredSets(); err == nil || !strings.Contains(err.Error(), moved) {
 		t.Errorf("misplaced set: error = %v, want one naming %s", err, moved)
 	}
-	if err := os.WriteFile(moved, []byte("not gob"), 0o644); err != nil {
+	if err := os.WriteFile(moved, []byte("not a set"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := st.DB(); err == nil || !strings.Contains(err.Error(), moved) {
@@ -240,6 +243,40 @@ func TestInferredTagPackRoundTrip(t *testing.T) {
 // the reader: it must refuse or return a set that passes the store's checks
 // and encodes again to a set equal to itself.
 func FuzzDecodeInferred(f *testing.F) {
+	b, err := encodeInferred(depositSet("2024-02-01", depA, depB))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(b)
+	f.Add(b[:len(b)/2])
+	f.Add(b[:len(b)-3])
+	f.Add([]byte{})
+	f.Add([]byte(inferredMagic))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		set, err := decodeInferred(b)
+		if err != nil {
+			return
+		}
+		if err := set.check(); err != nil {
+			t.Fatalf("accepted a set the checks refuse: %v", err)
+		}
+		again, err := encodeInferred(set)
+		if err != nil {
+			t.Fatal(err)
+		}
+		back, err := decodeInferred(again)
+		if err != nil {
+			t.Fatalf("re-encoded set refused: %v", err)
+		}
+		if diff := cmp.Diff(set, back); diff != "" {
+			t.Fatalf("round trip (-first +second):\n%s", diff)
+		}
+	})
+}
+
+// FuzzDecodeInferredGob does the same for the reader of sets stored by an
+// earlier redthread (one gob).
+func FuzzDecodeInferredGob(f *testing.F) {
 	var buf bytes.Buffer
 	if err := gob.NewEncoder(&buf).Encode(depositSet("2024-02-01", depA, depB)); err != nil {
 		f.Fatal(err)
@@ -248,7 +285,7 @@ func FuzzDecodeInferred(f *testing.F) {
 	f.Add(buf.Bytes()[:buf.Len()/2])
 	f.Add([]byte{})
 	f.Fuzz(func(t *testing.T, b []byte) {
-		set, err := decodeInferred(b)
+		set, err := decodeInferredGob(b)
 		if err != nil {
 			return
 		}
@@ -259,7 +296,7 @@ func FuzzDecodeInferred(f *testing.F) {
 		if err := gob.NewEncoder(&again).Encode(set); err != nil {
 			t.Fatal(err)
 		}
-		back, err := decodeInferred(again.Bytes())
+		back, err := decodeInferredGob(again.Bytes())
 		if err != nil {
 			t.Fatalf("re-encoded set refused: %v", err)
 		}
@@ -267,4 +304,252 @@ func FuzzDecodeInferred(f *testing.F) {
 			t.Fatalf("round trip (-first +second):\n%s", diff)
 		}
 	})
+}
+
+// FuzzDecodeEvidence feeds one evidence record, seeded from real records,
+// to its decoder: it must refuse it or return evidence that encodes and
+// decodes again to evidence equal to itself.
+func FuzzDecodeEvidence(f *testing.F) {
+	for _, x := range depositSet("2024-02-01", depA, depB, listed).Inferences {
+		b, err := encodeEvidence(nil, &x.Evidence)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+		f.Add(b[:len(b)-1])
+	}
+	f.Add([]byte{})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		ev, err := decodeEvidence(b)
+		if err != nil {
+			return
+		}
+		if len(ev.Txs) > MaxEvidenceTxs {
+			t.Fatalf("accepted %d txs", len(ev.Txs))
+		}
+		again, err := encodeEvidence(nil, &ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		back, err := decodeEvidence(again)
+		if err != nil {
+			t.Fatalf("re-encoded evidence refused: %v", err)
+		}
+		if diff := cmp.Diff(ev, back); diff != "" {
+			t.Fatalf("round trip (-first +second):\n%s", diff)
+		}
+	})
+}
+
+// variedSet is a deposit set whose evidence differs in every field from
+// address to address, including none at all, no transactions and times with
+// a zone.
+func variedSet(computed string) *InferredSet {
+	set := depositSet(computed, depA, depB, listed)
+	fourth := set.Inferences[1]
+	fourth.Attribution.Address, fourth.Evidence.Txs = hotW, []string{"0xdd"}
+	set.Inferences = append(set.Inferences, fourth)
+	zone := time.FixedZone("UTC+9", 9*3600)
+	set.Inferences[0].Evidence = Evidence{}
+	set.Inferences[1].Evidence.Txs = nil
+	set.Inferences[2].Evidence = Evidence{Target: depA, Sweeps: 7, Senders: 3, Txs: []string{"0x01", "0x02", "0x03", "0x04", "0x05"},
+		FirstSweep: time.Date(2024, 1, 2, 3, 4, 5, 6, zone), LastSweep: time.Date(2024, 5, 6, 7, 8, 9, 0, time.UTC)}
+	set.Inferences[3].Evidence.Senders = 0
+	return set
+}
+
+// A store's DB reads every inferred address's evidence from the stored
+// file, exactly as it was saved, through Evidence and Explain; it keeps
+// none of it in memory.
+func TestInferredEvidenceFromFile(t *testing.T) {
+	st := NewStore(t.TempDir())
+	st.NoShipped = true
+	set := variedSet("2024-02-01")
+	if err := st.SaveInferred(set); err != nil {
+		t.Fatal(err)
+	}
+	db, err := st.DB()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(db.evTables) != 1 {
+		t.Fatalf("%d evidence tables, want 1", len(db.evTables))
+	}
+	if _, ok := db.evTables[0].(*evidenceFile); !ok {
+		t.Fatalf("evidence table is %T, want it read from the file", db.evTables[0])
+	}
+	asOf := day0("2024-03-01")
+	for _, x := range set.Inferences {
+		a := x.Attribution
+		got := db.Lookup(a.Chain, a.Address, asOf)
+		if len(got) != 1 {
+			t.Fatalf("Lookup(%s) = %+v", a.Address, got)
+		}
+		ev, ok := db.Evidence(&got[0])
+		if !ok {
+			t.Errorf("Evidence(%s): none", a.Address)
+		} else if diff := cmp.Diff(x.Evidence, ev); diff != "" {
+			t.Errorf("Evidence(%s) (-saved +read):\n%s", a.Address, diff)
+		}
+		cls := db.Explain(a.Chain, a.Address, asOf)
+		if len(cls) != 1 || cls[0].Evidence == nil {
+			t.Fatalf("Explain(%s) = %+v, want one claim with evidence", a.Address, cls)
+		}
+		if diff := cmp.Diff(x.Evidence, *cls[0].Evidence); diff != "" {
+			t.Errorf("Explain(%s) evidence (-saved +read):\n%s", a.Address, diff)
+		}
+		// Asked with another source name, or as upper-case input, the
+		// same rules as before apply.
+		other := got[0]
+		other.Source.Name = "heuristic:deposit-collector"
+		if _, ok := db.Evidence(&other); ok {
+			t.Errorf("Evidence(%s, another source) found some", a.Address)
+		}
+	}
+	if _, ok := db.Evidence(&model.Attribution{Chain: "eth", Address: "0x00000000000000000000000000000000000000ff", Source: model.Source{Name: "heuristic:deposit-address"}}); ok {
+		t.Error("Evidence of an unattributed address found some")
+	}
+	// In-memory sets (Build of set.Dataset()) answer the same.
+	mem := Build([]*Dataset{set.Dataset(), set.Dataset()})
+	for _, x := range set.Inferences {
+		a := x.Attribution
+		cls := mem.Explain(a.Chain, a.Address, asOf)
+		if len(cls) != 1 || cls[0].Evidence == nil {
+			t.Fatalf("in memory, loaded twice: Explain(%s) = %+v, want one claim with evidence", a.Address, cls)
+		}
+		if diff := cmp.Diff(x.Evidence, *cls[0].Evidence); diff != "" {
+			t.Errorf("in memory: Explain(%s) evidence (-saved +read):\n%s", a.Address, diff)
+		}
+	}
+}
+
+// A DB goes on reading the evidence of the set it was built from after a
+// new set replaces it in the store; a new DB reads the new one.
+func TestInferredEvidenceAfterReplace(t *testing.T) {
+	st := NewStore(t.TempDir())
+	st.NoShipped = true
+	if err := st.SaveInferred(depositSet("2024-02-01", depA, depB)); err != nil {
+		t.Fatal(err)
+	}
+	old, err := st.DB()
+	if err != nil {
+		t.Fatal(err)
+	}
+	next := depositSet("2024-02-02", depB, depA) // depB first now: other row, other evidence
+	if err := st.SaveInferred(next); err != nil {
+		t.Fatal(err)
+	}
+	db, err := st.DB()
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := model.Attribution{Chain: "eth", Address: depB, Source: model.Source{Name: "heuristic:deposit-address"}}
+	if ev, ok := old.Evidence(&a); !ok || ev.Sweeps != 2 || len(ev.Txs) != 2 {
+		t.Errorf("old DB: Evidence(depB) = %+v, %v; want the first set's (2 sweeps)", ev, ok)
+	}
+	if ev, ok := db.Evidence(&a); !ok || ev.Sweeps != 1 || len(ev.Txs) != 1 {
+		t.Errorf("new DB: Evidence(depB) = %+v, %v; want the second set's (1 sweep)", ev, ok)
+	}
+}
+
+// A stored set whose evidence is damaged anywhere is an error naming the
+// file, found when the DB is opened, not an address without evidence.
+func TestInferredEvidenceCorrupt(t *testing.T) {
+	good, err := encodeInferred(variedSet("2024-02-01"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	hlen := int(binary.LittleEndian.Uint64(good[8:16]))
+	index := inferredPreamble + hlen
+	records := index + 8*5
+	for _, c := range []struct {
+		name string
+		edit func([]byte) []byte
+		msg  string
+	}{
+		{"truncated", func(b []byte) []byte { return b[:len(b)-1] }, "evidence"},
+		{"trailing byte", func(b []byte) []byte { return append(b, 0) }, "after their end"},
+		{"index out of order", func(b []byte) []byte { binary.LittleEndian.PutUint64(b[index+16:], 1<<40); return b }, "evidence index"},
+		{"six transactions", func(b []byte) []byte {
+			// record 2 has five: sweeps, senders, target (1+42 bytes), then the count
+			off := records + int(binary.LittleEndian.Uint64(b[index+16:]))
+			b[off+2+1+42] = 6
+			return b
+		}, "6 transactions, at most 5"},
+		{"bad magic", func(b []byte) []byte { b[0] = 'X'; return b }, "magic"},
+		{"count one more", func(b []byte) []byte { binary.LittleEndian.PutUint64(b[16:], 5); return b }, "4 inferences, header says 5"},
+		{"count too big", func(b []byte) []byte { binary.LittleEndian.PutUint64(b[16:], 1<<40); return b }, "fit a file"},
+		{"evidence in the head", func(b []byte) []byte {
+			set := variedSet("2024-02-01")
+			head := *set
+			var hb bytes.Buffer
+			if err := gob.NewEncoder(&hb).Encode(&head); err != nil {
+				t.Fatal(err)
+			}
+			out := append([]byte(inferredMagic), make([]byte, 16)...)
+			binary.LittleEndian.PutUint64(out[8:], uint64(hb.Len()))
+			binary.LittleEndian.PutUint64(out[16:], 4)
+			return append(append(out, hb.Bytes()...), b[index:]...)
+		}, "carries evidence"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			st := NewStore(dir)
+			st.NoShipped = true
+			p := filepath.Join(dir, "inferred", "eth", "deposit-address.set")
+			if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(p, c.edit(append([]byte(nil), good...)), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			_, err := st.DB()
+			if err == nil || !strings.Contains(err.Error(), p) || !strings.Contains(err.Error(), c.msg) {
+				t.Errorf("DB() error = %v, want one naming %s and %q", err, p, c.msg)
+			}
+			if _, err := st.InferredSets(); err == nil {
+				t.Error("InferredSets() accepted it")
+			}
+		})
+	}
+}
+
+// A set stored by an earlier redthread (METHOD.gob) is still read, with its
+// evidence; saving the chain's set again replaces it.
+func TestInferredLegacyGob(t *testing.T) {
+	dir := t.TempDir()
+	st := NewStore(dir)
+	st.NoShipped = true
+	set := variedSet("2024-02-01")
+	var buf bytes.Buffer
+	if err := gob.NewEncoder(&buf).Encode(set); err != nil {
+		t.Fatal(err)
+	}
+	legacy := filepath.Join(dir, "inferred", "eth", "deposit-address.gob")
+	if err := os.MkdirAll(filepath.Dir(legacy), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(legacy, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	db, err := st.DB()
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := set.Inferences[2]
+	if ev, ok := db.Evidence(&x.Attribution); !ok || !cmp.Equal(ev, x.Evidence) {
+		t.Errorf("legacy set: Evidence = %+v, %v; want %+v", ev, ok, x.Evidence)
+	}
+	if sets, err := st.InferredSets(); err != nil || len(sets) != 1 || !cmp.Equal(sets[0], set) {
+		t.Errorf("legacy set: InferredSets = %d sets, %v", len(sets), err)
+	}
+	if err := st.SaveInferred(depositSet("2024-02-02", depB)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(legacy); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("legacy file after a save: %v, want it gone", err)
+	}
+	if sets, err := st.InferredSets(); err != nil || len(sets) != 1 || len(sets[0].Inferences) != 1 {
+		t.Errorf("after a save: InferredSets = %+v, %v; want the new set alone", sets, err)
+	}
 }

@@ -190,13 +190,11 @@ func (s *Store) DB() (*DB, error) {
 		return nil, err
 	}
 	if !s.NoInferred {
-		sets, err := s.InferredSets()
+		inf, err := s.inferredDatasets()
 		if err != nil {
 			return nil, err
 		}
-		for _, set := range sets {
-			ds = append(ds, set.Dataset())
-		}
+		ds = append(ds, inf...)
 	}
 	return Build(ds), nil
 }
