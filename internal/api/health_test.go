@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -49,6 +50,9 @@ func TestHealthDegraded(t *testing.T) {
 		{"lag at the bound", FollowStatus{Chain: "bsc", State: FollowFollowing, Lag: 15, Confirmations: 5, MaxLag: 10}, "ok", ""},
 		{"lag past the bound", FollowStatus{Chain: "bsc", State: FollowFollowing, Lag: 16, Confirmations: 5, MaxLag: 10}, "degraded", "16 blocks behind"},
 		{"no bound", FollowStatus{Chain: "bsc", State: FollowFollowing, Lag: 1 << 20}, "ok", ""},
+		{"recent progress", FollowStatus{Chain: "bsc", State: FollowFollowing, LastProgress: time.Now().Add(-time.Minute), StallAfter: 120}, "ok", ""},
+		{"stalled", FollowStatus{Chain: "bsc", State: FollowFollowing, LastProgress: time.Now().Add(-10 * time.Minute), StallAfter: 120}, "degraded", "no progress for 10m"},
+		{"no stall bound", FollowStatus{Chain: "bsc", State: FollowFollowing, LastProgress: time.Now().Add(-10 * time.Minute)}, "ok", ""},
 		{"connecting", FollowStatus{Chain: "bsc", State: FollowConnecting, Error: "dial tcp: connection refused"}, "degraded", "node not reached yet: dial tcp: connection refused"},
 		{"failing", FollowStatus{Chain: "bsc", State: FollowFailing, Error: "HTTP 403"}, "degraded", "last poll failed: HTTP 403"},
 		{"error without a state", FollowStatus{Chain: "bsc", Error: "HTTP 502"}, "degraded", "last poll failed: HTTP 502"},

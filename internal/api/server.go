@@ -162,6 +162,12 @@ type FollowStatus struct {
 	// MaxLag bounds LagBlocks beyond Confirmations before the chain counts
 	// as degraded; 0: no bound.
 	MaxLag uint64 `json:"max_lag_blocks,omitempty"`
+	// LastProgress is when the follower last reached its node, finished a
+	// poll without error or committed a window; StallAfter (seconds) is how
+	// long it may go without before the chain counts as degraded (a node
+	// that accepts requests but does not answer them); 0: no bound.
+	LastProgress time.Time `json:"last_progress,omitzero"`
+	StallAfter   uint64    `json:"stall_after_seconds,omitempty"`
 	// Degraded says why the chain is not healthy (Problem), empty if it is;
 	// filled in by /healthz.
 	Degraded string `json:"degraded,omitempty"`
@@ -186,9 +192,9 @@ func (s FollowStatus) Up() bool {
 }
 
 // Problem says why a followed chain is degraded, or "" when it is not: the
-// node has not been reached yet, was refused, its last poll failed, or the
-// newest indexed block is more than MaxLag blocks behind the node's head
-// beyond the confirmations.
+// node has not been reached yet, was refused, its last poll failed, it has
+// made no progress for more than StallAfter, or the newest indexed block is
+// more than MaxLag blocks behind the node's head beyond the confirmations.
 func (s FollowStatus) Problem() string {
 	switch {
 	case s.State == FollowRefused:
@@ -199,6 +205,9 @@ func (s FollowStatus) Problem() string {
 		return "node not reached yet"
 	case !s.Up():
 		return "last poll failed: " + s.Error
+	case s.StallAfter > 0 && !s.LastProgress.IsZero() && time.Since(s.LastProgress) > time.Duration(s.StallAfter)*time.Second:
+		return fmt.Sprintf("no progress for %s (no poll finished and no block written; more than %ds)",
+			time.Since(s.LastProgress).Round(time.Second), s.StallAfter)
 	case s.MaxLag > 0 && s.Lag > s.Confirmations+s.MaxLag:
 		return fmt.Sprintf("%d blocks behind the node's head, more than %d confirmations + %d (max lag)", s.Lag, s.Confirmations, s.MaxLag)
 	}

@@ -104,8 +104,9 @@ each attempt logged), then probes the node and follows it. A bad flag, or a
 node that answers but whose eth_chainId is a known chain other than CHAIN,
 is refused at start; found later, it stops that chain's follower. /healthz
 says "degraded" (HTTP 200) while a chain's node is unreached, refused,
-failing, or more than --follow-max-lag blocks behind beyond its
-confirmations, and 503 only when the store cannot be read.
+failing, without progress for --follow-stall (a hung node), or more than
+--follow-max-lag blocks behind beyond its confirmations, and 503 only when
+the store cannot be read.
 
 The server binds to 127.0.0.1 by default. Binding any other address requires
 an access token (--token, or the REDTHREAD_TOKEN environment variable, which

@@ -96,6 +96,7 @@ func (f *follower) run(ctx context.Context) {
 		} else {
 			f.status.Error = ""
 			f.status.State = api.FollowFollowing
+			f.status.LastProgress = f.status.LastPoll
 		}
 		f.mu.Unlock()
 		if err != nil {
@@ -125,6 +126,7 @@ func (f *follower) reach(ctx context.Context) bool {
 			f.src = src
 			f.mu.Lock()
 			f.status.State, f.status.Error = api.FollowFollowing, ""
+			f.status.LastProgress = time.Now().UTC()
 			f.mu.Unlock()
 			f.log.Info("follow: node reached; following", "chain", f.chain, "attempts", attempt)
 			return true
@@ -241,6 +243,7 @@ func (s followStore) Write(ctx context.Context, blocks []model.Block, cp *store.
 	f.status.Blocks += uint64(len(blocks))
 	f.status.Transfers += transfers
 	f.status.Indexed = blocks[len(blocks)-1].Number
+	f.status.LastProgress = time.Now().UTC()
 	f.status.NodeHead = max(f.status.NodeHead, f.status.Indexed)
 	f.status.Lag = f.status.NodeHead - f.status.Indexed
 	if convs > 0 {
@@ -290,7 +293,8 @@ type followFlags struct {
 	maxLag        perChain // uint64 (--follow-max-lag)
 	poll          time.Duration
 	window        int
-	nodes         []followNode // parsed by check, in flag order (--follow-rpc first)
+	stall         time.Duration // --follow-stall
+	nodes         []followNode  // parsed by check, in flag order (--follow-rpc first)
 }
 
 // perChain is a follow setting given as VALUE (every followed node) or
@@ -388,6 +392,7 @@ func (fo *followFlags) register(cmd *cobra.Command) {
 	f.DurationVar(&fo.poll, "poll", 2*time.Second, "with --follow-rpc/--follow, how often to poll each node for new blocks")
 	f.Var(&fo.from, "follow-from", "with --follow-rpc/--follow, the first block to ingest of a followed chain with no blocks in the store (default: the node's head); CHAIN=N sets one chain's (repeatable)")
 	f.IntVar(&fo.window, "follow-window", 100, "with --follow-rpc/--follow, blocks per atomic store write when catching up")
+	f.DurationVar(&fo.stall, "follow-stall", 2*time.Minute, "with --follow-rpc/--follow, /healthz says degraded when a chain's follower finished no poll and wrote no block for this long (a node that hangs; 0: no bound)")
 	f.Var(&fo.maxLag, "follow-max-lag", "with --follow-rpc/--follow, blocks a chain may lag beyond its confirmations before /healthz says degraded (0: no bound); CHAIN=N sets one chain's (repeatable)")
 }
 
@@ -397,7 +402,7 @@ func (fo *followFlags) following() bool { return len(fo.nodes) > 0 }
 func (fo *followFlags) check(cmd *cobra.Command) error {
 	fo.nodes = nil
 	if fo.rpc == "" && len(fo.follow) == 0 {
-		for _, n := range []string{"tracer", "rewards", "confirmations", "poll", "follow-from", "follow-window", "follow-max-lag"} {
+		for _, n := range []string{"tracer", "rewards", "confirmations", "poll", "follow-from", "follow-window", "follow-max-lag", "follow-stall"} {
 			if cmd.Flags().Changed(n) {
 				return usagef("--%s needs --follow-rpc or --follow", n)
 			}
@@ -461,6 +466,9 @@ func (fo *followFlags) check(cmd *cobra.Command) error {
 	}
 	if fo.window < 1 {
 		return usagef("--follow-window must be positive")
+	}
+	if fo.stall != 0 && (fo.stall < time.Second || fo.stall < fo.poll) {
+		return usagef("--follow-stall %s: want 0 (no bound) or at least 1s and --poll", fo.stall)
 	}
 	return nil
 }
@@ -574,9 +582,10 @@ func (fo *followFlags) follower(chain model.Chain, src ingest.Source, st *store.
 	f := &follower{chain: chain, src: src, st: st, ix: gi, ex: ex, wmu: wmu, log: log, conf: conf,
 		poll: fo.poll, from: from, start: start, win: fo.window, maxBackoff: followMaxBackoff}
 	f.status.Chain, f.status.Confirmations, f.status.MaxLag = string(chain), conf, maxLag
-	f.status.State = api.FollowFollowing
+	f.status.StallAfter = uint64(fo.stall.Round(time.Second) / time.Second)
+	f.status.State, f.status.LastProgress = api.FollowFollowing, time.Now().UTC()
 	if src == nil {
-		f.status.State = api.FollowConnecting
+		f.status.State, f.status.LastProgress = api.FollowConnecting, time.Time{}
 	}
 	return f
 }

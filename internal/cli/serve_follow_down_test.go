@@ -7,9 +7,12 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -260,5 +263,57 @@ func TestServeFollowRefusedLater(t *testing.T) {
 	if !strings.Contains(s.log.String(), "cannot be followed") {
 		t.Errorf("no refusal in the log:\n%s", s.log.String())
 	}
+	s.shutdown()
+}
+
+// TestServeFollowStalledNode: a node that accepts requests but stops
+// answering them (no error, the poll just hangs) makes /healthz say
+// degraded ("no progress") after --follow-stall, and ok again once it
+// answers and the follower goes on.
+func TestServeFollowStalledNode(t *testing.T) {
+	alice := ethsim.NewAccount(1)
+	bob := ethsim.NewAccount(2).Addr
+	c := newSimChain(t, "eth", alice)
+	c.pay(bob, 7)
+	c.node.Commit()
+	var hang atomic.Bool
+	release := make(chan struct{})
+	var once sync.Once
+	fwd := forwardTo(t, c.url)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if hang.Load() {
+			select {
+			case <-release:
+			case <-r.Context().Done():
+				return
+			}
+		}
+		fwd.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	t.Cleanup(func() { once.Do(func() { close(release) }) }) // runs before srv.Close
+	s := startServe(t, "--data", t.TempDir(), "--follow", "eth="+srv.URL, "--tracer", "geth", "--follow-from", "0",
+		"--poll", "50ms", "--follow-stall", "1s")
+	s.waitFor("block 1", func() bool { st, h := s.health(); return st == "ok" && h["eth"].Indexed == 1 })
+	if _, h := s.health(); h["eth"].StallAfter != 1 || h["eth"].LastProgress.IsZero() {
+		t.Errorf("stall bound and progress time not reported: %+v", h["eth"])
+	}
+	hang.Store(true)
+	s.waitFor("degraded by the stall", func() bool {
+		st, h := s.health()
+		return st == "degraded" && strings.Contains(h["eth"].Degraded, "no progress for") && h["eth"].State == api.FollowFollowing
+	})
+	_, metrics := s.get("/metrics")
+	if !strings.Contains(metrics, `redthread_follow_degraded{chain="eth"} 1`+"\n") {
+		t.Errorf("/metrics: want eth degraded:\n%s", grepLines(metrics, "redthread_follow"))
+	}
+	hang.Store(false)
+	once.Do(func() { close(release) })
+	c.pay(bob, 8)
+	c.node.Commit()
+	s.waitFor("ok again with block 2", func() bool {
+		st, h := s.health()
+		return st == "ok" && h["eth"].Indexed == 2 && s.received("eth", bob) == "15"
+	})
 	s.shutdown()
 }

@@ -351,6 +351,8 @@ func TestServeFollowMultiFlags(t *testing.T) {
 		{"serve", "--follow-max-lag", "10"},
 		{"serve", "--follow", "eth=http://127.0.0.1:1", "--follow-max-lag", "bsc=10"},
 		{"serve", "--follow", "eth=http://127.0.0.1:1", "--follow-max-lag", "many"},
+		{"serve", "--follow", "eth=http://127.0.0.1:1", "--follow-stall", "10ms"},
+		{"serve", "--follow-stall", "5m"},
 	} {
 		if code, _, errs := runCLI(t, append(args, "--data", data)...); code != ExitUsage {
 			t.Errorf("%v: exit %d, want usage error: %s", args, code, errs)
