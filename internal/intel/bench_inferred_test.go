@@ -93,11 +93,28 @@ func BenchmarkInferredBytesPerAddress(b *testing.B) {
 		var m0, m1 runtime.MemStats
 		runtime.ReadMemStats(&m0)
 		t0 := time.Now()
+		done, peak := make(chan struct{}), make(chan uint64)
+		go func() { // sample the heap while the DB opens
+			var m runtime.MemStats
+			max := uint64(0)
+			for {
+				runtime.ReadMemStats(&m)
+				max = maxU(max, m.HeapAlloc)
+				select {
+				case <-done:
+					peak <- max
+					return
+				case <-time.After(20 * time.Millisecond):
+				}
+			}
+		}()
 		db, err := st.DB()
 		if err != nil {
 			b.Fatal(err)
 		}
 		b.ReportMetric(float64(time.Since(t0).Milliseconds()), "open-ms")
+		close(done)
+		b.ReportMetric(float64(int64(<-peak)-int64(m0.HeapAlloc))/float64(n), "open-peak-bytes/address")
 		runtime.GC()
 		runtime.ReadMemStats(&m1)
 		b.ReportMetric(float64(int64(m1.HeapAlloc)-int64(m0.HeapAlloc))/float64(n), "bytes/address")
@@ -131,4 +148,11 @@ func BenchmarkInferredBytesPerAddress(b *testing.B) {
 		b.ReportMetric(float64(n), "addresses")
 		runtime.KeepAlive(db)
 	}
+}
+
+func maxU(a, b uint64) uint64 {
+	if a > b {
+		return a
+	}
+	return b
 }

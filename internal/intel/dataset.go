@@ -83,8 +83,11 @@ type Dataset struct {
 	Inferred *InferredInfo
 	Evidence []Evidence
 	// evidence, when set, replaces Evidence: a stored set's records, read
-	// on demand (Store.DB).
+	// on demand (Store.DB). stream, when set, replaces Attributions: it
+	// calls fn with each of the streamN attributions in turn.
 	evidence evidenceTable
+	stream   func(fn func(i int, a *model.Attribution) error) error
+	streamN  int
 }
 
 // Input is one file handed to a loader.
@@ -171,4 +174,12 @@ func (o Options) source(defName, defURL, defLicense, file string) model.Source {
 func fileSource(src model.Source, name string) model.Source {
 	src.File = path.Base(filepath.ToSlash(name))
 	return src
+}
+
+// count is the number of the dataset's attributions.
+func (ds *Dataset) count() int {
+	if ds.stream != nil {
+		return ds.streamN
+	}
+	return len(ds.Attributions)
 }

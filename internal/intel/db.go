@@ -209,6 +209,16 @@ type keyed struct {
 // longer carry (docs/intel.md, "Listing and delisting"); OFAC entities lend
 // their id and name to address-only list entries.
 func Build(datasets []*Dataset) *DB {
+	db, err := build(datasets)
+	if err != nil {
+		// Only the datasets a Store streams from its files can fail, and
+		// the Store calls build itself.
+		panic("intel: Build: " + err.Error())
+	}
+	return db
+}
+
+func build(datasets []*Dataset) (*DB, error) {
 	db := &DB{byEntity: map[string]int{}, byInc: map[string]int{}}
 	b := &builder{db: db, strIdx: map[string]uint32{}, srcIdx: map[model.Source]uint32{}, chIdx: map[model.Chain]uint16{}}
 	b.str("")
@@ -230,7 +240,11 @@ func Build(datasets []*Dataset) *DB {
 	}
 	enrich := enricher(db, datasets)
 	del := delistings(datasets)
-	var all []keyed
+	total := 0
+	for _, ds := range datasets {
+		total += ds.count()
+	}
+	all := make([]keyed, 0, total)
 	for _, ds := range datasets {
 		inferred := ds.Kind == KindInferred
 		if inferred && ds.Inferred != nil {
@@ -241,7 +255,7 @@ func Build(datasets []*Dataset) *DB {
 			var t evidenceTable
 			switch {
 			case ds.evidence != nil:
-				t, rows = ds.evidence, len(ds.Attributions)
+				t, rows = ds.evidence, ds.count()
 			case len(ds.Evidence) > 0:
 				t, rows = evidenceMem(ds.Evidence), len(ds.Evidence)
 			}
@@ -250,8 +264,7 @@ func Build(datasets []*Dataset) *DB {
 				db.evTables = append(db.evTables, t)
 			}
 		}
-		for i := range ds.Attributions {
-			a := ds.Attributions[i]
+		add := func(i int, a model.Attribution) {
 			enrich(&a)
 			r := rec{entity: b.str(a.Entity), label: b.str(a.Label), incident: b.str(a.Incident), role: b.str(a.Role),
 				from: toDays(a.ValidFrom, noFrom), to: toDays(a.ValidTo, noTo), source: b.source(a.Source),
@@ -281,6 +294,15 @@ func Build(datasets []*Dataset) *DB {
 				r.delBy, r.delNote = uint32(table+1), uint32(i)
 			}
 			all = append(all, keyed{a.Chain, a.Address, r})
+		}
+		if ds.stream != nil {
+			if err := ds.stream(func(i int, a *model.Attribution) error { add(i, *a); return nil }); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		for i := range ds.Attributions {
+			add(i, ds.Attributions[i])
 		}
 	}
 	sort.SliceStable(all, func(i, j int) bool {
@@ -325,7 +347,7 @@ func Build(datasets []*Dataset) *DB {
 		db.stats.ByCategory[r.category()]++
 		db.stats.ByChain[db.chains[r.chain]]++
 	}
-	return db
+	return db, nil
 }
 
 // enricher fills in the OFAC entity of address-only OFAC list entries: by
@@ -717,7 +739,7 @@ func (s *Stats) add(ds *Dataset) {
 		s.ByCategory = map[model.Category]int{}
 		s.ByChain = map[model.Chain]int{}
 	}
-	s.Datasets = append(s.Datasets, DatasetStats{Kind: ds.Kind, Source: ds.Source, Attributions: len(ds.Attributions),
+	s.Datasets = append(s.Datasets, DatasetStats{Kind: ds.Kind, Source: ds.Source, Attributions: ds.count(),
 		Entities: len(ds.Entities), Incidents: len(ds.Incidents), Delistings: len(ds.Delistings), Skipped: ds.Skipped, Warnings: len(ds.Warnings)})
 	s.Entities += len(ds.Entities)
 	s.Incidents += len(ds.Incidents)

@@ -3,6 +3,7 @@ package intel
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -88,34 +89,12 @@ var methodRE = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,63}$`)
 
 // check validates a set before it is stored.
 func (s *InferredSet) check() error {
-	if !methodRE.MatchString(s.Method) {
-		return fmt.Errorf("inferred set: method %q: want lower-case letters, digits and dashes", s.Method)
-	}
-	if !methodRE.MatchString(string(s.Chain)) {
-		return fmt.Errorf("inferred set: chain %q: want lower-case letters, digits and dashes", s.Chain)
+	if err := s.checkHead(); err != nil {
+		return err
 	}
 	for i := range s.Inferences {
-		a := &s.Inferences[i].Attribution
-		if a.Chain != s.Chain {
-			return fmt.Errorf("inferred set %s/%s: attribution %d (%s): chain %q, want %q", s.Chain, s.Method, i, a.Address, a.Chain, s.Chain)
-		}
-		if !IsInferred(a) {
-			return fmt.Errorf("inferred set %s/%s: attribution %d (%s): source %q does not start with %q", s.Chain, s.Method, i, a.Address, a.Source.Name, InferredPrefix)
-		}
-		// An attribution carries its source, confidence and validity;
-		// an inference holds from the first transfer it rests on.
-		if a.Confidence < 1 || a.Confidence > 100 {
-			return fmt.Errorf("inferred set %s/%s: attribution %d (%s): confidence %d, want 1-100", s.Chain, s.Method, i, a.Address, a.Confidence)
-		}
-		if a.ValidFrom.IsZero() {
-			return fmt.Errorf("inferred set %s/%s: attribution %d (%s): no valid_from (when the evidence begins)", s.Chain, s.Method, i, a.Address)
-		}
-		if !a.ValidTo.IsZero() && !a.ValidTo.After(a.ValidFrom) {
-			return fmt.Errorf("inferred set %s/%s: attribution %d (%s): valid_to %s is not after valid_from %s", s.Chain, s.Method, i, a.Address,
-				a.ValidTo.Format(time.RFC3339), a.ValidFrom.Format(time.RFC3339))
-		}
-		if n, err := NormalizeAddress(a.Chain, a.Address); err != nil || n != a.Address {
-			return fmt.Errorf("inferred set %s/%s: attribution %d: address %q is not canonical", s.Chain, s.Method, i, a.Address)
+		if err := s.checkAttribution(i, &s.Inferences[i].Attribution); err != nil {
+			return err
 		}
 		if err := checkEvidence(s, i, &s.Inferences[i].Evidence); err != nil {
 			return err
@@ -124,11 +103,48 @@ func (s *InferredSet) check() error {
 	return nil
 }
 
+// checkHead validates the set's method and chain.
+func (s *InferredSet) checkHead() error {
+	if !methodRE.MatchString(s.Method) {
+		return fmt.Errorf("inferred set: method %q: want lower-case letters, digits and dashes", s.Method)
+	}
+	if !methodRE.MatchString(string(s.Chain)) {
+		return fmt.Errorf("inferred set: chain %q: want lower-case letters, digits and dashes", s.Chain)
+	}
+	return nil
+}
+
+// checkAttribution validates attribution i of the set.
+func (s *InferredSet) checkAttribution(i int, a *model.Attribution) error {
+	if a.Chain != s.Chain {
+		return fmt.Errorf("inferred set %s/%s: attribution %d (%s): chain %q, want %q", s.Chain, s.Method, i, a.Address, a.Chain, s.Chain)
+	}
+	if !IsInferred(a) {
+		return fmt.Errorf("inferred set %s/%s: attribution %d (%s): source %q does not start with %q", s.Chain, s.Method, i, a.Address, a.Source.Name, InferredPrefix)
+	}
+	// An attribution carries its source, confidence and validity;
+	// an inference holds from the first transfer it rests on.
+	if a.Confidence < 1 || a.Confidence > 100 {
+		return fmt.Errorf("inferred set %s/%s: attribution %d (%s): confidence %d, want 1-100", s.Chain, s.Method, i, a.Address, a.Confidence)
+	}
+	if a.ValidFrom.IsZero() {
+		return fmt.Errorf("inferred set %s/%s: attribution %d (%s): no valid_from (when the evidence begins)", s.Chain, s.Method, i, a.Address)
+	}
+	if !a.ValidTo.IsZero() && !a.ValidTo.After(a.ValidFrom) {
+		return fmt.Errorf("inferred set %s/%s: attribution %d (%s): valid_to %s is not after valid_from %s", s.Chain, s.Method, i, a.Address,
+			a.ValidTo.Format(time.RFC3339), a.ValidFrom.Format(time.RFC3339))
+	}
+	if n, err := NormalizeAddress(a.Chain, a.Address); err != nil || n != a.Address {
+		return fmt.Errorf("inferred set %s/%s: attribution %d: address %q is not canonical", s.Chain, s.Method, i, a.Address)
+	}
+	return nil
+}
+
 // checkEvidence validates the evidence of inference i of s.
 func checkEvidence(s *InferredSet, i int, ev *Evidence) error {
 	if len(ev.Txs) > MaxEvidenceTxs {
-		return fmt.Errorf("inferred set %s/%s: attribution %d (%s): %d evidence transactions, at most %d", s.Chain, s.Method, i,
-			s.Inferences[i].Attribution.Address, len(ev.Txs), MaxEvidenceTxs)
+		return fmt.Errorf("inferred set %s/%s: attribution %d: %d evidence transactions, at most %d", s.Chain, s.Method, i,
+			len(ev.Txs), MaxEvidenceTxs)
 	}
 	return nil
 }
@@ -269,9 +285,10 @@ func (s *Store) InferredSets() ([]*InferredSet, error) {
 	return out, nil
 }
 
-// inferredDatasets reads every stored inferred set as a dataset for Build
-// without its evidence: each dataset keeps its file open and the DB reads
-// an address's evidence from it when asked. The file stays readable after
+// inferredDatasets opens every stored inferred set as a dataset for build
+// that holds neither its attributions nor its evidence: build reads the
+// attributions from the file one by one, and the DB keeps the file open
+// and reads an address's evidence from it when asked. The file stays readable after
 // a later save renames a new set over it, so a DB's evidence always
 // matches its attributions.
 func (s *Store) inferredDatasets() ([]*Dataset, error) {
@@ -281,11 +298,7 @@ func (s *Store) inferredDatasets() ([]*Dataset, error) {
 	}
 	var out []*Dataset
 	fail := func(err error) ([]*Dataset, error) {
-		for _, ds := range out {
-			if f, ok := ds.evidence.(*evidenceFile); ok {
-				f.r.(*os.File).Close()
-			}
-		}
+		closeInferred(out)
 		return nil, err
 	}
 	for _, p := range files {
@@ -313,9 +326,9 @@ func (s *Store) inferredDatasets() ([]*Dataset, error) {
 			f.Close()
 			return fail(fmt.Errorf("read inferred set: %w", err))
 		}
-		set, ev, err := openInferred(f, fi.Size(), p)
+		st, err := openInferred(f, fi.Size(), p)
 		if err == nil {
-			err = s.checkPlace(p, set)
+			err = s.checkPlace(p, st.set)
 		} else {
 			err = fmt.Errorf("inferred set %s: %w", p, err)
 		}
@@ -323,11 +336,21 @@ func (s *Store) inferredDatasets() ([]*Dataset, error) {
 			f.Close()
 			return fail(err)
 		}
-		ds := set.Dataset()
-		ds.Evidence, ds.evidence = nil, ev
-		out = append(out, ds)
+		out = append(out, st.dataset())
 	}
 	return out, nil
+}
+
+// closeInferred closes the files of datasets from inferredDatasets (a DB
+// built from them keeps them open; the files close when it is collected).
+func closeInferred(ds []*Dataset) {
+	for _, d := range ds {
+		if f, ok := d.evidence.(*evidenceFile); ok {
+			if c, ok := f.r.(io.Closer); ok {
+				c.Close()
+			}
+		}
+	}
 }
 
 // ListedOnly is an attributor over a DB's listed claims: inferred

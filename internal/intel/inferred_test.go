@@ -476,12 +476,20 @@ func TestInferredEvidenceCorrupt(t *testing.T) {
 			b[off+2+1+42] = 6
 			return b
 		}, "6 transactions, at most 5"},
+		{"non-canonical address in the head", func([]byte) []byte {
+			set := variedSet("2024-02-01")
+			set.Inferences[3].Attribution.Address = strings.ToUpper(hotW)
+			b, err := encodeInferred(set)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return b
+		}, "attribution 3: address \"0X00000000000000000000000000000000000000E0\" is not canonical"},
 		{"bad magic", func(b []byte) []byte { b[0] = 'X'; return b }, "magic"},
-		{"count one more", func(b []byte) []byte { binary.LittleEndian.PutUint64(b[16:], 5); return b }, "4 inferences, header says 5"},
+		{"count one more", func(b []byte) []byte { binary.LittleEndian.PutUint64(b[16:], 5); return b }, "evidence 0: "},
 		{"count too big", func(b []byte) []byte { binary.LittleEndian.PutUint64(b[16:], 1<<40); return b }, "fit a file"},
 		{"evidence in the head", func(b []byte) []byte {
-			set := variedSet("2024-02-01")
-			head := *set
+			head := *variedSet("2024-02-01") // the set with its inferences as one gob value
 			var hb bytes.Buffer
 			if err := gob.NewEncoder(&hb).Encode(&head); err != nil {
 				t.Fatal(err)
@@ -490,7 +498,7 @@ func TestInferredEvidenceCorrupt(t *testing.T) {
 			binary.LittleEndian.PutUint64(out[8:], uint64(hb.Len()))
 			binary.LittleEndian.PutUint64(out[16:], 4)
 			return append(append(out, hb.Bytes()...), b[index:]...)
-		}, "carries evidence"},
+		}, "carries 4 inferences"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			dir := t.TempDir()

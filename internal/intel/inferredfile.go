@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"io"
 	"time"
+
+	"github.com/redthread/redthread/internal/model"
 )
 
 // A stored inferred set (DATA/intel/inferred/CHAIN/METHOD.set) keeps the
@@ -19,7 +21,9 @@ import (
 //	magic   "RTINFER2" (8 bytes)
 //	u64     H, the length of the head
 //	u64     N, the number of inferences
-//	head    gob of the InferredSet with every Evidence left empty
+//	head    one gob stream: the InferredSet without its Inferences, then
+//	        the N attributions, one value each (so that a reader can index
+//	        them one by one)
 //	index   N+1 u64: offset of evidence record i from the start of the
 //	        records (index[0] = 0, non-decreasing; index[N] = their length)
 //	records N evidence records (encodeEvidence), in the order of the head
@@ -158,13 +162,16 @@ func encodeInferred(set *InferredSet) ([]byte, error) {
 		return nil, fmt.Errorf("inferred set: %d inferences, at most %d", len(set.Inferences), maxInferences)
 	}
 	head := *set
-	head.Inferences = make([]Inference, len(set.Inferences))
-	for i := range set.Inferences {
-		head.Inferences[i].Attribution = set.Inferences[i].Attribution
-	}
+	head.Inferences = nil
 	var hb bytes.Buffer
-	if err := gob.NewEncoder(&hb).Encode(&head); err != nil {
+	enc := gob.NewEncoder(&hb)
+	if err := enc.Encode(&head); err != nil {
 		return nil, fmt.Errorf("encode inferred set: %w", err)
+	}
+	for i := range set.Inferences {
+		if err := enc.Encode(&set.Inferences[i].Attribution); err != nil {
+			return nil, fmt.Errorf("encode inferred set: attribution %d: %w", i, err)
+		}
 	}
 	n := len(set.Inferences)
 	index := make([]byte, 0, 8*(n+1))
@@ -238,37 +245,69 @@ func (f *evidenceFile) evidence(row uint32) (Evidence, error) {
 	return ev, nil
 }
 
-// openInferred reads the head of a stored set of size bytes (the
-// attributions, without evidence), checks it as SaveInferred does, and
-// checks the index and every evidence record, keeping none in memory. The
-// evidence is then read through the returned table.
-func openInferred(r io.ReaderAt, size int64, name string) (*InferredSet, *evidenceFile, error) {
+// storedSet is a stored set opened for reading: its head without the
+// inferences, their number, and its evidence.
+type storedSet struct {
+	set  *InferredSet // Inferences nil
+	n    int
+	r    io.ReaderAt
+	hlen int64
+	ev   *evidenceFile
+}
+
+// each decodes the attributions of the head one by one, checks each as
+// SaveInferred does and calls fn with it; an attribution is not kept.
+func (s *storedSet) each(fn func(i int, a *model.Attribution) error) error {
+	dec := gob.NewDecoder(io.NewSectionReader(s.r, inferredPreamble, s.hlen))
+	var head InferredSet
+	if err := dec.Decode(&head); err != nil {
+		return fmt.Errorf("decode head: %w", err)
+	}
+	for i := 0; i < s.n; i++ {
+		var a model.Attribution
+		if err := dec.Decode(&a); err != nil {
+			return fmt.Errorf("decode attribution %d of %d: %w", i, s.n, err)
+		}
+		if err := s.set.checkAttribution(i, &a); err != nil {
+			return err
+		}
+		if err := fn(i, &a); err != nil {
+			return err
+		}
+	}
+	var extra model.Attribution
+	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
+		return fmt.Errorf("head: more than the %d attributions the header gives", s.n)
+	}
+	return nil
+}
+
+// openInferred reads the header and the head's first value of a stored set
+// of size bytes, and checks the index and every evidence record, keeping
+// none in memory. The attributions are then read (and checked) by each,
+// the evidence through the evidence table.
+func openInferred(r io.ReaderAt, size int64, name string) (*storedSet, error) {
 	var pre [inferredPreamble]byte
 	if _, err := r.ReadAt(pre[:], 0); err != nil {
-		return nil, nil, fmt.Errorf("read header: %w", err)
+		return nil, fmt.Errorf("read header: %w", err)
 	}
 	if string(pre[:8]) != inferredMagic {
-		return nil, nil, fmt.Errorf("header: magic %q, want %q", pre[:8], inferredMagic)
+		return nil, fmt.Errorf("header: magic %q, want %q", pre[:8], inferredMagic)
 	}
 	hlen, n := binary.LittleEndian.Uint64(pre[8:16]), binary.LittleEndian.Uint64(pre[16:24])
 	rest := uint64(size) - inferredPreamble
 	if size < inferredPreamble || hlen > rest || n > maxInferences || (n+1)*8 > rest-hlen {
-		return nil, nil, fmt.Errorf("header: head of %d bytes and %d inferences do not fit a file of %d bytes", hlen, n, size)
+		return nil, fmt.Errorf("header: head of %d bytes and %d inferences do not fit a file of %d bytes", hlen, n, size)
 	}
 	var set InferredSet
 	if err := gob.NewDecoder(io.NewSectionReader(r, inferredPreamble, int64(hlen))).Decode(&set); err != nil {
-		return nil, nil, fmt.Errorf("decode head: %w", err)
+		return nil, fmt.Errorf("decode head: %w", err)
 	}
-	if uint64(len(set.Inferences)) != n {
-		return nil, nil, fmt.Errorf("head: %d inferences, header says %d", len(set.Inferences), n)
+	if len(set.Inferences) != 0 {
+		return nil, fmt.Errorf("head: the set carries %d inferences (they follow it one by one)", len(set.Inferences))
 	}
-	for i := range set.Inferences {
-		if !isZeroEvidence(&set.Inferences[i].Evidence) {
-			return nil, nil, fmt.Errorf("head: inference %d carries evidence (it belongs in the records)", i)
-		}
-	}
-	if err := set.check(); err != nil {
-		return nil, nil, err
+	if err := set.checkHead(); err != nil {
+		return nil, err
 	}
 	f := &evidenceFile{r: r, name: name, index: inferredPreamble + int64(hlen), n: uint32(n)}
 	f.records = f.index + 8*int64(n+1)
@@ -280,16 +319,16 @@ func openInferred(r io.ReaderAt, size int64, name string) (*InferredSet, *eviden
 	for i := uint64(0); i <= n; i++ {
 		var e [8]byte
 		if _, err := io.ReadFull(ix, e[:]); err != nil {
-			return nil, nil, fmt.Errorf("read evidence index: %w", err)
+			return nil, fmt.Errorf("read evidence index: %w", err)
 		}
 		off := binary.LittleEndian.Uint64(e[:])
 		switch {
 		case i == 0 && off != 0:
-			return nil, nil, fmt.Errorf("evidence index: first offset %d, want 0", off)
+			return nil, fmt.Errorf("evidence index: first offset %d, want 0", off)
 		case i == 0:
 			continue
 		case off < prev || off-prev > maxEvidenceRecord:
-			return nil, nil, fmt.Errorf("evidence index: record %d spans %d-%d", i-1, prev, off)
+			return nil, fmt.Errorf("evidence index: record %d spans %d-%d", i-1, prev, off)
 		}
 		if k := int(off - prev); cap(buf) < k {
 			buf = make([]byte, k)
@@ -297,21 +336,35 @@ func openInferred(r io.ReaderAt, size int64, name string) (*InferredSet, *eviden
 			buf = buf[:k]
 		}
 		if _, err := io.ReadFull(rd, buf); err != nil {
-			return nil, nil, fmt.Errorf("read evidence %d: %w", i-1, err)
+			return nil, fmt.Errorf("read evidence %d: %w", i-1, err)
 		}
 		ev, err := decodeEvidence(buf)
 		if err != nil {
-			return nil, nil, fmt.Errorf("evidence %d (%s): %w", i-1, set.Inferences[i-1].Attribution.Address, err)
+			return nil, fmt.Errorf("evidence %d: %w", i-1, err)
 		}
 		if err := checkEvidence(&set, int(i-1), &ev); err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		prev = off
 	}
 	if extra := size - f.records - int64(prev); extra != 0 {
-		return nil, nil, fmt.Errorf("evidence records: %d bytes after their end", extra)
+		return nil, fmt.Errorf("evidence records: %d bytes after their end", extra)
 	}
-	return &set, f, nil
+	return &storedSet{set: &set, n: int(n), r: r, hlen: int64(hlen), ev: f}, nil
+}
+
+// dataset is the stored set as a dataset for Build: the attributions
+// streamed from the head, the evidence read on demand.
+func (s *storedSet) dataset() *Dataset {
+	info := s.set.Info()
+	info.Attributions = s.n
+	return &Dataset{Kind: KindInferred, Source: model.Source{Name: InferredPrefix + s.set.Method, Published: s.set.Computed},
+		Inferred: &info, streamN: s.n, evidence: s.ev, stream: func(fn func(int, *model.Attribution) error) error {
+			if err := s.each(fn); err != nil {
+				return fmt.Errorf("inferred set %s: %w", s.ev.name, err)
+			}
+			return nil
+		}}
 }
 
 func isZeroEvidence(ev *Evidence) bool {
@@ -321,14 +374,19 @@ func isZeroEvidence(ev *Evidence) bool {
 // decodeInferred reads a whole stored set, evidence included, and checks it
 // as SaveInferred does before storing.
 func decodeInferred(b []byte) (*InferredSet, error) {
-	set, f, err := openInferred(bytes.NewReader(b), int64(len(b)), "inferred set")
+	st, err := openInferred(bytes.NewReader(b), int64(len(b)), "inferred set")
 	if err != nil {
 		return nil, err
 	}
-	for i := range set.Inferences {
-		if set.Inferences[i].Evidence, err = f.evidence(uint32(i)); err != nil {
-			return nil, err
-		}
+	set := st.set
+	set.Inferences = make([]Inference, 0, min(st.n, len(b)/8))
+	err = st.each(func(i int, a *model.Attribution) error {
+		ev, err := st.ev.evidence(uint32(i))
+		set.Inferences = append(set.Inferences, Inference{Attribution: *a, Evidence: ev})
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
 	return set, nil
 }

@@ -189,14 +189,19 @@ func (s *Store) DB() (*DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	if !s.NoInferred {
-		inf, err := s.inferredDatasets()
-		if err != nil {
-			return nil, err
-		}
-		ds = append(ds, inf...)
+	if s.NoInferred {
+		return Build(ds), nil
 	}
-	return Build(ds), nil
+	inf, err := s.inferredDatasets()
+	if err != nil {
+		return nil, err
+	}
+	db, err := build(append(ds, inf...))
+	if err != nil {
+		closeInferred(inf)
+		return nil, err
+	}
+	return db, nil
 }
 
 // official loads the current generation of refreshed official lists.
