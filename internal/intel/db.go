@@ -2,6 +2,7 @@ package intel
 
 import (
 	"math"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -203,6 +204,7 @@ type keyed struct {
 	chain model.Chain
 	addr  string
 	r     rec
+	seq   int // load order, which an address's records keep
 }
 
 // Build indexes datasets. Later snapshots of a list delist what they no
@@ -293,7 +295,7 @@ func build(datasets []*Dataset) (*DB, error) {
 				r.cat |= evidenceBit
 				r.delBy, r.delNote = uint32(table+1), uint32(i)
 			}
-			all = append(all, keyed{a.Chain, a.Address, r})
+			all = append(all, keyed{a.Chain, a.Address, r, len(all)})
 		}
 		if ds.stream != nil {
 			if err := ds.stream(func(i int, a *model.Attribution) error { add(i, *a); return nil }); err != nil {
@@ -305,11 +307,16 @@ func build(datasets []*Dataset) (*DB, error) {
 			add(i, ds.Attributions[i])
 		}
 	}
-	sort.SliceStable(all, func(i, j int) bool {
-		if all[i].chain != all[j].chain {
-			return all[i].chain < all[j].chain
+	// Sorted by address, then load order (a stable sort of records this
+	// size moves them O(n log² n) times; this sorts in O(n log n)).
+	slices.SortFunc(all, func(x, y keyed) int {
+		if c := strings.Compare(string(x.chain), string(y.chain)); c != 0 {
+			return c
 		}
-		return all[i].addr < all[j].addr
+		if c := strings.Compare(x.addr, y.addr); c != 0 {
+			return c
+		}
+		return x.seq - y.seq
 	})
 	db.evm = map[evmAddrKey]uint32{}
 	db.other = map[string]uint32{}
