@@ -156,3 +156,37 @@ func maxU(a, b uint64) uint64 {
 	}
 	return b
 }
+
+// TestInferredHeapPerAddress guards the memory target in normal test runs
+// on a smaller set (BENCHMARKS.md has the 1 M figure): a store's DB must keep
+// an inferred address in at most 200 bytes of heap, its evidence left in
+// the file.
+func TestInferredHeapPerAddress(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a 50,000-address set")
+	}
+	const n = 50_000
+	st := NewStore(t.TempDir())
+	st.NoShipped = true
+	if err := st.SaveInferred(syntheticInferredSet(n, 3)); err != nil {
+		t.Fatal(err)
+	}
+	var m0, m1 runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&m0)
+	db, err := st.DB()
+	if err != nil {
+		t.Fatal(err)
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&m1)
+	per := float64(int64(m1.HeapAlloc)-int64(m0.HeapAlloc)) / n
+	t.Logf("%.0f bytes of heap per inferred address", per)
+	if per > 200 {
+		t.Errorf("%.0f bytes of heap per inferred address, want at most 200", per)
+	}
+	if db.Stats().Addresses != n {
+		t.Errorf("%d addresses, want %d", db.Stats().Addresses, n)
+	}
+	runtime.KeepAlive(db)
+}
