@@ -193,8 +193,26 @@ func (f *follower) pollOnce(ctx context.Context) error {
 // nextBlock is where ingestion resumes: after the newest stored block of
 // the chain, else at --follow-from, else at the node's head (minus
 // confirmations), so following a fresh store starts now rather than at
-// genesis.
+// genesis. While a rollback is recorded in the chain's checkpoint but not
+// finished (a crash, or a stop or store error in the middle of the chunked
+// rollback), the stored blocks above the fork point are about to be
+// removed by the ingester: it resumes after the fork point instead, or the
+// new branch's first blocks would never be ingested.
 func (f *follower) nextBlock(head uint64) (uint64, error) {
+	v, ok, err := f.st.Checkpoint("ingest/" + string(f.chain))
+	if err != nil {
+		return 0, fmt.Errorf("read checkpoint ingest/%s: %w", f.chain, err)
+	}
+	if ok {
+		// The ingester's checkpoint value (internal/ingest cpState).
+		var cp struct {
+			Last         uint64  `json:"last"`
+			RollbackFrom *uint64 `json:"rollback_from"`
+		}
+		if json.Unmarshal(v, &cp) == nil && cp.RollbackFrom != nil {
+			return cp.Last + 1, nil
+		}
+	}
 	h, ok, err := f.st.Head(f.chain)
 	if err != nil {
 		return 0, fmt.Errorf("read stored head: %w", err)

@@ -1,0 +1,138 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"math/big"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core/types"
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/redthread/redthread/internal/chain/eth"
+	"github.com/redthread/redthread/internal/chain/eth/ethsim"
+	"github.com/redthread/redthread/internal/graph"
+	"github.com/redthread/redthread/internal/ingest"
+	"github.com/redthread/redthread/internal/model"
+	"github.com/redthread/redthread/internal/store"
+)
+
+// TestFollowFinishesInterruptedRollback: a follower stopped (a crash, or a
+// SIGTERM cancelling the chunked store rollback) after the ingester recorded
+// a rollback of blocks 4–6 but before the store removed them. The next poll
+// finishes the rollback and must ingest the node's new branch from block 4,
+// not from after the newest stored block (7): store and graph index then
+// equal a fresh ingest of the node, with no hole at 4–6.
+func TestFollowFinishesInterruptedRollback(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
+	defer cancel()
+	from := ethsim.NewAccount(1)
+	node, err := ethsim.Start(types.GenesisAlloc{from.Addr: {Balance: big.NewInt(1e18)}}, common.Address{9})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer node.Close()
+	nonce := uint64(0)
+	mine := func(n int, salt byte) {
+		for i := range n {
+			to := common.BytesToAddress([]byte{salt, byte(i), 1})
+			if _, err := node.Send(ctx, from, nonce, &to, big.NewInt(int64(100+i)), 21000, nil); err != nil {
+				t.Fatal(err)
+			}
+			nonce++
+			node.Commit()
+		}
+	}
+	mine(6, 1) // blocks 1–6
+	src := eth.New(node.URL, eth.Options{Tracer: eth.TracerNone})
+	st, err := store.Open(t.TempDir(), store.Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if _, err := ingest.Run(ctx, src, st, ingest.Options{From: 0, ToHead: true}); err != nil {
+		t.Fatal(err)
+	}
+	// The ingester's rollback intent (its checkpoint format), as written
+	// before Store.Rollback; blocks 4–6 are still stored.
+	intent := &store.Checkpoint{Name: "ingest/eth", Value: []byte(`{"last":3,"rollback_from":4,"rollback_to":6}`)}
+	if err := st.Write(ctx, nil, intent); err != nil {
+		t.Fatal(err)
+	}
+	// The node abandons 4–6 for a longer branch 4'–8'.
+	h3, err := node.Client.HeaderByNumber(ctx, big.NewInt(3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := node.Fork(h3.Hash()); err != nil {
+		t.Fatal(err)
+	}
+	nonce = 3
+	mine(5, 2)
+
+	ix := graph.New(graph.Options{Hashes: st})
+	if err := ix.Load(ctx, st, model.ChainETH); err != nil {
+		t.Fatal(err)
+	}
+	f := &follower{chain: model.ChainETH, src: src, st: st, ix: ix, wmu: &sync.Mutex{},
+		log: slog.New(slog.DiscardHandler), poll: time.Second, win: 100}
+	if err := f.pollOnce(ctx); err != nil {
+		t.Fatal(err)
+	}
+
+	fresh, err := store.Open(t.TempDir(), store.Options{NoSync: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fresh.Close()
+	if _, err := ingest.Run(ctx, src, fresh, ingest.Options{From: 0, ToHead: true}); err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff(followDump(t, fresh), followDump(t, st)); d != "" {
+		t.Fatalf("store after the finished rollback differs from a fresh ingest of the node (-fresh +followed):\n%s", d)
+	}
+	want := graph.New(graph.Options{Hashes: fresh})
+	if err := want.Load(ctx, fresh, model.ChainETH); err != nil {
+		t.Fatal(err)
+	}
+	if w, g := graphTransfers(want), graphTransfers(ix); w != g {
+		t.Fatalf("graph index has %d transfers, a fresh index of the node %d", g, w)
+	}
+}
+
+// followDump lists the stored eth block hashes and transfers of blocks 0–20.
+func followDump(t *testing.T, st *store.Store) []string {
+	t.Helper()
+	var out []string
+	for n := uint64(0); n <= 20; n++ {
+		h, ok, err := st.BlockHash(model.ChainETH, n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ok {
+			out = append(out, fmt.Sprintf("block %d %s", n, h))
+		}
+	}
+	err := st.ScanTransfers(context.Background(), model.ChainETH, 0, 20, func(tr *model.Transfer) error {
+		out = append(out, fmt.Sprintf("%d/%d %s %s→%s %s %s", tr.Block, tr.Position, tr.TxHash, tr.From, tr.To, tr.Amount.Dec(), tr.Kind))
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func graphTransfers(ix *graph.Index) int {
+	r := ix.Reader()
+	defer r.Close()
+	c, ok := r.Chain(model.ChainETH)
+	if !ok {
+		return 0
+	}
+	return c.Stats().Transfers
+}
