@@ -410,7 +410,7 @@ func (fo *followFlags) register(cmd *cobra.Command) {
 	f.DurationVar(&fo.poll, "poll", 2*time.Second, "with --follow-rpc/--follow, how often to poll each node for new blocks")
 	f.Var(&fo.from, "follow-from", "with --follow-rpc/--follow, the first block to ingest of a followed chain with no blocks in the store (default: the node's head); CHAIN=N sets one chain's (repeatable)")
 	f.IntVar(&fo.window, "follow-window", 100, "with --follow-rpc/--follow, blocks per atomic store write when catching up")
-	f.DurationVar(&fo.stall, "follow-stall", 2*time.Minute, "with --follow-rpc/--follow, /healthz says degraded when a chain's follower finished no poll and wrote no block for this long (a node that hangs; 0: no bound)")
+	f.DurationVar(&fo.stall, "follow-stall", defaultFollowStall, "with --follow-rpc/--follow, /healthz says degraded when a chain's follower finished no poll and wrote no block for this long (a node that hangs; 0: no bound; at least 1s and 3 × --poll; default 2m or 3 × --poll if longer)")
 	f.Var(&fo.maxLag, "follow-max-lag", "with --follow-rpc/--follow, blocks a chain may lag beyond its confirmations before /healthz says degraded (0: no bound); CHAIN=N sets one chain's (repeatable)")
 }
 
@@ -485,8 +485,12 @@ func (fo *followFlags) check(cmd *cobra.Command) error {
 	if fo.window < 1 {
 		return usagef("--follow-window must be positive")
 	}
-	if fo.stall != 0 && (fo.stall < time.Second || fo.stall < fo.poll) {
-		return usagef("--follow-stall %s: want 0 (no bound) or at least 1s and --poll", fo.stall)
+	// A healthy follower makes progress every --poll plus the poll's own
+	// time, so a bound of --poll or less would flap between polls.
+	if !cmd.Flags().Changed("follow-stall") {
+		fo.stall = max(defaultFollowStall, followStallPolls*fo.poll)
+	} else if fo.stall != 0 && (fo.stall < time.Second || fo.stall < followStallPolls*fo.poll) {
+		return usagef("--follow-stall %s: want 0 (no bound) or at least 1s and %d × --poll (%s)", fo.stall, followStallPolls, followStallPolls*fo.poll)
 	}
 	return nil
 }
@@ -532,6 +536,13 @@ const reachTimeout = 10 * time.Second
 // defaultFollowMaxLag is --follow-max-lag's default: blocks beyond the
 // confirmations before /healthz says degraded.
 const defaultFollowMaxLag = 64
+
+// defaultFollowStall is --follow-stall's default when 3 × --poll
+// (followStallPolls) is shorter.
+const defaultFollowStall = 2 * time.Minute
+
+// followStallPolls is the least --follow-stall in --poll periods.
+const followStallPolls = 3
 
 // followMaxBackoff caps the delay between attempts to reach a node that
 // has not answered yet (or --poll, if longer).

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/big"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -135,4 +136,32 @@ func graphTransfers(ix *graph.Index) int {
 		return 0
 	}
 	return c.Stats().Transfers
+}
+
+// TestServeFollowStallBoundFollowsPoll: --follow-stall's default grows
+// with a long --poll (serve --follow-rpc URL --poll 3m used to be refused
+// because the 2m default was shorter than --poll), and an explicit bound
+// under 3 × --poll, which would report a healthy follower as stalled
+// between its polls, is refused.
+func TestServeFollowStallBoundFollowsPoll(t *testing.T) {
+	data := t.TempDir()
+	s := startServe(t, "--data", data, "--follow-rpc", "http://"+closedPort(t), "--poll", "3m")
+	if _, h := s.health(); h["eth"].StallAfter != 540 {
+		t.Errorf("stall bound with --poll 3m: %d s, want 540 (3 × --poll)", h["eth"].StallAfter)
+	}
+	s.shutdown()
+	s = startServe(t, "--data", data, "--follow-rpc", "http://"+closedPort(t), "--poll", "1s")
+	if _, h := s.health(); h["eth"].StallAfter != 120 {
+		t.Errorf("stall bound with --poll 1s: %d s, want the 120 s default", h["eth"].StallAfter)
+	}
+	s.shutdown()
+	for _, args := range [][]string{
+		{"--poll", "1m", "--follow-stall", "1m"},
+		{"--poll", "1m", "--follow-stall", "2m"},
+	} {
+		args = append([]string{"serve", "--data", data, "--follow-rpc", "http://127.0.0.1:1"}, args...)
+		if code, _, errs := runCLI(t, args...); code != ExitUsage || !strings.Contains(errs, "3 × --poll") {
+			t.Errorf("%v: exit %d, want a usage error naming 3 × --poll: %s", args, code, errs)
+		}
+	}
 }
