@@ -77,7 +77,7 @@ var followMetrics = func() []followSeries {
 		m("redthread_follow_reorgs_total", "Chain reorganizations the follower rolled back.", false, func(s FollowStatus) uint64 { return s.Reorgs }),
 		m("redthread_follow_errors_total", "Polls (and attempts to reach the node) that failed.", false, func(s FollowStatus) uint64 { return s.Errors }),
 		m("redthread_follow_up", "1 when the follower has reached its node and its last poll succeeded, else 0.", true, func(s FollowStatus) uint64 { return b2u(s.Up()) }),
-		m("redthread_follow_degraded", "1 when the followed chain is degraded (node not reached, refused, last poll failed or too far behind; /healthz says why), else 0.", true,
+		m("redthread_follow_degraded", "1 when the followed chain is degraded (node not reached, refused, last poll failed, no progress for --follow-stall, or too far behind; /healthz says why), else 0.", true,
 			func(s FollowStatus) uint64 { return b2u(s.Problem() != "") }),
 	}
 }()
