@@ -147,6 +147,10 @@ type Claim struct {
 	// evidence.
 	Inferred bool
 	Evidence *Evidence
+	// EvidenceError says why the evidence of an inferred claim could not
+	// be read (Evidence is nil then): a failed read of the stored set, or
+	// a set file written over in place since the DB opened it.
+	EvidenceError string
 }
 
 // Claim statuses.
@@ -605,28 +609,40 @@ func (db *DB) lookup(c model.Chain, addr string, asOf time.Time, inferred bool) 
 }
 
 // Evidence returns what an inferred attribution rests on (by its chain,
-// address and source name); false for a listed one. A store's DB reads it
-// from the stored set's file; false also if that read fails.
+// address and source name); false for a listed one, and false if reading
+// it fails (ReadEvidence says why).
 func (db *DB) Evidence(a *model.Attribution) (Evidence, bool) {
+	ev, ok, err := db.ReadEvidence(a)
+	return ev, ok && err == nil
+}
+
+// ReadEvidence is Evidence with the error of a failed read: a store's DB
+// reads the evidence from the stored set's file, which can fail (an I/O
+// error, or the file written over in place since the DB opened it). It
+// returns false and no error when the DB holds no evidence for a.
+func (db *DB) ReadEvidence(a *model.Attribution) (Evidence, bool, error) {
 	rs, _, ok := db.group(a.Chain, a.Address)
 	if !ok {
-		return Evidence{}, false
+		return Evidence{}, false, nil
 	}
 	for i := range rs {
 		if _, _, ok := rs[i].evidenceRef(); ok && db.sources[rs[i].source].Name == a.Source.Name {
 			return db.evidenceOf(&rs[i])
 		}
 	}
-	return Evidence{}, false
+	return Evidence{}, false, nil
 }
 
-func (db *DB) evidenceOf(r *rec) (Evidence, bool) {
+func (db *DB) evidenceOf(r *rec) (Evidence, bool, error) {
 	t, row, ok := r.evidenceRef()
 	if !ok || t < 0 || t >= len(db.evTables) {
-		return Evidence{}, false
+		return Evidence{}, false, nil
 	}
 	ev, err := db.evTables[t].evidence(row)
-	return ev, err == nil
+	if err != nil {
+		return Evidence{}, false, err
+	}
+	return ev, true, nil
 }
 
 // Inferred describes the inferred sets the DB holds.
@@ -671,11 +687,14 @@ func (db *DB) Explain(c model.Chain, addr string, asOf time.Time) []Claim {
 			cl.Status = StatusSuperseded
 		}
 		if r.inferred() {
-			ev, ok := db.evidenceOf(r)
-			if !ok { // e.g. an exported inference imported again: the set's evidence
-				ev, ok = db.Evidence(&cl.Attribution)
+			ev, ok, err := db.evidenceOf(r)
+			if !ok && err == nil { // e.g. an exported inference imported again: the set's evidence
+				ev, ok, err = db.ReadEvidence(&cl.Attribution)
 			}
-			if ok {
+			switch {
+			case err != nil:
+				cl.EvidenceError = err.Error()
+			case ok:
 				cl.Evidence = &ev
 			}
 		}

@@ -336,6 +336,7 @@ func (s *Store) inferredDatasets() ([]*Dataset, error) {
 			f.Close()
 			return fail(err)
 		}
+		st.ev.size, st.ev.mod = fi.Size(), fi.ModTime()
 		out = append(out, st.dataset())
 	}
 	return out, nil

@@ -561,3 +561,55 @@ func TestInferredLegacyGob(t *testing.T) {
 		t.Errorf("after a save: InferredSets = %+v, %v; want the new set alone", sets, err)
 	}
 }
+
+// A set file overwritten in place (cp over it, a restored backup: the same
+// file, not a save's rename) while a DB reads it does not hand out the new
+// file's evidence as the old attributions': the DB reports the change.
+func TestInferredEvidenceFileChangedInPlace(t *testing.T) {
+	dir := t.TempDir()
+	st := NewStore(dir)
+	st.NoShipped = true
+	if err := st.SaveInferred(depositSet("2024-02-01", depA, depB)); err != nil {
+		t.Fatal(err)
+	}
+	db, err := st.DB()
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := model.Attribution{Chain: "eth", Address: depB, Source: model.Source{Name: "heuristic:deposit-address"}}
+	if ev, ok, err := db.ReadEvidence(&a); err != nil || !ok || ev.Sweeps != 2 {
+		t.Fatalf("before: ReadEvidence(depB) = %+v, %v, %v; want 2 sweeps", ev, ok, err)
+	}
+	p := filepath.Join(dir, "inferred", "eth", "deposit-address.set")
+	old, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	swapped := depositSet("2024-02-01", depA, depB) // the same attributions, depB's row holding depA's evidence
+	swapped.Inferences[0].Evidence, swapped.Inferences[1].Evidence = swapped.Inferences[1].Evidence, swapped.Inferences[0].Evidence
+	next, err := encodeInferred(swapped)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(next) != len(old) {
+		t.Fatalf("the two encodings differ in size (%d, %d): the test wants them equal", len(next), len(old))
+	}
+	time.Sleep(10 * time.Millisecond) // a new modification time on coarse clocks
+	if err := os.WriteFile(p, next, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ev, ok, err := db.ReadEvidence(&a)
+	if err == nil || !strings.Contains(err.Error(), p) || !strings.Contains(err.Error(), "changed") {
+		t.Errorf("after an in-place overwrite: ReadEvidence(depB) = %+v, %v, %v; want an error naming %s and the change", ev, ok, err, p)
+	}
+	if ev, ok := db.Evidence(&a); ok {
+		t.Errorf("after an in-place overwrite: Evidence(depB) = %+v, want none", ev)
+	}
+	cls := db.Explain("eth", depB, day0("2024-03-01"))
+	if len(cls) != 1 || cls[0].Evidence != nil || !strings.Contains(cls[0].EvidenceError, "changed") {
+		t.Errorf("after an in-place overwrite: Explain(depB) = %+v, want no evidence and the error", cls)
+	}
+	if j := cls[0].JSON(); j.EvidenceError == "" {
+		t.Error("the claim's JSON form leaves the evidence error out")
+	}
+}

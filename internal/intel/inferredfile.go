@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"time"
 
 	"github.com/redthread/redthread/internal/model"
@@ -220,6 +221,11 @@ type evidenceFile struct {
 	index   int64 // offset of the index
 	records int64 // offset of the records
 	n       uint32
+	// size and mod are the file's when it was opened: a file written over
+	// in place (not renamed over) no longer matches the index the DB
+	// holds, and its evidence is refused, not handed out as the old set's.
+	size int64
+	mod  time.Time
 }
 
 func (f *evidenceFile) evidence(row uint32) (Evidence, error) {
@@ -238,11 +244,32 @@ func (f *evidenceFile) evidence(row uint32) (Evidence, error) {
 	if _, err := f.r.ReadAt(b, f.records+int64(start)); err != nil {
 		return Evidence{}, fmt.Errorf("%s: read evidence %d: %w", f.name, row, err)
 	}
+	if err := f.unchanged(); err != nil {
+		return Evidence{}, err
+	}
 	ev, err := decodeEvidence(b)
 	if err != nil {
 		return Evidence{}, fmt.Errorf("%s: evidence %d: %w", f.name, row, err)
 	}
 	return ev, nil
+}
+
+// unchanged checks, after a read, that the open file (a store's) still has
+// the size and modification time it had when it was opened.
+func (f *evidenceFile) unchanged() error {
+	st, ok := f.r.(interface{ Stat() (fs.FileInfo, error) })
+	if !ok {
+		return nil
+	}
+	fi, err := st.Stat()
+	if err != nil {
+		return fmt.Errorf("%s: %w", f.name, err)
+	}
+	if fi.Size() != f.size || !fi.ModTime().Equal(f.mod) {
+		return fmt.Errorf("%s changed since it was opened (written over in place: size %d, modified %s; was %d, %s): reload the intel",
+			f.name, fi.Size(), fi.ModTime().UTC().Format(time.RFC3339Nano), f.size, f.mod.UTC().Format(time.RFC3339Nano))
+	}
+	return nil
 }
 
 // storedSet is a stored set opened for reading: its head without the

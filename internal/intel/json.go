@@ -37,6 +37,8 @@ type ClaimJSON struct {
 	// its evidence when the DB keeps it.
 	Inferred bool      `json:"inferred,omitempty"`
 	Evidence *Evidence `json:"evidence,omitempty"`
+	// EvidenceError: why the evidence could not be read (Claim.EvidenceError).
+	EvidenceError string `json:"evidence_error,omitempty"`
 }
 
 func jsonDay(t time.Time) string {
@@ -56,7 +58,7 @@ func (c Claim) JSON() ClaimJSON {
 	j := ClaimJSON{Chain: c.Chain, Address: c.Address, Category: c.Category, Status: c.Status, Entity: c.Entity,
 		Label: c.Label, Incident: c.Incident, Role: c.Role, Confidence: int(c.Confidence),
 		GraphSense: ConfidenceToGraphSense(c.Confidence), ValidFrom: jsonDay(c.ValidFrom), ValidTo: jsonDay(c.ValidTo),
-		Source: ToSourceJSON(c.Source), Inferred: c.Inferred, Evidence: c.Evidence}
+		Source: ToSourceJSON(c.Source), Inferred: c.Inferred, Evidence: c.Evidence, EvidenceError: c.EvidenceError}
 	if c.Inferred {
 		j.GraphSense = "heuristic"
 	}
