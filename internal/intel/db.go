@@ -332,9 +332,15 @@ func build(datasets []*Dataset) (*DB, error) {
 		first := len(db.recs)
 	next:
 		for ; j < len(all) && all[j].chain == all[i].chain && all[j].addr == all[i].addr; j++ {
-			for _, r := range db.recs[first:] {
+			for k := range db.recs[first:] {
+				r := &db.recs[first+k]
 				if r.claim() == all[j].r.claim() {
-					continue next // the same claim from the same source, loaded twice
+					// The same claim from the same source, loaded twice:
+					// kept once, with the evidence of either copy.
+					if _, _, ok := r.evidenceRef(); !ok {
+						*r = all[j].r
+					}
+					continue next
 				}
 			}
 			db.recs = append(db.recs, all[j].r)

@@ -613,3 +613,30 @@ func TestInferredEvidenceFileChangedInPlace(t *testing.T) {
 		t.Error("the claim's JSON form leaves the evidence error out")
 	}
 }
+
+// The same inferred claim loaded first as a listed dataset (an exported
+// set loaded back with the very same source) and then with its set: the DB
+// keeps one claim, and it keeps the set's evidence.
+func TestInferredEvidenceOfDuplicateClaim(t *testing.T) {
+	set := variedSet("2024-02-01")
+	cp := &Dataset{Kind: "tagpack", Source: set.Dataset().Source}
+	for _, x := range set.Inferences {
+		cp.Attributions = append(cp.Attributions, x.Attribution)
+	}
+	db := Build([]*Dataset{cp, set.Dataset()})
+	for _, x := range set.Inferences {
+		a := x.Attribution
+		cls := db.Explain(a.Chain, a.Address, day0("2024-03-01"))
+		if len(cls) != 1 {
+			t.Fatalf("Explain(%s): %d claims, want the one claim", a.Address, len(cls))
+		}
+		if cls[0].Evidence == nil {
+			t.Errorf("Explain(%s): no evidence, want the set's", a.Address)
+		} else if diff := cmp.Diff(x.Evidence, *cls[0].Evidence); diff != "" {
+			t.Errorf("Explain(%s) evidence (-saved +got):\n%s", a.Address, diff)
+		}
+		if _, ok := db.Evidence(&a); !ok {
+			t.Errorf("Evidence(%s): none, want the set's", a.Address)
+		}
+	}
+}
