@@ -146,6 +146,10 @@ func checkEvidence(s *InferredSet, i int, ev *Evidence) error {
 		return fmt.Errorf("inferred set %s/%s: attribution %d: %d evidence transactions, at most %d", s.Chain, s.Method, i,
 			len(ev.Txs), MaxEvidenceTxs)
 	}
+	if ev.Sweeps < 0 || ev.Senders < 0 {
+		return fmt.Errorf("inferred set %s/%s: attribution %d: evidence sweeps %d, senders %d: want counts of 0 or more", s.Chain, s.Method, i,
+			ev.Sweeps, ev.Senders)
+	}
 	return nil
 }
 

@@ -485,6 +485,7 @@ func TestInferredEvidenceCorrupt(t *testing.T) {
 			}
 			return b
 		}, "attribution 3: address \"0X00000000000000000000000000000000000000E0\" is not canonical"},
+		{"negative sweeps", func(b []byte) []byte { b[records] = 1; return b }, "attribution 0: evidence sweeps -1"}, // record 0 is empty: sweeps 0 (zig-zag 0) becomes -1
 		{"bad magic", func(b []byte) []byte { b[0] = 'X'; return b }, "magic"},
 		{"count one more", func(b []byte) []byte { binary.LittleEndian.PutUint64(b[16:], 5); return b }, "evidence 0: "},
 		{"count too big", func(b []byte) []byte { binary.LittleEndian.PutUint64(b[16:], 1<<40); return b }, "fit a file"},
