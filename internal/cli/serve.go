@@ -387,6 +387,17 @@ server gracefully.`,
 			return srv.Serve(ctx, ln)
 		},
 	}
+	// SIGINT or SIGTERM while starting (asking a node its chain id or
+	// probing it, building the graph) is a requested stop, not a failure.
+	run := cmd.RunE
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		err := run(cmd, args)
+		if err != nil && cmd.Context().Err() != nil && errors.Is(err, context.Canceled) {
+			e.logger().Info("serve: stopped while starting", "err", err)
+			return nil
+		}
+		return err
+	}
 	f := cmd.Flags()
 	f.StringVar(&listen, "listen", "127.0.0.1:8080", "address to listen on, HOST:PORT; non-loopback needs --token")
 	f.StringVar(&token, "token", "", "access token required as Authorization: Bearer TOKEN (default $REDTHREAD_TOKEN)")

@@ -3,8 +3,11 @@ package cli
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"math/big"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -163,5 +166,43 @@ func TestServeFollowStallBoundFollowsPoll(t *testing.T) {
 		if code, _, errs := runCLI(t, args...); code != ExitUsage || !strings.Contains(errs, "3 × --poll") {
 			t.Errorf("%v: exit %d, want a usage error naming 3 × --poll: %s", args, code, errs)
 		}
+	}
+}
+
+// TestServeStoppedWhileStarting: SIGINT/SIGTERM while serve waits for a
+// followed node's answer at start (a node that accepts the connection and
+// never answers) is a clean stop, exit 0, not "context canceled", exit 1.
+func TestServeStoppedWhileStarting(t *testing.T) {
+	asked := make(chan struct{}, 1)
+	hung := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body) // so the server notices the client hanging up
+		select {
+		case asked <- struct{}{}:
+		default:
+		}
+		<-r.Context().Done()
+	}))
+	defer hung.Close()
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	var errb syncBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- Main(ctx, []string{"serve", "--data", t.TempDir(), "--listen", "127.0.0.1:0", "--no-screen",
+			"--follow", "eth=" + hung.URL, "--tracer", "geth"}, io.Discard, &errb)
+	}()
+	select {
+	case <-asked:
+	case <-time.After(10 * time.Second):
+		t.Fatal("serve never asked the node")
+	}
+	stop()
+	select {
+	case c := <-done:
+		if c != ExitOK {
+			t.Fatalf("stopped while starting: exit %d, want 0:\n%s", c, errb.String())
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("serve did not stop")
 	}
 }
