@@ -551,14 +551,12 @@ const followMaxBackoff = 30 * time.Second
 // source makes the node adapter of n: it asks the node's chain id (one
 // attempt, no retries: a failure here is a nodeUnreachableError, retried by
 // the follower), checks that a chain id redthread knows names n's chain,
-// then probes the node and its tracer.
+// then probes the node and its tracer (a failed probe of a node that then
+// no longer answers is a nodeUnreachableError too).
 func (fo *followFlags) source(ctx context.Context, n followNode, log *slog.Logger) (*eth.Adapter, error) {
-	id := &eth.Call{Method: "eth_chainId"}
-	if err := eth.NewClient(n.rpc, eth.ClientOptions{Timeout: reachTimeout, Retries: -1}).Batch(ctx, []*eth.Call{id}); err != nil {
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		return nil, &nodeUnreachableError{fmt.Errorf("%s: %w", n.flag(), err)}
+	id, err := askChainID(ctx, n)
+	if err != nil {
+		return nil, err
 	}
 	if err := checkChainID(n, id, log); err != nil {
 		return nil, err
@@ -568,11 +566,37 @@ func (fo *followFlags) source(ctx context.Context, n followNode, log *slog.Logge
 	rw, _ := parseRewards(fo.rewards)
 	src := eth.New(n.rpc, eth.Options{Chain: n.chain, Tracer: tr, Rewards: rw})
 	if err := src.Probe(ctx); err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		// A node that stopped answering right after its chain id (it went
+		// down again, its proxy answers errors) failed the probe for that
+		// reason: it is unreachable, and retried. One that still answers
+		// failed it for a reason of its own (no tracer): refused.
+		if _, aerr := askChainID(ctx, n); aerr != nil {
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			return nil, &nodeUnreachableError{fmt.Errorf("%s: %w (and it no longer answers eth_chainId)", n.flag(), err)}
+		}
 		return nil, fmt.Errorf("%s: %w", n.flag(), err)
 	}
 	conf, _ := fo.confirmations.uint(n.chain)
 	log.Info("following node", "chain", n.chain, "rpc", redact(n.u), "tracer", string(src.Tracer()), "poll", fo.poll, "confirmations", conf)
 	return src, nil
+}
+
+// askChainID asks n its eth_chainId, one attempt of at most reachTimeout;
+// no JSON-RPC answer is a nodeUnreachableError.
+func askChainID(ctx context.Context, n followNode) (*eth.Call, error) {
+	id := &eth.Call{Method: "eth_chainId"}
+	if err := eth.NewClient(n.rpc, eth.ClientOptions{Timeout: reachTimeout, Retries: -1}).Batch(ctx, []*eth.Call{id}); err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, &nodeUnreachableError{fmt.Errorf("%s: %w", n.flag(), err)}
+	}
+	return id, nil
 }
 
 // checkChainID refuses a node whose eth_chainId answer names a chain other

@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -17,6 +18,7 @@ import (
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/redthread/redthread/internal/api"
 	"github.com/redthread/redthread/internal/chain/eth"
 	"github.com/redthread/redthread/internal/chain/eth/ethsim"
 	"github.com/redthread/redthread/internal/graph"
@@ -205,4 +207,38 @@ func TestServeStoppedWhileStarting(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("serve did not stop")
 	}
+}
+
+// TestServeFollowNodeDownDuringProbe: a node that answers its chain id and
+// then stops answering (HTTP 403 from its proxy) before the probe is
+// unreachable, not refused: the server starts, the follower retries, and
+// once the node answers again it is followed.
+func TestServeFollowNodeDownDuringProbe(t *testing.T) {
+	alice := ethsim.NewAccount(1)
+	bob := ethsim.NewAccount(2).Addr
+	c := newSimChain(t, "eth", alice)
+	c.pay(bob, 9)
+	c.node.Commit()
+	fwd := forwardTo(t, c.node.URL)
+	var requests atomic.Int64
+	var healed atomic.Bool
+	node := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if requests.Add(1) > 1 && !healed.Load() { // the first request is eth_chainId
+			http.Error(w, "node restarting", http.StatusForbidden)
+			return
+		}
+		fwd.ServeHTTP(w, r)
+	}))
+	defer node.Close()
+	s := startServe(t, "--data", t.TempDir(), "--follow", "eth="+node.URL, "--tracer", "geth", "--follow-from", "0", "--poll", "50ms")
+	s.waitFor("a retry", func() bool { _, h := s.health(); return h["eth"].Errors >= 2 })
+	if st, h := s.health(); st != "degraded" || h["eth"].State != api.FollowConnecting || !strings.Contains(h["eth"].Error, "403") {
+		t.Errorf("node down during the probe: want degraded, connecting with the 403; got %s %+v", st, h["eth"])
+	}
+	healed.Store(true)
+	s.waitFor("followed once the node answers", func() bool {
+		st, h := s.health()
+		return st == "ok" && h["eth"].Indexed == 1 && s.received("eth", bob) == "9"
+	})
+	s.shutdown()
 }
