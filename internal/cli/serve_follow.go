@@ -430,7 +430,7 @@ func (fo *followFlags) check(cmd *cobra.Command) error {
 	parseURL := func(flag, raw string) (*url.URL, error) {
 		u, err := url.Parse(raw)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return nil, usagef("%s %q: want an http:// or https:// URL", flag, raw)
+			return nil, usagef("%s%s: want an http:// or https:// URL", flag, shownURL(raw))
 		}
 		return u, nil
 	}
@@ -444,7 +444,7 @@ func (fo *followFlags) check(cmd *cobra.Command) error {
 		return nil
 	}
 	if fo.rpc != "" {
-		u, err := parseURL("--follow-rpc", fo.rpc)
+		u, err := parseURL("--follow-rpc ", fo.rpc)
 		if err != nil {
 			return err
 		}
@@ -454,12 +454,12 @@ func (fo *followFlags) check(cmd *cobra.Command) error {
 	}
 	for _, v := range fo.follow {
 		name, raw, ok := strings.Cut(v, "=")
-		if !ok || name == "" || raw == "" {
-			return usagef("--follow %q: want CHAIN=URL, e.g. --follow bsc=http://127.0.0.1:8545", v)
+		if !ok || name == "" || raw == "" || strings.ContainsAny(name, ":/@?") { // no CHAIN= before a URL
+			return usagef("--follow %s: want CHAIN=URL, e.g. --follow bsc=http://127.0.0.1:8545", shownFollow(v))
 		}
 		chain := model.Chain(strings.ToLower(strings.TrimSpace(name)))
 		if !followable(chain) {
-			return usagef("--follow %q: chain %q is not an EVM chain redthread knows (want one of %s)", v, name, strings.Join(followChainNames(), ", "))
+			return usagef("--follow %s: chain %s is not an EVM chain redthread knows (want one of %s)", shownFollow(v), shownURL(name), strings.Join(followChainNames(), ", "))
 		}
 		u, err := parseURL("--follow "+string(chain)+"=", strings.TrimSpace(raw))
 		if err != nil {
@@ -499,6 +499,33 @@ func (fo *followFlags) check(cmd *cobra.Command) error {
 // reporting one of them is that chain.
 var evmChainIDs = map[uint64]model.Chain{1: "eth", 56: "bsc", 42161: "arb", 10: "op", 8453: "base", 137: "polygon",
 	43114: "avax", 250: "ftm", 61: "etc"}
+
+// shownURL is raw as a message may show it: whole when it holds no
+// credentials, path or query (where API keys live), else scheme and host
+// only, or nothing of it when it cannot be parsed.
+func shownURL(raw string) string {
+	if !strings.ContainsAny(raw, "@/?#") {
+		return strconv.Quote(raw) // e.g. localhost:8545
+	}
+	u, err := url.Parse(raw)
+	if err == nil && u.User == nil && u.RawQuery == "" && u.Fragment == "" && u.Opaque == "" && (u.Path == "" || u.Path == "/") {
+		return strconv.Quote(raw)
+	}
+	if err == nil && u.Host != "" {
+		return strconv.Quote(redact(u))
+	}
+	return "(a URL not shown: it may hold credentials)"
+}
+
+// shownFollow is a --follow value as a message may show it (shownURL for
+// its URL).
+func shownFollow(v string) string {
+	name, raw, ok := strings.Cut(v, "=")
+	if !ok || strings.ContainsAny(name, ":/@?") {
+		return shownURL(v) // no CHAIN= (or the = is inside a URL's query)
+	}
+	return strconv.Quote(name+"=") + " " + shownURL(raw)
+}
 
 // followable reports whether a chain can be followed over EVM JSON-RPC.
 func followable(c model.Chain) bool {

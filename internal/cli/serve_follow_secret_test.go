@@ -69,3 +69,33 @@ func TestServeFollowKeepsNodeSecrets(t *testing.T) {
 		t.Errorf("the log never names the node (scheme and host):\n%s", s.log.String())
 	}
 }
+
+// TestServeFollowFlagErrorsKeepSecrets: a mistyped --follow or
+// --follow-rpc value (no CHAIN=, an unknown chain, a scheme that is not
+// http) is a usage error that shows the URL's scheme and host but not its
+// password, path key or query key.
+func TestServeFollowFlagErrorsKeepSecrets(t *testing.T) {
+	data := t.TempDir()
+	for _, c := range []struct {
+		args []string
+		want string // in the error
+	}{
+		{[]string{"--follow", "https://alice:pw-S3CRET@node.example/v3/KEY-P4TH"}, `"https://node.example/…"`},
+		{[]string{"--follow", "https://node.example/v3/KEY-P4TH?apikey=KEY-QU3RY"}, `"https://node.example/…": want CHAIN=URL`},
+		{[]string{"--follow", "mars=https://alice:pw-S3CRET@node.example/v3/KEY-P4TH"}, `"mars=" "https://node.example/…"`},
+		{[]string{"--follow", "eth=ftp://alice:pw-S3CRET@node.example/v3/KEY-P4TH?apikey=KEY-QU3RY"}, `"ftp://node.example/…"`},
+		{[]string{"--follow-rpc", "htps://alice:pw-S3CRET@node.example/KEY-P4TH"}, `"htps://node.example/…"`},
+		{[]string{"--follow-rpc", "http://alice:pw-S3CRET@node.example:port/KEY-P4TH"}, "not shown"},
+		{[]string{"--follow-rpc", "localhost:8545"}, `"localhost:8545"`},
+	} {
+		code, _, errs := runCLI(t, append([]string{"serve", "--data", data}, c.args...)...)
+		if code != ExitUsage || !strings.Contains(errs, c.want) {
+			t.Errorf("%v: exit %d, want a usage error showing %s: %s", c.args, code, c.want, errs)
+		}
+		for _, secret := range []string{"pw-S3CRET", "KEY-P4TH", "KEY-QU3RY"} {
+			if strings.Contains(errs, secret) {
+				t.Errorf("%v: the error shows %q: %s", c.args, secret, errs)
+			}
+		}
+	}
+}
