@@ -30,6 +30,10 @@ type Engine struct {
 	cache  *cache
 	hits   atomic.Uint64
 	misses atomic.Uint64
+
+	// testHook, set by tests only, runs in entry after the generations are
+	// read ("generation") and after the graph view is taken ("view").
+	testHook func(stage string, req Request)
 }
 
 // New returns an engine over the graph index with the given attributions
@@ -127,15 +131,31 @@ func (e *Engine) entry(ctx context.Context, req Request) (*centry, error) {
 	e.mu.RLock()
 	attr, gen, cgen := e.attr, e.gen, e.cgen[req.Chain]
 	e.mu.RUnlock()
+	if e.testHook != nil {
+		e.testHook("generation", req)
+	}
 	gr := e.ix.Reader()
 	defer gr.Close()
+	// The chain's generation is read again: if InvalidateChain ran between
+	// the two reads, the view may hold the new branch of a rollback, back
+	// at an old length, while cgen is still the old generation, under
+	// which an answer computed from the abandoned branch may have been
+	// cached after the drop. Such a request neither reads nor fills the
+	// cache. (A view taken with the same generation on both sides predates
+	// the bump, so it predates every append after the rollback.)
+	e.mu.RLock()
+	cacheable := e.cache != nil && e.cgen[req.Chain] == cgen
+	e.mu.RUnlock()
+	if e.testHook != nil {
+		e.testHook("view", req)
+	}
 	c, ok := gr.Chain(req.Chain)
 	if !ok {
 		return nil, fmt.Errorf("%w: %s is not indexed", ErrUnknownChain, req.Chain)
 	}
 	glen := c.Len()
 	key := ckey{chain: req.Chain, addr: req.Address, day: req.AsOf.Unix() / 86400, hops: uint8(req.Hops)}
-	if e.cache != nil {
+	if cacheable {
 		if ent := e.cache.get(key); ent != nil && ent.glen == glen && ent.gen == gen && ent.cgen == cgen {
 			e.hits.Add(1)
 			return ent, nil
@@ -151,7 +171,7 @@ func (e *Engine) entry(ctx context.Context, req Request) (*centry, error) {
 		return nil, fmt.Errorf("encode exposure: %w", err)
 	}
 	ent := &centry{glen: glen, gen: gen, cgen: cgen, res: res, js: js}
-	if e.cache != nil {
+	if cacheable {
 		e.cache.put(key, ent)
 	}
 	return ent, nil

@@ -8,6 +8,7 @@ import (
 	"math/big"
 	"math/rand/v2"
 	"slices"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -493,5 +494,80 @@ func TestInvalidateChain(t *testing.T) {
 	}
 	if h, m := e.CacheStats(); h-h0 != 1 || m-m0 != 1 {
 		t.Errorf("after InvalidateChain(test): %d hits %d misses, want other's hit and test's miss", h-h0, m-m0)
+	}
+}
+
+// TestInvalidateChainStraddlingRequests: two requests for the same address
+// straddle a rollback. R1 took its view of the old branch just before the
+// rollback and caches its answer just after InvalidateChain dropped the
+// chain's entries; R2 read the chain's generation before the rollback and
+// takes its view after the new branch brought the graph back to the same
+// length. R2 must answer from the new branch, not from R1's entry (same
+// length, same generation as R2 read first).
+func TestInvalidateChainStraddlingRequests(t *testing.T) {
+	w, err := parseLedger([]string{"1 hacker mid 30", "2 carol mid 70", "3 mid alice 50", "label hacker hack"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fork, err := parseLedger([]string{"3 mid alice 20"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := graph.New(graph.Options{KeepTxHashes: true})
+	if err := g.Append(w.blocks); err != nil {
+		t.Fatal(err)
+	}
+	e := New(g, w.labels, Options{})
+	req := Request{Chain: "test", Address: "alice", AsOf: time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)}
+	r2Waiting, release := make(chan struct{}), make(chan struct{})
+	var gens, views atomic.Int32
+	e.testHook = func(stage string, _ Request) {
+		switch {
+		case stage == "generation" && gens.Add(1) == 1: // R2
+			close(r2Waiting)
+			<-release
+		case stage == "view" && views.Add(1) == 1: // R1, holding the old branch
+			g.Truncate("test", 3)
+			e.InvalidateChain("test")
+			if err := g.Append(fork.blocks); err != nil {
+				t.Error(err)
+			}
+		}
+	}
+	total := func(r *Result) string {
+		if len(r.Assets) == 0 {
+			return "none"
+		}
+		return r.Assets[0].Source.Total
+	}
+	r2 := make(chan string, 1)
+	go func() {
+		r, err := e.Exposure(context.Background(), req)
+		if err != nil {
+			t.Error(err)
+			r2 <- ""
+			return
+		}
+		r2 <- total(r)
+	}()
+	<-r2Waiting
+	r1, err := e.Exposure(context.Background(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := total(r1); got != "50" {
+		t.Fatalf("R1 (view of the old branch): %s, want 50", got)
+	}
+	close(release)
+	if got := <-r2; got != "20" {
+		t.Errorf("R2 (view of the new branch): %s, want 20 (R1's answer from the abandoned branch was served)", got)
+	}
+	e.testHook = nil
+	r3, err := e.Exposure(context.Background(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := total(r3); got != "20" {
+		t.Errorf("after the rollback: %s, want 20", got)
 	}
 }
