@@ -326,6 +326,9 @@ type (
 		// with its evidence when the attributor keeps it.
 		Inferred bool            `json:"inferred,omitempty"`
 		Evidence *intel.Evidence `json:"evidence,omitempty"`
+		// EvidenceError says why the evidence of an inferred claim could
+		// not be read (the stored set's file failed or was written over).
+		EvidenceError string `json:"evidence_error,omitempty"`
 	}
 	addressJSON struct {
 		Chain          string             `json:"chain"`
@@ -427,7 +430,11 @@ func (s *Server) address(w http.ResponseWriter, r *http.Request) error {
 	if ev, ok := a.(Evidencer); ok {
 		for i := range attrs {
 			if intel.IsInferred(&attrs[i]) {
-				if e, ok := ev.Evidence(&attrs[i]); ok {
+				e, ok, err := ev.ReadEvidence(&attrs[i])
+				switch {
+				case err != nil:
+					out.Attributions[i].EvidenceError = err.Error()
+				case ok:
 					out.Attributions[i].Evidence = &e
 				}
 			}

@@ -25,9 +25,10 @@ type InferredSets interface {
 }
 
 // Evidencer is implemented by attributors that keep the evidence of their
-// inferred attributions (*intel.DB).
+// inferred attributions (*intel.DB): false when there is none, an error when
+// reading it failed.
 type Evidencer interface {
-	Evidence(a *model.Attribution) (intel.Evidence, bool)
+	ReadEvidence(a *model.Attribution) (intel.Evidence, bool, error)
 }
 
 // InferFunc recomputes the inferred deposit addresses of a chain from the

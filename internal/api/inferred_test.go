@@ -5,6 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -25,8 +28,15 @@ func inferredDB(t *testing.T) *intel.DB {
 		{Chain: "eth", Address: hacker, Category: model.CatHack, Label: "Test exploiter", Source: src, Confidence: 90},
 		{Chain: "eth", Address: exch, Category: model.CatExchange, Label: "Test exchange", Source: src, Confidence: 80},
 	}}
+	set := depositInferredSet()
+	return intel.Build([]*intel.Dataset{listed, set.Dataset()})
+}
+
+// depositInferredSet takes alice for a deposit address of the test exchange
+// (with evidence), and exch for one of another exchange.
+func depositInferredSet() *intel.InferredSet {
 	heur := model.Source{Name: "heuristic:deposit-address"}
-	set := &intel.InferredSet{Method: DepositMethod, Chain: "eth", Computed: time.Date(2024, 2, 1, 0, 0, 0, 0, time.UTC), Head: 4, Transfers: 4,
+	return &intel.InferredSet{Method: DepositMethod, Chain: "eth", Computed: time.Date(2024, 2, 1, 0, 0, 0, 0, time.UTC), Head: 4, Transfers: 4,
 		Inferences: []intel.Inference{
 			{Attribution: model.Attribution{Chain: "eth", Address: alice, Label: "deposit address of Test exchange", Category: model.CatExchange,
 				Role: "deposit address", Source: heur, Confidence: 50, ValidFrom: time.Unix(epoch, 0).UTC()},
@@ -34,7 +44,48 @@ func inferredDB(t *testing.T) *intel.DB {
 			{Attribution: model.Attribution{Chain: "eth", Address: exch, Label: "deposit address of Other", Category: model.CatExchange,
 				Source: heur, Confidence: 85, ValidFrom: time.Unix(epoch, 0).UTC()}},
 		}}
-	return intel.Build([]*intel.Dataset{listed, set.Dataset()})
+}
+
+// TestAddressEvidenceReadError: when the evidence of an inferred claim cannot
+// be read (its set file was written over since the DB opened it), the address
+// route says why instead of dropping it.
+func TestAddressEvidenceReadError(t *testing.T) {
+	f := newFixture(t, Options{})
+	dir := t.TempDir()
+	st := intel.NewStore(dir)
+	st.NoShipped = true
+	if err := st.SaveInferred(depositInferredSet()); err != nil {
+		t.Fatal(err)
+	}
+	db, err := st.DB()
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.srv.SetAttributor(db)
+	get := func() addressJSON {
+		t.Helper()
+		status, body := f.do(t, "GET", "/api/v1/address/eth/"+alice+"?as_of=2024-06-01", "")
+		var ad addressJSON
+		if status != 200 || json.Unmarshal(body, &ad) != nil || len(ad.Attributions) != 1 {
+			t.Fatalf("address: %d %s", status, body)
+		}
+		return ad
+	}
+	if a := get().Attributions[0]; a.Evidence == nil || a.EvidenceError != "" {
+		t.Fatalf("before: evidence %+v, error %q", a.Evidence, a.EvidenceError)
+	}
+	p := filepath.Join(dir, "inferred", "eth", DepositMethod+".set")
+	fh, err := os.OpenFile(p, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fh.Write([]byte{0}); err != nil {
+		t.Fatal(err)
+	}
+	fh.Close()
+	if a := get().Attributions[0]; a.Evidence != nil || !strings.Contains(a.EvidenceError, p) {
+		t.Fatalf("after the file changed: evidence %+v, error %q; want no evidence and an error naming %s", a.Evidence, a.EvidenceError, p)
+	}
 }
 
 type traceAnswer struct {

@@ -315,7 +315,7 @@ func TestAttributorsInferred(t *testing.T) {
 	if info, ok := attr.HasInferred("eth", depositMethod); !ok || info.Head != 7 || len(attr.Inferred()) != 1 {
 		t.Errorf("HasInferred %+v %v, Inferred %+v", info, ok, attr.Inferred())
 	}
-	if ev, ok := attr.Evidence(&a); !ok || ev.Sweeps != 2 {
+	if ev, ok, err := attr.ReadEvidence(&a); !ok || err != nil || ev.Sweeps != 2 {
 		t.Errorf("Evidence %+v %v", ev, ok)
 	}
 }

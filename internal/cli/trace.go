@@ -519,17 +519,17 @@ func (a attributors) Inferred() []intel.InferredInfo {
 	return out
 }
 
-// Evidence returns the evidence of an inferred attribution from the member
-// that keeps it (api.Evidencer).
-func (a attributors) Evidence(x *model.Attribution) (intel.Evidence, bool) {
+// ReadEvidence returns the evidence of an inferred attribution from the
+// member that keeps it (api.Evidencer), or the error of reading it.
+func (a attributors) ReadEvidence(x *model.Attribution) (intel.Evidence, bool, error) {
 	for _, s := range a {
 		if db, ok := s.(*intel.DB); ok {
-			if ev, ok := db.Evidence(x); ok {
-				return ev, true
+			if ev, ok, err := db.ReadEvidence(x); ok || err != nil {
+				return ev, ok, err
 			}
 		}
 	}
-	return intel.Evidence{}, false
+	return intel.Evidence{}, false, nil
 }
 
 // storedInferred answers with the intel DB's inferred attributions of some
