@@ -128,7 +128,16 @@ func TokenInit(supply *big.Int) []byte {
 	rt := newAsm()
 	rt.push(0).op(vm.CALLDATALOAD).push(0xe0).op(vm.SHR).
 		push(0xa9, 0x05, 0x9c, 0xbb).op(vm.EQ, vm.ISZERO).pushLabel("revert").op(vm.JUMPI).
-		op(vm.CALLER, vm.SLOAD).
+		transfer().
+		label("revert").push(0).op(vm.DUP1, vm.REVERT)
+	return deploy(ctor.bytes(), rt.bytes())
+}
+
+// transfer emits the body of transfer(to, amount) from "CALLER SLOAD" to
+// the RETURN in TokenInit's runtime listing; it jumps to label "revert"
+// when the caller's balance is short. WETHInit shares it.
+func (a *asm) transfer() *asm {
+	return a.op(vm.CALLER, vm.SLOAD).
 		push(0x24).op(vm.CALLDATALOAD).
 		op(vm.DUP1, vm.DUP3, vm.LT).pushLabel("revert").op(vm.JUMPI).
 		op(vm.DUP1, vm.DUP3, vm.SUB, vm.CALLER, vm.SSTORE).
@@ -136,9 +145,7 @@ func TokenInit(supply *big.Int) []byte {
 		op(vm.DUP1, vm.SLOAD, vm.DUP3, vm.ADD, vm.SWAP1, vm.SSTORE).
 		op(vm.DUP1).push(0).op(vm.MSTORE).
 		push(4).op(vm.CALLDATALOAD, vm.CALLER).push(TransferTopic.Bytes()...).push(32).push(0).op(vm.LOG3).
-		push(1).push(0).op(vm.MSTORE).push(32).push(0).op(vm.RETURN).
-		label("revert").push(0).op(vm.DUP1, vm.REVERT)
-	return deploy(ctor.bytes(), rt.bytes())
+		push(1).push(0).op(vm.MSTORE).push(32).push(0).op(vm.RETURN)
 }
 
 // TokenTransfer encodes transfer(to, amount).

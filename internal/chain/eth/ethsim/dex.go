@@ -58,16 +58,7 @@ func WETHInit() []byte {
 		push(0).push(0).push(0).push(0).op(vm.DUP5, vm.CALLER, vm.GAS, vm.CALL).
 		op(vm.ISZERO).pushLabel("revert").op(vm.JUMPI).
 		op(vm.CALLER).push(UnwrapTopic.Bytes()...).push(32).push(0).op(vm.LOG2, vm.STOP)
-	a.label("transfer").
-		op(vm.CALLER, vm.SLOAD).
-		push(0x24).op(vm.CALLDATALOAD).
-		op(vm.DUP1, vm.DUP3, vm.LT).pushLabel("revert").op(vm.JUMPI).
-		op(vm.DUP1, vm.DUP3, vm.SUB, vm.CALLER, vm.SSTORE).
-		push(4).op(vm.CALLDATALOAD).
-		op(vm.DUP1, vm.SLOAD, vm.DUP3, vm.ADD, vm.SWAP1, vm.SSTORE).
-		op(vm.DUP1).push(0).op(vm.MSTORE).
-		push(4).op(vm.CALLDATALOAD, vm.CALLER).push(TransferTopic.Bytes()...).push(32).push(0).op(vm.LOG3).
-		push(1).push(0).op(vm.MSTORE).push(32).push(0).op(vm.RETURN)
+	a.label("transfer").transfer()
 	a.label("revert").push(0).op(vm.DUP1, vm.REVERT)
 	return deploy(nil, a.bytes())
 }
