@@ -45,19 +45,25 @@ type Node struct {
 	rpc      *rpc.Client
 }
 
+// loopbackConfig is the node configuration of every simulated node: in
+// memory, no peers, JSON-RPC over HTTP only, on a free loopback port.
+func loopbackConfig() node.Config {
+	c := node.DefaultConfig
+	c.DataDir = ""
+	c.P2P = p2p.Config{NoDiscovery: true, MaxPeers: 0, ListenAddr: ""}
+	c.HTTPHost = "127.0.0.1"
+	c.HTTPPort = 0 // any free port
+	c.HTTPModules = []string{"eth", "debug", "net", "web3"}
+	c.HTTPVirtualHosts = []string{"*"}
+	c.IPCPath = ""
+	c.WSHost = ""
+	return c
+}
+
 // Start boots a node whose genesis gives alloc, with every fork up to the
 // latest active, and coinbase as the fee recipient.
 func Start(alloc types.GenesisAlloc, coinbase common.Address) (*Node, error) {
-	nodeConf := node.DefaultConfig
-	nodeConf.DataDir = ""
-	nodeConf.P2P = p2p.Config{NoDiscovery: true, MaxPeers: 0, ListenAddr: ""}
-	nodeConf.HTTPHost = "127.0.0.1"
-	nodeConf.HTTPPort = 0 // any free port
-	nodeConf.HTTPModules = []string{"eth", "debug", "net", "web3"}
-	nodeConf.HTTPVirtualHosts = []string{"*"}
-	nodeConf.IPCPath = ""
-	nodeConf.WSHost = ""
-
+	nodeConf := loopbackConfig()
 	genesisAlloc := core.SystemContractAllocs()
 	maps.Copy(genesisAlloc, alloc)
 	ethConf := ethconfig.Defaults

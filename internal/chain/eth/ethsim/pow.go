@@ -13,7 +13,6 @@ import (
 	"github.com/ethereum/go-ethereum/eth/tracers"
 	"github.com/ethereum/go-ethereum/ethclient"
 	"github.com/ethereum/go-ethereum/node"
-	"github.com/ethereum/go-ethereum/p2p"
 	"github.com/ethereum/go-ethereum/params"
 )
 
@@ -52,15 +51,7 @@ func GeneratePoW(genesis *core.Genesis, n int, gen func(int, *core.BlockGen)) []
 // answers eth_getUncleByBlockHashAndIndex. Commit, Fork and AddWithdrawal
 // are not available on such a node.
 func StartPoW(genesis *core.Genesis, blocks []*types.Block) (*Node, error) {
-	nodeConf := node.DefaultConfig
-	nodeConf.DataDir = ""
-	nodeConf.P2P = p2p.Config{NoDiscovery: true, MaxPeers: 0, ListenAddr: ""}
-	nodeConf.HTTPHost = "127.0.0.1"
-	nodeConf.HTTPPort = 0
-	nodeConf.HTTPModules = []string{"eth", "debug", "net", "web3"}
-	nodeConf.HTTPVirtualHosts = []string{"*"}
-	nodeConf.IPCPath = ""
-	nodeConf.WSHost = ""
+	nodeConf := loopbackConfig()
 	ethConf := ethconfig.Defaults
 	ethConf.Genesis = genesis
 	ethConf.SyncMode = ethconfig.FullSync
