@@ -11,7 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/holiman/uint256"
 	"github.com/spf13/cobra"
 
 	"github.com/redthread/redthread/internal/api"
@@ -184,11 +183,9 @@ JSON schema: docs/trace.md.`,
 			}
 			req.MixMaxDelay = mixDelay
 			if minTaint != "" {
-				v, err := uint256.FromDecimal(minTaint)
-				if err != nil || strings.HasPrefix(minTaint, "+") || strings.HasPrefix(minTaint, "-") {
+				if req.MinTaint, err = model.ParseAmount(minTaint); err != nil {
 					return usagef("--min-taint: want a whole number of the traced asset's smallest units, not %q", minTaint)
 				}
-				req.MinTaint = *v
 			}
 			if cmd.Flags().Changed("stop") {
 				req.Categories = []model.Category{}

@@ -5,8 +5,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/holiman/uint256"
-
 	"github.com/redthread/redthread/internal/model"
 )
 
@@ -93,11 +91,9 @@ func (p *Params) Request() (Request, error) {
 		}
 	}
 	if p.MinTaint != "" {
-		v, err := uint256.FromDecimal(p.MinTaint)
-		if err != nil || strings.HasPrefix(p.MinTaint, "+") || strings.HasPrefix(p.MinTaint, "-") {
+		if req.MinTaint, err = model.ParseAmount(p.MinTaint); err != nil {
 			return req, badParam("min_taint: %q is not a whole number of smallest units below 2^256", p.MinTaint)
 		}
-		req.MinTaint = *v
 	}
 	return req, nil
 }
