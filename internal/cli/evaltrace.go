@@ -6,7 +6,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/holiman/uint256"
 	"github.com/spf13/cobra"
 
 	"github.com/redthread/redthread/internal/cluster"
@@ -98,11 +97,9 @@ temporary directory that is removed afterwards. Definitions: docs/trace-quality.
 			}
 			o.MixMaxDelay = mixDelay
 			if minTaint != "" {
-				v, err := uint256.FromDecimal(minTaint)
-				if err != nil {
+				if o.MinTaint, err = model.ParseAmount(minTaint); err != nil {
 					return usagef("--min-taint: want a whole number of the native coin's smallest units, not %q", minTaint)
 				}
-				o.MinTaint = *v
 			}
 			if deposits {
 				o.Deposits = depositFinder
@@ -118,7 +115,6 @@ temporary directory that is removed afterwards. Definitions: docs/trace-quality.
 			}
 			t0 := time.Now()
 			var w *traceeval.World
-
 			if world != "" {
 				if _, err := os.Stat(world); err != nil {
 					return usagef("--world: %v", err)
