@@ -23,20 +23,22 @@ type blockRef struct {
 
 const readCacheEntries = 1 << 20
 
-func (c *readCache) name(id uint64) (string, bool) {
+// text and putText read and fill one of the cache's number → text maps
+// (names or assets).
+func (c *readCache) text(m *map[uint64]string, n uint64) (string, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	v, ok := c.names[id]
+	v, ok := (*m)[n]
 	return v, ok
 }
 
-func (c *readCache) putName(id uint64, a string) {
+func (c *readCache) putText(m *map[uint64]string, n uint64, a string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.names == nil || len(c.names) >= readCacheEntries {
-		c.names = make(map[uint64]string)
+	if *m == nil || len(*m) >= readCacheEntries {
+		*m = make(map[uint64]string)
 	}
-	c.names[id] = a
+	(*m)[n] = a
 }
 
 func (c *readCache) time(r blockRef) (int64, bool) {
@@ -71,14 +73,14 @@ func (s *Store) name(id uint64) (string, error) {
 			return a, nil
 		}
 	}
-	if a, ok := s.cache.name(id); ok {
+	if a, ok := s.cache.text(&s.cache.names, id); ok {
 		return a, nil
 	}
 	_, a, err := s.Address(id)
 	if err != nil {
 		return "", err
 	}
-	s.cache.putName(id, a)
+	s.cache.putText(&s.cache.names, id, a)
 	return a, nil
 }
 
@@ -88,22 +90,14 @@ func (s *Store) assetName(n uint64) (string, error) {
 	if n == 0 {
 		return model.NativeAsset, nil
 	}
-	s.cache.mu.Lock()
-	a, ok := s.cache.assets[n]
-	s.cache.mu.Unlock()
-	if ok {
+	if a, ok := s.cache.text(&s.cache.assets, n); ok {
 		return a, nil
 	}
 	_, a, err := s.reverse(&s.assets, n)
 	if err != nil {
 		return "", err
 	}
-	s.cache.mu.Lock()
-	if s.cache.assets == nil || len(s.cache.assets) >= readCacheEntries {
-		s.cache.assets = make(map[uint64]string)
-	}
-	s.cache.assets[n] = a
-	s.cache.mu.Unlock()
+	s.cache.putText(&s.cache.assets, n, a)
 	return a, nil
 }
 
