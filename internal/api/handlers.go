@@ -242,7 +242,7 @@ func (s *Server) trace(w http.ResponseWriter, r *http.Request) error {
 		if body.DepositHeuristic {
 			eng.Attributor = attr
 		} else {
-			eng.Attributor = listedOnly{attr}
+			eng.Attributor = intel.WithoutInferred(attr)
 		}
 	}
 	res, err := eng.Run(r.Context(), req)

@@ -39,23 +39,6 @@ type InferFunc func(ctx context.Context, chain model.Chain) (intel.InferredInfo,
 // ErrInferRunning: an inference is already running.
 var ErrInferRunning = errors.New("an inference is already running; try again when it has finished")
 
-// listedOnly leaves the inferred attributions out.
-type listedOnly struct{ a Attributor }
-
-func (l listedOnly) Lookup(chain model.Chain, addr string, asOf time.Time) []model.Attribution {
-	if db, ok := l.a.(*intel.DB); ok {
-		return db.LookupListed(chain, addr, asOf)
-	}
-	got := l.a.Lookup(chain, addr, asOf)
-	keep := got[:0:0]
-	for i := range got {
-		if !intel.IsInferred(&got[i]) {
-			keep = append(keep, got[i])
-		}
-	}
-	return keep
-}
-
 // depositSet returns the deposit-address set of chain that attributor a
 // holds, or an error saying how to make one.
 func depositSet(a Attributor, chain model.Chain) (intel.InferredInfo, error) {

@@ -123,7 +123,7 @@ func TestCrossedSets(t *testing.T) {
 	if d := cmp.Diff([]model.Chain{"bsc"}, got); d != "" {
 		t.Errorf("crossed sets (-want +got):\n%s", d)
 	}
-	if got := crossedSets(listedOnly{db}, res, "eth"); got != nil {
+	if got := crossedSets(intel.WithoutInferred(db), res, "eth"); got != nil {
 		t.Errorf("an attributor without sets: %+v", got)
 	}
 }

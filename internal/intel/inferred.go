@@ -366,3 +366,32 @@ type ListedOnly struct{ DB *DB }
 func (l ListedOnly) Lookup(c model.Chain, addr string, asOf time.Time) []model.Attribution {
 	return l.DB.LookupListed(c, addr, asOf)
 }
+
+// Attributor is what the trace, exposure and api packages look
+// attributions up in (*DB and compositions of it).
+type Attributor interface {
+	Lookup(chain model.Chain, addr string, asOf time.Time) []model.Attribution
+}
+
+// WithoutInferred returns an attributor answering a's lookups with the
+// inferred attributions (IsInferred) left out: ListedOnly for a *DB, a
+// filter of a's answers otherwise.
+func WithoutInferred(a Attributor) Attributor {
+	if db, ok := a.(*DB); ok {
+		return ListedOnly{db}
+	}
+	return listedFilter{a}
+}
+
+type listedFilter struct{ a Attributor }
+
+func (l listedFilter) Lookup(c model.Chain, addr string, asOf time.Time) []model.Attribution {
+	got := l.a.Lookup(c, addr, asOf)
+	keep := got[:0:0]
+	for i := range got {
+		if !IsInferred(&got[i]) {
+			keep = append(keep, got[i])
+		}
+	}
+	return keep
+}

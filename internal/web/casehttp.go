@@ -253,22 +253,7 @@ func (h *Handler) runTrace(r *http.Request, tr TraceRequest) (*trace.Result, err
 	defer gr.Close()
 	eng := &trace.Engine{Graph: trace.Index(gr), Conversions: h.conversions()}
 	if a := h.current().Attributor; a != nil {
-		eng.Attributor = listedOnly{a}
+		eng.Attributor = intel.WithoutInferred(a)
 	}
 	return eng.Run(r.Context(), req)
-}
-
-// listedOnly leaves inferred attributions (intel.IsInferred) out of a
-// trace, as the API's trace route does unless asked for them.
-type listedOnly struct{ a trace.Attributor }
-
-func (l listedOnly) Lookup(chain model.Chain, addr string, asOf time.Time) []model.Attribution {
-	got := l.a.Lookup(chain, addr, asOf)
-	keep := got[:0:0]
-	for i := range got {
-		if !intel.IsInferred(&got[i]) {
-			keep = append(keep, got[i])
-		}
-	}
-	return keep
 }
