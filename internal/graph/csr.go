@@ -49,12 +49,10 @@ func foldDir(oldN, oldNA uint32, oldOff, oldAdj, ends []uint32, na uint32) (off,
 		off[i] += off[i-1]
 	}
 	adj = make([]uint32, len(ends))
-	var next []uint32
+	next := make([]uint32, na)
 	if oldN == 0 {
-		next = make([]uint32, na)
 		copy(next, off[:na])
 	} else {
-		next = make([]uint32, na)
 		for a := uint32(0); a < na; a++ {
 			o := off[a]
 			if a < oldNA {

@@ -510,24 +510,19 @@ func (w *writer) limit() uint32 {
 
 // mark records the columns' lengths, to undo a failed append.
 type mark struct {
-	n, nb, nbig, ntx int
-	naddr, nasset    uint32
+	n             uint32
+	nb            int
+	naddr, nasset uint32
 }
 
 func (w *writer) mark() mark {
-	return mark{len(w.cols.src), len(w.cols.blocks), len(w.cols.bigSeq), len(w.cols.txs), w.addrs.n, w.assets.n}
+	return mark{w.cols.n(), len(w.cols.blocks), w.addrs.n, w.assets.n}
 }
 
 // undo drops transfers, addresses and assets added after m; they were never
 // published, so no view can read them.
 func (w *writer) undo(m mark) {
-	c := &w.cols
-	c.src, c.dst, c.asset, c.amount, c.pos = c.src[:m.n], c.dst[:m.n], c.asset[:m.n], c.amount[:m.n], c.pos[:m.n]
-	c.blocks = c.blocks[:m.nb]
-	c.bigSeq, c.bigVal = c.bigSeq[:m.nbig], c.bigVal[:m.nbig]
-	if c.txOf != nil {
-		c.txOf, c.txs = c.txOf[:m.n], c.txs[:m.ntx]
-	}
+	w.cols.cut(m.n, m.nb)
 	w.addrs.truncate(m.naddr)
 	w.assets.truncate(m.nasset)
 }
