@@ -586,9 +586,15 @@ func decodeCursor(c string) ([]byte, error) {
 	if _, err := fmt.Sscanf(c, "%d.%d.%d", &block, &pos, &d); err != nil || d > 2 {
 		return nil, fmt.Errorf("bad page cursor %q", c)
 	}
-	b := binary.BigEndian.AppendUint64(nil, block)
-	b = binary.BigEndian.AppendUint64(b, pos)
-	return append(b, d), nil
+	return cursorKey(block, model.Position(pos), Direction(d)), nil
+}
+
+// cursorKey is the position edges reads after (exclusive): block, position
+// and direction, as a decoded page cursor.
+func cursorKey(block uint64, pos model.Position, d Direction) []byte {
+	b := binary.BigEndian.AppendUint64(make([]byte, 0, 17), block)
+	b = binary.BigEndian.AppendUint64(b, uint64(pos))
+	return append(b, byte(d))
 }
 
 // AssetTotals are an address's counters for one asset.
@@ -707,7 +713,7 @@ func (s *Store) Summarize(ctx context.Context, chain model.Chain, addr string, t
 			break
 		}
 		last := &es[len(es)-1]
-		after, _ = decodeCursor(encodeCursor(last.block, last.pos, last.dir))
+		after = cursorKey(last.block, last.pos, last.dir)
 	}
 	if newest != nil {
 		c := *newest
