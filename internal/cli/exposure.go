@@ -26,17 +26,9 @@ func init() { register(newExposureCmd) }
 func (e *env) exposureAttributor(labelFiles []string, noIntel bool) (exposure.Attributor, error) {
 	var attr attributors
 	if len(labelFiles) > 0 {
-		lab := trace.NewLabels()
-		for _, f := range labelFiles {
-			fh, err := os.Open(f)
-			if err != nil {
-				return nil, err
-			}
-			_, err = trace.ReadLabels(fh, f, lab)
-			fh.Close()
-			if err != nil {
-				return nil, usageError{err}
-			}
+		lab, err := readLabelFiles(labelFiles)
+		if err != nil {
+			return nil, err
 		}
 		attr = append(attr, lab)
 	}
@@ -54,6 +46,24 @@ func (e *env) exposureAttributor(labelFiles []string, noIntel bool) (exposure.At
 		return db, nil
 	}
 	return append(attr, db), nil
+}
+
+// readLabelFiles reads labels CSV files into one label set; a bad file is
+// a usage error.
+func readLabelFiles(files []string) (*trace.Labels, error) {
+	lab := trace.NewLabels()
+	for _, f := range files {
+		fh, err := os.Open(f)
+		if err != nil {
+			return nil, err
+		}
+		_, err = trace.ReadLabels(fh, f, lab)
+		fh.Close()
+		if err != nil {
+			return nil, usageError{err}
+		}
+	}
+	return lab, nil
 }
 
 // loadGraphChains builds the graph index of the given chains from the

@@ -644,17 +644,9 @@ POST /api/v1/intel/infer/deposits route instead (docs/api.md).`,
 // and the labels files: what inference starts from.
 func (e *env) listedAttributor(labelFiles []string) (trace.Attributor, error) {
 	var attr attributors
-	lab := trace.NewLabels()
-	for _, f := range labelFiles {
-		fh, err := os.Open(f)
-		if err != nil {
-			return nil, err
-		}
-		_, err = trace.ReadLabels(fh, f, lab)
-		fh.Close()
-		if err != nil {
-			return nil, usageError{err}
-		}
+	lab, err := readLabelFiles(labelFiles)
+	if err != nil {
+		return nil, err
 	}
 	if lab.Len() > 0 {
 		attr = append(attr, lab)
