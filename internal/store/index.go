@@ -277,10 +277,7 @@ func appendMagnitude(dst, be []byte) []byte {
 // addToBuckets adds one address's entries in one direction, in chain order.
 func (x *indexer) addToBuckets(g []adjEntry) error {
 	k := g[0].key
-	p, id := byte(pIn), k>>1
-	if k&1 == 1 {
-		p = pOut
-	}
+	p, id := entryPrefix(k), k>>1
 	st, ok, err := x.bucket(k)
 	if err != nil {
 		return err
@@ -370,9 +367,5 @@ func (x *indexer) bucket(k uint64) (bucketState, bool, error) {
 	if x.s.bucketsComplete {
 		return bucketState{}, false, nil
 	}
-	p := byte(pIn)
-	if k&1 == 1 {
-		p = pOut
-	}
-	return x.s.lastBucket(p, k>>1)
+	return x.s.lastBucket(entryPrefix(k), k>>1)
 }

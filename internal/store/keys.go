@@ -57,6 +57,32 @@ func idKey(dst []byte, p byte, id uint64) []byte {
 	return binary.BigEndian.AppendUint64(dst, id)
 }
 
+// adjPrefix is the key prefix of an address's adjacency buckets in
+// direction d (In or Out).
+func adjPrefix(d Direction) byte {
+	if d == Out {
+		return pOut
+	}
+	return pIn
+}
+
+// adjDir is the direction of adjacency key prefix p (pIn or pOut).
+func adjDir(p byte) Direction {
+	if p == pOut {
+		return Out
+	}
+	return In
+}
+
+// entryPrefix is the adjacency key prefix of an adjEntry key or a touched
+// key: id<<1, | 1 for outgoing.
+func entryPrefix(k uint64) byte {
+	if k&1 == 1 {
+		return pOut
+	}
+	return pIn
+}
+
 func counterKey(dst []byte, id, asset uint64) []byte {
 	dst = idKey(dst, pCounter, id)
 	return binary.BigEndian.AppendUint64(dst, asset)

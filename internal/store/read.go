@@ -456,10 +456,7 @@ func (s *Store) edges(id uint64, dir Direction, after []byte, limit int, newestF
 		if dir != Both && dir != d {
 			continue
 		}
-		p := byte(pIn)
-		if d == Out {
-			p = pOut
-		}
+		p := adjPrefix(d)
 		pre := idKey(nil, p, id)
 		it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: pre, UpperBound: prefixEnd(pre)})
 		if err != nil {

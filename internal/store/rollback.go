@@ -107,11 +107,7 @@ func (s *Store) rollbackChunk(ctx context.Context, chain model.Chain, from, to u
 		return false, err
 	}
 	for k := range touched {
-		p := byte(pIn)
-		if k&1 == 1 {
-			p = pOut
-		}
-		if err := s.dropEntries(b, p, k>>1, from, to, sub); err != nil {
+		if err := s.dropEntries(b, entryPrefix(k), k>>1, from, to, sub); err != nil {
 			return false, err
 		}
 	}
@@ -150,10 +146,7 @@ func (s *Store) rollbackChunk(ctx context.Context, chain model.Chain, from, to u
 // leaves the counters: dropped from a bucket other than the newest, or
 // left in a bucket that becomes the newest.
 func (s *Store) dropEntries(b *pebble.Batch, p byte, id, from, to uint64, sub func(uint64, *rawEdge)) error {
-	dir := In
-	if p == pOut {
-		dir = Out
-	}
+	dir := adjDir(p)
 	pre := idKey(nil, p, id)
 	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: pre, UpperBound: prefixEnd(pre)})
 	if err != nil {
