@@ -80,15 +80,8 @@ type Chain struct {
 	addrs  dict // copies: see dict
 	assets dict
 
-	n               uint32
-	src, dst, asset []uint32
-	amount          []uint64
-	pos             []uint64
-	blocks          []block
-	bigSeq          []uint32
-	bigVal          []uint256.Int
-	txOf            []uint32
-	txs             []string
+	n       uint32 // transfers in the view: len(src)
+	columns        // a capped prefix of the writer's
 
 	base  *csr
 	delta *delta // nil when the view has no delta transfers

@@ -569,21 +569,12 @@ func (w *writer) installBase(nb *csr) {
 func (w *writer) view() *Chain {
 	n := w.linked
 	nb := sort.Search(len(w.cols.blocks), func(i int) bool { return w.cols.blocks[i].first >= n })
-	nbig := sort.Search(len(w.cols.bigSeq), func(i int) bool { return w.cols.bigSeq[i] >= n })
 	v := &Chain{chain: w.chain, opts: w.opts, codec: w.codec, addrs: *w.addrs, assets: *w.assets, n: n,
 		base: w.base, delta: w.delta, merges: w.merges, lastMerge: w.lastMerge, truncates: w.truncates}
 	c := &w.cols
-	v.src, v.dst, v.asset, v.amount, v.pos = c.src[:n:n], c.dst[:n:n], c.asset[:n:n], c.amount[:n:n], c.pos[:n:n]
-	v.blocks = c.blocks[:nb:nb]
-	v.bigSeq, v.bigVal = c.bigSeq[:nbig:nbig], c.bigVal[:nbig:nbig]
-	if c.txOf != nil {
-		v.txOf = c.txOf[:n:n]
-		nt := 0
-		if n > 0 {
-			nt = int(c.txOf[n-1]) + 1
-		}
-		v.txs = c.txs[:nt:nt]
-	}
+	v.columns = *c
+	v.columns.cut(n, nb)
+	v.columns.detach()
 	v.colBytes = int64(cap(c.src)+cap(c.dst)+cap(c.asset)+cap(c.txOf)+cap(c.bigSeq))*4 + int64(cap(c.amount)+cap(c.pos))*8 +
 		int64(cap(c.blocks))*24 + int64(cap(c.bigVal))*32
 	if v.delta != nil && n == v.base.n {
