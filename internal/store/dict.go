@@ -127,21 +127,30 @@ func (w *writer) lookup(d *dictionary, fresh *dictionary, chain model.Chain, k [
 // writeForward writes the forward keys of the numbers a fresh dictionary
 // holds.
 func writeForward(b sink, d, fresh *dictionary) error {
-	var k, v []byte
-	for chain, t := range fresh.fixed {
+	var v []byte
+	return fresh.each(d.fwd, func(k []byte, n uint64) error {
+		return b.Set(k, binary.AppendUvarint(v[:0], n), nil)
+	})
+}
+
+// each calls fn with the forward key (prefix fwd) and number of every
+// entry d holds, until fn fails; k is valid only during the call.
+func (d *dictionary) each(fwd byte, fn func(k []byte, n uint64) error) error {
+	var k []byte
+	for chain, t := range d.fixed {
 		var err error
 		t.each(func(a *[20]byte, n uint64) {
 			if err == nil {
-				k = append(chainPrefix(k[:0], d.fwd, chain), a[:]...)
-				err = b.Set(k, binary.AppendUvarint(v[:0], n), nil)
+				k = append(chainPrefix(k[:0], fwd, chain), a[:]...)
+				err = fn(k, n)
 			}
 		})
 		if err != nil {
 			return err
 		}
 	}
-	for s, n := range fresh.cache {
-		if err := b.Set([]byte(s), binary.AppendUvarint(v[:0], n), nil); err != nil {
+	for s, n := range d.cache {
+		if err := fn([]byte(s), n); err != nil {
 			return err
 		}
 	}
@@ -254,14 +263,8 @@ func newFresh() dictionary {
 
 // adopt remembers the numbers a committed write assigned.
 func (d *dictionary) adopt(f *dictionary) {
-	var k []byte
-	for chain, t := range f.fixed {
-		t.each(func(a *[20]byte, n uint64) {
-			k = append(chainPrefix(k[:0], d.fwd, chain), a[:]...)
-			d.remember(k, n)
-		})
-	}
-	for s, n := range f.cache {
-		d.remember([]byte(s), n)
-	}
+	f.each(d.fwd, func(k []byte, n uint64) error {
+		d.remember(k, n)
+		return nil
+	})
 }
