@@ -22,10 +22,7 @@ import (
 // 5 % of the untainted active addresses.
 func TestHaircutTargets(t *testing.T) {
 	for _, seed := range []uint64{1, 2} {
-		w, err := Generate(context.Background(), synth.Params{Seed: seed, Scale: 200_000}, t.TempDir())
-		if err != nil {
-			t.Fatal(err)
-		}
+		w := defaultWorld(t, seed)
 		rep, err := w.Evaluate(context.Background(), Options{})
 		if err != nil {
 			t.Fatal(err)
@@ -147,10 +144,7 @@ func TestScoresRespondToTheTrace(t *testing.T) {
 // under the target without losing recovery off the mixer.
 func TestDepositHeuristicWithIntel(t *testing.T) {
 	ctx := context.Background()
-	w, err := Generate(ctx, synth.Params{Seed: 1, Scale: 200_000}, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
+	w := defaultWorld(t, 1)
 	o := Options{Policies: []trace.Policy{trace.Haircut}, Labels: LabelsIntel}
 	base, err := w.Evaluate(ctx, o)
 	if err != nil {
@@ -189,11 +183,7 @@ func TestDepositHeuristicWithIntel(t *testing.T) {
 // recipients are drawn independently of the depositors. So the demixer must
 // stay quiet: few links (chance address reuse), and the count is reported.
 func TestDemixAgainstTruth(t *testing.T) {
-	ctx := context.Background()
-	w, err := Generate(ctx, synth.Params{Seed: 2, Scale: 200_000}, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
+	w := defaultWorld(t, 2)
 	truth := map[[2]string]bool{}
 	for _, m := range w.Truth.Mixes {
 		truth[[2]string{m.Depositor, m.Recipient}] = true
@@ -235,10 +225,7 @@ func TestDemixAgainstTruth(t *testing.T) {
 // cannot.
 func TestMixerPoolMode(t *testing.T) {
 	ctx := context.Background()
-	w, err := Generate(ctx, synth.Params{Seed: 1, Scale: 200_000}, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
+	w := defaultWorld(t, 1)
 	o := Options{Policies: []trace.Policy{trace.Haircut}, Scenarios: []string{"bridge-drain"}}
 	stop, err := w.Evaluate(ctx, o)
 	if err != nil {
@@ -296,10 +283,7 @@ func TestMixerPoolMode(t *testing.T) {
 // address belongs to the exchange most of its cluster belongs to.
 func TestDepositHeuristicPrecision(t *testing.T) {
 	ctx := context.Background()
-	w, err := Generate(ctx, synth.Params{Seed: 1, Scale: 200_000}, t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
+	w := defaultWorld(t, 1)
 	owner := map[string]string{}
 	for _, o := range w.Truth.Owners {
 		owner[string(o.Chain)+"/"+o.Address] = o.Owner
