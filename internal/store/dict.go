@@ -215,20 +215,23 @@ func (s *Store) loadChains() error {
 		if len(it.Value()) != 1 {
 			return fmt.Errorf("chain code: %w", errCorrupt)
 		}
-		s.chainCodes[model.Chain(it.Key()[len(metaChainPrefix):])] = it.Value()[0]
+		s.setChainCode(model.Chain(it.Key()[len(metaChainPrefix):]), it.Value()[0])
 	}
 	return it.Error()
+}
+
+// setChainCode records a chain's code both ways; the caller holds chainMu
+// or has the store to itself (Open).
+func (s *Store) setChainCode(c model.Chain, code byte) {
+	s.chainCodes[c] = code
+	s.chainNames[code].chain, s.chainNames[code].ok = c, true
 }
 
 func (s *Store) chainName(code byte) (model.Chain, bool) {
 	s.chainMu.RLock()
 	defer s.chainMu.RUnlock()
-	for c, k := range s.chainCodes {
-		if k == code {
-			return c, true
-		}
-	}
-	return "", false
+	n := s.chainNames[code]
+	return n.chain, n.ok
 }
 
 // chainCode returns a chain's code, assigning the next one in this write

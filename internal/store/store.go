@@ -64,10 +64,15 @@ type Store struct {
 	mu     sync.Mutex // serializes writers
 	addrs  dictionary // address ids
 	assets dictionary // asset numbers
-	// chainCodes numbers the chains for the reverse dictionaries.
+	// chainCodes numbers the chains for the reverse dictionaries;
+	// chainNames is its inverse (code → chain, if assigned).
 	chainMu    sync.RWMutex
 	chainCodes map[model.Chain]byte
-	hwm        map[model.Chain]mark
+	chainNames [256]struct {
+		chain model.Chain
+		ok    bool
+	}
+	hwm map[model.Chain]mark
 	// buckets caches the newest adjacency bucket of addresses (key id<<1,
 	// |1 for outgoing); bucketsComplete as dictionary.complete.
 	buckets         map[uint64]bucketState
@@ -395,7 +400,7 @@ func (s *Store) Write(ctx context.Context, blocks []model.Block, cp *Checkpoint)
 	if len(w.newChains) > 0 {
 		s.chainMu.Lock()
 		for c, code := range w.newChains {
-			s.chainCodes[c] = code
+			s.setChainCode(c, code)
 		}
 		s.chainMu.Unlock()
 	}
