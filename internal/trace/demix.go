@@ -326,33 +326,19 @@ func (p *MixPool) linked(seq uint32) bool {
 }
 
 // mixPool returns the demixer's analysis of an address if it is a
-// fixed-denomination mixer pool and the request demixes; nil otherwise.
-// attrs are the address's attributions (nil: look them up at seq).
-func (e *engine) mixPool(c int32, addr uint32, seq uint32, attrs []model.Attribution, have bool) *MixPool {
-	if e.req.Mixer == MixerStop || e.eng.Attributor == nil {
+// fixed-denomination mixer pool (attrs, its attributions, say mixer) and the
+// request demixes; nil otherwise. A node calls it once, when created.
+func (e *engine) mixPool(c int32, addr uint32, attrs []model.Attribution) *MixPool {
+	if e.req.Mixer == MixerStop {
 		return nil
 	}
-	k := nkey{c, addr}
-	if p, ok := e.pools[k]; ok {
-		return p
-	}
-	ch := e.chains[c]
-	if !have {
-		_, t, _, _ := ch.g.BlockAt(e.blockIndex(c, seq))
-		attrs = e.eng.Attributor.Lookup(ch.name, ch.g.Address(addr), time.Unix(t, 0).UTC())
-	}
-	var p *MixPool
 	for i := range attrs {
 		if attrs[i].Category == model.CatMixer {
-			p = AnalyzePool(ch.g, ch.name, addr, DemixOptions{MaxDelay: e.req.MixMaxDelay})
-			break
+			ch := e.chains[c]
+			return AnalyzePool(ch.g, ch.name, addr, DemixOptions{MaxDelay: e.req.MixMaxDelay})
 		}
 	}
-	if e.pools == nil {
-		e.pools = map[nkey]*MixPool{}
-	}
-	e.pools[k] = p
-	return p
+	return nil
 }
 
 // skipLinked reports whether a holder's event is a linked deposit or

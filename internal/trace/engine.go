@@ -181,7 +181,6 @@ type engine struct {
 	touched   int64
 	truncated string
 	buf       []uint32
-	pools     map[nkey]*MixPool // demixer analyses (nil entries: not a pool)
 }
 
 // Run runs one trace.

@@ -251,7 +251,7 @@ func (e *engine) newNode(c int32, addr uint32, hop int, v via, seq uint32) *node
 	if hop == 0 {
 		return n
 	}
-	if n.mix = e.mixPool(c, addr, seq, n.attrs, e.eng.Attributor != nil); n.mix != nil && e.req.Mixer >= MixerPool {
+	if n.mix = e.mixPool(c, addr, n.attrs); n.mix != nil && e.req.Mixer >= MixerPool {
 		return n // followed as an ordinary address, whatever its degree
 	}
 	for i := range n.attrs {
