@@ -154,22 +154,7 @@ func Open(dir string, o Options) (*Store, error) {
 	s := &Store{db: db, dir: dir, fs: fs, po: po, log: o.Logger, opts: o, buckets: make(map[uint64]bucketState), hwm: make(map[model.Chain]mark)}
 	s.addrs = dictionary{fwd: pAddr, rev: pAddrRev, meta: metaNextID}
 	s.assets = dictionary{fwd: pAsset, rev: pAssetRev, meta: metaNextAsset}
-	for _, d := range []*dictionary{&s.addrs, &s.assets} {
-		if err := d.open(s, o.AddrCacheEntries); err != nil {
-			db.Close()
-			return nil, fmt.Errorf("open ledger store %s: %w", dir, err)
-		}
-	}
-	s.bucketsComplete = s.addrs.complete
-	if err := s.loadChains(); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("open ledger store %s: %w", dir, err)
-	}
-	if err := s.checkFormat(); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("open ledger store %s: %w", dir, err)
-	}
-	if err := s.recoverPending(); err != nil {
+	if err := s.load(); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open ledger store %s: %w", dir, err)
 	}
@@ -178,6 +163,24 @@ func Open(dir string, o Options) (*Store, error) {
 		go s.loadResident(o.ResidentBytes)
 	}
 	return s, nil
+}
+
+// load reads the dictionaries' state and the chain codes, checks the
+// layout version and indexes what an interrupted bulk write left pending.
+func (s *Store) load() error {
+	for _, d := range []*dictionary{&s.addrs, &s.assets} {
+		if err := d.open(s, s.opts.AddrCacheEntries); err != nil {
+			return err
+		}
+	}
+	s.bucketsComplete = s.addrs.complete
+	if err := s.loadChains(); err != nil {
+		return err
+	}
+	if err := s.checkFormat(); err != nil {
+		return err
+	}
+	return s.recoverPending()
 }
 
 // checkFormat refuses a store of another layout version and stamps a new
