@@ -1,17 +1,13 @@
 package cli
 
 import (
-	"bufio"
-	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/redthread/redthread/internal/exposure"
 )
@@ -99,21 +95,8 @@ func TestServeCommand(t *testing.T) {
 	if code != ExitUsage || !strings.Contains(errs, "an access token is required") {
 		t.Fatalf("non-loopback without a token: exit %d, %s", code, errs)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	pr, pw := io.Pipe()
-	done := make(chan int, 1)
-	var errb strings.Builder
-	go func() {
-		done <- Main(ctx, []string{"serve", "--listen", "127.0.0.1:0", "--no-screen", "--data", data}, pw, &errb)
-		pw.Close()
-	}()
-	line, err := bufio.NewReader(pr).ReadString('\n')
-	if err != nil {
-		t.Fatalf("serve printed nothing: %v", err)
-	}
-	go io.Copy(io.Discard, pr)
-	base, _, _ := strings.Cut(strings.TrimPrefix(line, "serving on "), " ")
+	s := startServe(t, "--data", data)
+	base := s.base
 	resp, err := http.Get(base + "/api/v1/exposure/eth/" + addr(0xa1) + "?as_of=2024-06-01")
 	if err != nil {
 		t.Fatal(err)
@@ -132,13 +115,5 @@ func TestServeCommand(t *testing.T) {
 	if resp.StatusCode != http.StatusServiceUnavailable {
 		t.Fatalf("screen with --no-screen: %d", resp.StatusCode)
 	}
-	cancel()
-	select {
-	case code := <-done:
-		if code != ExitOK {
-			t.Fatalf("serve exit %d: %s", code, errb.String())
-		}
-	case <-time.After(20 * time.Second):
-		t.Fatal("serve did not stop")
-	}
+	s.shutdown()
 }

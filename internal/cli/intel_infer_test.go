@@ -1,8 +1,6 @@
 package cli
 
 import (
-	"bufio"
-	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -201,21 +199,8 @@ func TestIntelInferDeposits(t *testing.T) {
 // them with their evidence.
 func TestServeInferDeposits(t *testing.T) {
 	data, theft := inferWorld(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	pr, pw := io.Pipe()
-	done := make(chan int, 1)
-	var errb strings.Builder
-	go func() {
-		done <- Main(ctx, []string{"serve", "--listen", "127.0.0.1:0", "--no-screen", "--data", data}, pw, &errb)
-		pw.Close()
-	}()
-	line, err := bufio.NewReader(pr).ReadString('\n')
-	if err != nil {
-		t.Fatalf("serve printed nothing: %v", err)
-	}
-	go io.Copy(io.Discard, pr)
-	base, _, _ := strings.Cut(strings.TrimPrefix(line, "serving on "), " ")
+	s := startServe(t, "--data", data)
+	base := s.base
 	call := func(method, path, body string) (int, []byte) {
 		t.Helper()
 		req, _ := http.NewRequest(method, base+path, strings.NewReader(body))
@@ -271,15 +256,7 @@ func TestServeInferDeposits(t *testing.T) {
 	if status, body := call("GET", "/api/v1/bridges/pending/synth?limit=5", ""); status != 200 || !strings.Contains(string(body), `"chain":"synth"`) {
 		t.Fatalf("pending bridges: %d %s", status, body)
 	}
-	cancel()
-	select {
-	case code := <-done:
-		if code != ExitOK {
-			t.Fatalf("serve exit %d: %s", code, errb.String())
-		}
-	case <-time.After(20 * time.Second):
-		t.Fatal("serve did not stop")
-	}
+	s.shutdown()
 }
 
 // With --labels the server's attributor is a composition of the labels and

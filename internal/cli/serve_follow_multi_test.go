@@ -16,7 +16,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -31,25 +30,6 @@ import (
 	"github.com/redthread/redthread/internal/chain/eth/ethsim"
 	"github.com/redthread/redthread/internal/model"
 )
-
-// syncBuffer is a bytes.Buffer safe for the server's log writes and the
-// test's reads.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
 
 // simChain is one simulated node followed as a named chain, behind a proxy
 // that can refuse every request (a node gone bad: HTTP 403, not retried).
@@ -124,33 +104,9 @@ func TestServeFollowsTwoChains(t *testing.T) {
 	if err := os.WriteFile(labels, []byte("chain,address,category,label\neth,"+alic+",hack,Test Heist\nbsc,"+alic+",hack,Test Heist\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	ctx, stop := context.WithCancel(context.Background())
-	defer stop()
-	pr, pw := io.Pipe()
-	var errb syncBuffer
-	done := make(chan int, 1)
-	go func() {
-		done <- Main(ctx, []string{"serve", "--data", data, "--listen", "127.0.0.1:0", "--no-screen", "--labels", labels,
-			"--follow", "eth=" + ethC.url, "--follow", "BSC=" + bscC.url, "--tracer", "geth", "--follow-from", "0", "--poll", "50ms"}, pw, &errb)
-		pw.Close()
-	}()
-	line, err := bufio.NewReader(pr).ReadString('\n')
-	if err != nil {
-		t.Fatalf("serve printed nothing: %v\n%s", err, errb.String())
-	}
-	go io.Copy(io.Discard, pr)
-	base, _, _ := strings.Cut(strings.TrimPrefix(line, "serving on "), " ")
-
-	get := func(path string) (int, string) {
-		t.Helper()
-		resp, err := http.Get(base + path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(b)
-	}
+	s := startServe(t, "--data", data, "--labels", labels,
+		"--follow", "eth="+ethC.url, "--follow", "BSC="+bscC.url, "--tracer", "geth", "--follow-from", "0", "--poll", "50ms")
+	base, get, received, waitFor := s.base, s.get, s.received, s.waitFor
 	var status string // /healthz's status at the last health()
 	health := func() map[string]api.FollowStatus {
 		t.Helper()
@@ -168,39 +124,6 @@ func TestServeFollowsTwoChains(t *testing.T) {
 			t.Fatalf("/healthz: want follows for eth then bsc and no single follow: %s", body)
 		}
 		return map[string]api.FollowStatus{"eth": h.Follows[0], "bsc": h.Follows[1]}
-	}
-	waitFor := func(what string, cond func() bool) {
-		t.Helper()
-		deadline := time.Now().Add(20 * time.Second)
-		for !cond() {
-			if time.Now().After(deadline) {
-				t.Fatalf("%s: not seen (status %+v)\nserver log:\n%s", what, health(), errb.String())
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-	}
-	// received is addr's received native total on chain ("" if unknown).
-	received := func(chain string, addr common.Address) string {
-		t.Helper()
-		code, body := get("/api/v1/exposure/" + chain + "/" + addr.Hex() + "?hops=2&as_of=2099-01-01")
-		if code == 404 {
-			return ""
-		}
-		var res struct {
-			Assets []struct {
-				Asset  string
-				Source struct{ Total string }
-			}
-		}
-		if err := json.Unmarshal([]byte(body), &res); code != 200 || err != nil {
-			t.Fatalf("exposure %s %s: %d %v: %s", chain, addr.Hex(), code, err, body)
-		}
-		for _, a := range res.Assets {
-			if a.Asset == "native" {
-				return a.Source.Total
-			}
-		}
-		return ""
 	}
 	trace := func(chain string) string {
 		t.Helper()
@@ -308,18 +231,10 @@ func TestServeFollowsTwoChains(t *testing.T) {
 	}
 
 	// Shutdown stops both followers; the store reopens with both chains.
-	stop()
-	select {
-	case c := <-done:
-		if c != ExitOK {
-			t.Fatalf("serve exit %d:\n%s", c, errb.String())
-		}
-	case <-time.After(20 * time.Second):
-		t.Fatal("serve did not stop")
-	}
+	s.shutdown()
 	for _, c := range []string{"eth", "bsc"} {
-		if !strings.Contains(errb.String(), `msg="follower stopped" chain=`+c) {
-			t.Errorf("no clean stop of the %s follower in the log:\n%s", c, errb.String())
+		if !strings.Contains(s.log.String(), `msg="follower stopped" chain=`+c) {
+			t.Errorf("no clean stop of the %s follower in the log:\n%s", c, s.log.String())
 		}
 	}
 	if c, out, errs := runCLI(t, "address", "bsc", erin.Hex(), "--json", "--data", data); c != ExitOK || !strings.Contains(out, `"444"`) {

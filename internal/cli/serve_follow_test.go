@@ -1,8 +1,6 @@
 package cli
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -57,32 +55,9 @@ func TestServeFollowsNode(t *testing.T) {
 	if err := os.WriteFile(labels, []byte("chain,address,category,label\neth,"+alic+",hack,Test Heist\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	sctx, stop := context.WithCancel(ctx)
-	defer stop()
-	pr, pw := io.Pipe()
-	var errb bytes.Buffer
-	done := make(chan int, 1)
-	go func() {
-		done <- Main(sctx, []string{"serve", "--data", data, "--listen", "127.0.0.1:0", "--no-screen", "--labels", labels,
-			"--follow-rpc", node.URL, "--tracer", "geth", "--follow-from", "0", "--poll", "100ms"}, pw, &errb)
-		pw.Close()
-	}()
-	line, err := bufio.NewReader(pr).ReadString('\n')
-	if err != nil {
-		t.Fatalf("serve printed nothing: %v\n%s", err, errb.String())
-	}
-	go io.Copy(io.Discard, pr)
-	base, _, _ := strings.Cut(strings.TrimPrefix(line, "serving on "), " ")
-
-	get := func(path string) (int, string) {
-		resp, err := http.Get(base + path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(b)
-	}
+	s := startServe(t, "--data", data, "--labels", labels,
+		"--follow-rpc", node.URL, "--tracer", "geth", "--follow-from", "0", "--poll", "100ms")
+	base, get := s.base, s.get
 	health := func() api.FollowStatus {
 		code, body := get("/healthz")
 		var h struct {
@@ -105,7 +80,7 @@ func TestServeFollowsNode(t *testing.T) {
 				return health().Polls - p0
 			}
 			if h := health(); h.Polls-p0 > maxPolls || time.Now().After(deadline) {
-				t.Fatalf("%s: not seen after %d polls (status %+v)\nserver log:\n%s", what, h.Polls-p0, h, errb.String())
+				t.Fatalf("%s: not seen after %d polls (status %+v)\nserver log:\n%s", what, h.Polls-p0, h, s.log.String())
 			}
 			time.Sleep(20 * time.Millisecond)
 		}
@@ -213,17 +188,9 @@ func TestServeFollowsNode(t *testing.T) {
 
 	// Shutdown (what SIGINT/SIGTERM do through the context): the follower
 	// stops, the store closes, and it reopens with the followed blocks.
-	stop()
-	select {
-	case c := <-done:
-		if c != ExitOK {
-			t.Fatalf("serve exit %d:\n%s", c, errb.String())
-		}
-	case <-time.After(20 * time.Second):
-		t.Fatal("serve did not stop")
-	}
-	if !strings.Contains(errb.String(), "follower stopped") {
-		t.Errorf("no clean follower stop in the log:\n%s", errb.String())
+	s.shutdown()
+	if !strings.Contains(s.log.String(), "follower stopped") {
+		t.Errorf("no clean follower stop in the log:\n%s", s.log.String())
 	}
 	c, out, errs := runCLI(t, "address", "eth", carol.Addr.Hex(), "--json", "--data", data)
 	if c != ExitOK || !strings.Contains(out, `"778"`) {
@@ -377,30 +344,8 @@ func TestServeFollowPicksUpSwaps(t *testing.T) {
 // URL, a /healthz reader and a stop function that waits for a clean exit.
 func startFollowing(t *testing.T, rpc string) (string, func() api.FollowStatus, func()) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	pr, pw := io.Pipe()
-	var errb bytes.Buffer
-	done := make(chan int, 1)
-	go func() {
-		done <- Main(ctx, []string{"serve", "--data", t.TempDir(), "--listen", "127.0.0.1:0", "--no-screen",
-			"--follow-rpc", rpc, "--tracer", "geth", "--follow-from", "0", "--poll", "50ms"}, pw, &errb)
-		pw.Close()
-	}()
-	line, err := bufio.NewReader(pr).ReadString('\n')
-	if err != nil {
-		cancel()
-		t.Fatalf("serve printed nothing: %v\n%s", err, errb.String())
-	}
-	go io.Copy(io.Discard, pr)
-	base, _, _ := strings.Cut(strings.TrimPrefix(line, "serving on "), " ")
-	health := func() api.FollowStatus { return followStatus(t, base) }
-	stop := func() {
-		cancel()
-		if c := <-done; c != ExitOK {
-			t.Errorf("serve exit %d:\n%s", c, errb.String())
-		}
-	}
-	return base, health, stop
+	s := startServe(t, "--data", t.TempDir(), "--follow-rpc", rpc, "--tracer", "geth", "--follow-from", "0", "--poll", "50ms")
+	return s.base, func() api.FollowStatus { return followStatus(t, s.base) }, s.shutdown
 }
 
 func followStatus(t *testing.T, base string) api.FollowStatus {
