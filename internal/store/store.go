@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"sort"
 	"strings"
 	"sync"
@@ -367,12 +368,9 @@ func (s *Store) Write(ctx context.Context, blocks []model.Block, cp *Checkpoint)
 		defer batch.Close()
 		w.b = batch
 	}
-	startID, startAsset := s.addrs.next, s.assets.next
-	w.startID, w.startAsset = startID, startAsset
-	hwmSnapshot := make(map[model.Chain]mark, len(s.hwm))
-	for c, h := range s.hwm {
-		hwmSnapshot[c] = h
-	}
+	w.startID, w.startAsset = s.addrs.next, s.assets.next
+	hwm := maps.Clone(s.hwm)
+	undo := func() { s.addrs.next, s.assets.next, s.hwm = w.startID, w.startAsset, hwm }
 	err := w.writeBlocks(blocks)
 	if err == nil && s.pend != nil && (coll == nil || w.slow) {
 		// Only fresh bulk writes join the deferred index; anything else
@@ -384,7 +382,7 @@ func (s *Store) Write(ctx context.Context, blocks []model.Block, cp *Checkpoint)
 		err = w.finish(cp)
 	}
 	if err != nil {
-		s.addrs.next, s.assets.next, s.hwm = startID, startAsset, hwmSnapshot
+		undo()
 		return err
 	}
 	if coll != nil {
@@ -397,7 +395,7 @@ func (s *Store) Write(ctx context.Context, blocks []model.Block, cp *Checkpoint)
 		err = batch.Commit(opt)
 	}
 	if err != nil {
-		s.addrs.next, s.assets.next, s.hwm = startID, startAsset, hwmSnapshot
+		undo()
 		return fmt.Errorf("write: commit: %w", err)
 	}
 	if len(w.newChains) > 0 {
