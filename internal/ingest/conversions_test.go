@@ -189,11 +189,7 @@ func TestIngestConversions(t *testing.T) {
 		transferOut(bThor, erin.Addr, common.Address{}, ether(40_000), outMemo(txDepBSC))))
 	b.commit(txOutBSC)
 
-	st, err := store.Open(t.TempDir(), store.Options{NoSync: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := openStore(t)
 	for _, x := range []struct {
 		c     *dexChain
 		chain model.Chain
