@@ -66,6 +66,24 @@ func readLabelFiles(files []string) (*trace.Labels, error) {
 	return lab, nil
 }
 
+// openChainLedger opens the ledger store read-only for a command about
+// one chain; a chain without transfers in it is a usage error.
+func (e *env) openChainLedger(chain model.Chain) (*store.Store, error) {
+	st, err := e.openLedger(true)
+	if err != nil {
+		return nil, err
+	}
+	n, err := st.ChainStats(chain)
+	if err == nil && n == 0 {
+		err = usagef("unknown chain: %s has no transfers in the ledger store %s", chain, e.dataDir)
+	}
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	return st, nil
+}
+
 // loadGraphChains builds the graph index of the given chains from the
 // ledger store, logging each chain's size.
 func (e *env) loadGraphChains(cmd *cobra.Command, st *store.Store, chains []model.Chain) (*graph.Index, error) {
@@ -163,16 +181,11 @@ memory and caches results.`,
 			if err != nil {
 				return err
 			}
-			st, err := e.openLedger(true)
+			st, err := e.openChainLedger(chain)
 			if err != nil {
 				return err
 			}
 			defer st.Close()
-			if n, err := st.ChainStats(chain); err != nil {
-				return err
-			} else if n == 0 {
-				return usagef("unknown chain: %s has no transfers in the ledger store %s", chain, e.dataDir)
-			}
 			ix, err := e.loadGraphChains(cmd, st, []model.Chain{chain})
 			if err != nil {
 				return err

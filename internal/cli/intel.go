@@ -585,16 +585,11 @@ POST /api/v1/intel/infer/deposits route instead (docs/api.md).`,
 			if err != nil {
 				return err
 			}
-			st, err := e.openLedger(true)
+			st, err := e.openChainLedger(chain)
 			if err != nil {
 				return err
 			}
 			defer st.Close()
-			if n, err := st.ChainStats(chain); err != nil {
-				return err
-			} else if n == 0 {
-				return usagef("unknown chain: %s has no transfers in the ledger store %s", chain, e.dataDir)
-			}
 			head, _, err := st.Head(chain)
 			if err != nil {
 				return err
