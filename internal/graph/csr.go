@@ -123,28 +123,25 @@ func (c *Chain) Asset(id uint32) string { return string(c.assets.key(id)) }
 // The result may alias the index (do not modify it); buf is used when the
 // address has transfers in the delta.
 func (c *Chain) Out(id uint32, buf []uint32) []uint32 {
-	b := c.base
-	var l []uint32
-	if id < b.na {
-		l = b.outAdj[b.outOff[id]:b.outOff[id+1]]
-	}
-	if c.delta == nil {
-		return l
-	}
-	return c.withDelta(l, id, 0, buf)
+	return c.edges(id, c.base.outOff, c.base.outAdj, 0, buf)
 }
 
 // In returns the seqs of the address's incoming transfers in chain order.
 func (c *Chain) In(id uint32, buf []uint32) []uint32 {
-	b := c.base
+	return c.edges(id, c.base.inOff, c.base.inAdj, 1, buf)
+}
+
+// edges returns an address's list in the base's off/adj arrays of
+// direction dir (0 out, 1 in), followed by its delta transfers.
+func (c *Chain) edges(id uint32, off, adj []uint32, dir int, buf []uint32) []uint32 {
 	var l []uint32
-	if id < b.na {
-		l = b.inAdj[b.inOff[id]:b.inOff[id+1]]
+	if id < c.base.na {
+		l = adj[off[id]:off[id+1]]
 	}
 	if c.delta == nil {
 		return l
 	}
-	return c.withDelta(l, id, 1, buf)
+	return c.withDelta(l, id, dir, buf)
 }
 
 func (c *Chain) withDelta(base []uint32, id uint32, dir int, buf []uint32) []uint32 {
