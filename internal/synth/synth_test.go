@@ -52,30 +52,35 @@ type world struct {
 	c  *collect
 }
 
-var (
-	worldOnce sync.Once
-	small     world
-	burstOnce sync.Once
-	burst     world
-)
+// sharedWorld is a world generated once and shared by the read-only tests.
+type sharedWorld struct {
+	once sync.Once
+	world
+}
+
+var small, burst sharedWorld
+
+func (s *sharedWorld) get(t *testing.T, p Params) world {
+	t.Helper()
+	s.once.Do(func() {
+		c := &collect{}
+		w, st, err := Generate(context.Background(), p, c)
+		if err != nil {
+			t.Fatalf("generate: %v", err)
+		}
+		s.world = world{w, st, c}
+	})
+	if s.w == nil {
+		t.Fatal("no world")
+	}
+	return s.world
+}
 
 // burstWorld is the small world with the opt-in mixer-burst scenario added
 // to the default ones, generated once.
 func burstWorld(t *testing.T) world {
 	t.Helper()
-	burstOnce.Do(func() {
-		c := &collect{}
-		p := Params{Seed: 7, Scale: 40_000, Scenarios: append(DefaultScenarios(40_000), OptInScenarios(40_000)...)}
-		w, st, err := Generate(context.Background(), p, c)
-		if err != nil {
-			t.Fatalf("generate: %v", err)
-		}
-		burst = world{w, st, c}
-	})
-	if burst.w == nil {
-		t.Fatal("no world")
-	}
-	return burst
+	return burst.get(t, Params{Seed: 7, Scale: 40_000, Scenarios: append(DefaultScenarios(40_000), OptInScenarios(40_000)...)})
 }
 
 // bothWorlds runs check on the default small world and on the one with the
@@ -88,18 +93,7 @@ func bothWorlds(t *testing.T, check func(t *testing.T, s world)) {
 // smallWorld is generated once and shared by the read-only tests.
 func smallWorld(t *testing.T) world {
 	t.Helper()
-	worldOnce.Do(func() {
-		c := &collect{}
-		w, st, err := Generate(context.Background(), Params{Seed: 7, Scale: 40_000}, c)
-		if err != nil {
-			t.Fatalf("generate: %v", err)
-		}
-		small = world{w, st, c}
-	})
-	if small.w == nil {
-		t.Fatal("no world")
-	}
-	return small
+	return small.get(t, Params{Seed: 7, Scale: 40_000})
 }
 
 type key struct {
