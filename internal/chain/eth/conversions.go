@@ -353,38 +353,33 @@ type linker struct {
 // satisfies pred and is not marked in any of used, or -1.
 func (lk *linker) token(before int, pred func(*model.Transfer) bool, used ...[]bool) int {
 	best := -1
-next:
 	for i := range lk.ts {
 		if lk.logOf[i] < 0 || lk.logOf[i] >= before || (best >= 0 && lk.logOf[i] < lk.logOf[best]) {
 			continue
 		}
-		for _, u := range used {
-			if u[i] {
-				continue next
-			}
-		}
-		if pred(&lk.ts[i]) {
+		if free(i, used) && pred(&lk.ts[i]) {
 			best = i
 		}
 	}
 	return best
 }
 
+// free reports whether transfer i is marked in none of used.
+func free(i int, used [][]bool) bool {
+	for _, u := range used {
+		if u[i] {
+			return false
+		}
+	}
+	return true
+}
+
 // native returns the first native or internal transfer that satisfies pred
 // and is not marked in any of used, or -1.
 func (lk *linker) native(pred func(*model.Transfer) bool, used ...[]bool) int {
-next:
 	for i := range lk.ts {
 		t := &lk.ts[i]
-		if t.Kind != model.KindNative && t.Kind != model.KindInternal {
-			continue
-		}
-		for _, u := range used {
-			if u[i] {
-				continue next
-			}
-		}
-		if pred(t) {
+		if (t.Kind == model.KindNative || t.Kind == model.KindInternal) && free(i, used) && pred(t) {
 			return i
 		}
 	}
@@ -458,15 +453,9 @@ func (lk *linker) swap(evs []convEvent, ev *convEvent) (in, out int, amtIn, amtO
 // or more than one.
 func (lk *linker) only(before int, pred func(*model.Transfer) bool, used ...[]bool) int {
 	found := -1
-next:
 	for i := range lk.ts {
-		if lk.logOf[i] < 0 || lk.logOf[i] >= before {
+		if lk.logOf[i] < 0 || lk.logOf[i] >= before || !free(i, used) {
 			continue
-		}
-		for _, u := range used {
-			if u[i] {
-				continue next
-			}
 		}
 		if pred(&lk.ts[i]) {
 			if found >= 0 {
