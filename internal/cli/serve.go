@@ -263,11 +263,9 @@ server gracefully.`,
 					}
 					r := gi.Reader()
 					defer r.Close()
-					var head uint64
-					for _, s := range r.Stats() {
-						if s.Chain == chain {
-							head = s.LastBlock
-						}
+					var head uint64 // the newest indexed block (Stats' LastBlock, without sizing every chain's index)
+					if ch, ok := r.Chain(chain); ok && ch.NumBlocks() > 0 {
+						head, _, _, _ = ch.BlockAt(ch.NumBlocks() - 1)
 					}
 					set, err := inferDeposits(ctx, trace.Index(r), chain, head, known, cluster.Options{})
 					if err != nil {
