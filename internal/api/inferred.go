@@ -82,10 +82,7 @@ func (s *Server) inferredList(w http.ResponseWriter, r *http.Request) error {
 	out := struct {
 		Sets []intel.InferredInfo `json:"sets"`
 	}{Sets: []intel.InferredInfo{}}
-	switch a := s.attributor().(type) {
-	case *intel.DB:
-		out.Sets = append(out.Sets, a.Inferred()...)
-	case interface{ Inferred() []intel.InferredInfo }:
+	if a, ok := s.attributor().(interface{ Inferred() []intel.InferredInfo }); ok { // *intel.DB and compositions of it
 		out.Sets = append(out.Sets, a.Inferred()...)
 	}
 	writeJSON(w, http.StatusOK, out)
