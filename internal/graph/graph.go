@@ -154,21 +154,22 @@ func (ix *Index) Append(blocks []model.Block) error {
 		if err := w.addBlock(b); err != nil {
 			w.undo(marks[w])
 			delete(touched, w)
-			return errors.Join(fmt.Errorf("append block %d of %s: %w", b.Number, b.Chain, err), ix.settleAll(touched, false))
+			ix.settleAll(touched)
+			return fmt.Errorf("append block %d of %s: %w", b.Number, b.Chain, err)
 		}
 	}
-	return ix.settleAll(touched, false)
+	ix.settleAll(touched)
+	return nil
 }
 
 // settleAll indexes the new transfers of the touched chains and publishes.
-func (ix *Index) settleAll(touched map[*writer]bool, load bool) error {
+func (ix *Index) settleAll(touched map[*writer]bool) {
 	for w := range touched {
-		ix.settle(w, load)
+		ix.settle(w, false)
 	}
 	if len(touched) > 0 {
 		ix.publishLocked()
 	}
-	return nil
 }
 
 // settle links a chain's pending transfers into its delta, or, when
