@@ -269,24 +269,34 @@ func (s *Store) InferredSets() ([]*InferredSet, error) {
 	}
 	var out []*InferredSet
 	for _, f := range files {
-		b, err := os.ReadFile(f)
+		set, err := s.readInferredFile(f)
 		if err != nil {
-			return nil, fmt.Errorf("read inferred set: %w", err)
-		}
-		decode := decodeInferred
-		if strings.HasSuffix(f, ".gob") {
-			decode = decodeInferredGob
-		}
-		set, err := decode(b)
-		if err != nil {
-			return nil, fmt.Errorf("inferred set %s: %w", f, err)
-		}
-		if err := s.checkPlace(f, set); err != nil {
 			return nil, err
 		}
 		out = append(out, set)
 	}
 	return out, nil
+}
+
+// readInferredFile reads the whole set stored in file f (a .set, or a
+// legacy .gob) and checks that it is in its place.
+func (s *Store) readInferredFile(f string) (*InferredSet, error) {
+	b, err := os.ReadFile(f)
+	if err != nil {
+		return nil, fmt.Errorf("read inferred set: %w", err)
+	}
+	decode := decodeInferred
+	if strings.HasSuffix(f, ".gob") {
+		decode = decodeInferredGob
+	}
+	set, err := decode(b)
+	if err != nil {
+		return nil, fmt.Errorf("inferred set %s: %w", f, err)
+	}
+	if err := s.checkPlace(f, set); err != nil {
+		return nil, err
+	}
+	return set, nil
 }
 
 // inferredDatasets opens every stored inferred set as a dataset for build
@@ -306,16 +316,9 @@ func (s *Store) inferredDatasets() ([]*Dataset, error) {
 		return nil, err
 	}
 	for _, p := range files {
-		if strings.HasSuffix(p, ".gob") {
-			b, err := os.ReadFile(p)
+		if strings.HasSuffix(p, ".gob") { // legacy: the whole set in memory
+			set, err := s.readInferredFile(p)
 			if err != nil {
-				return fail(fmt.Errorf("read inferred set: %w", err))
-			}
-			set, err := decodeInferredGob(b)
-			if err != nil {
-				return fail(fmt.Errorf("inferred set %s: %w", p, err))
-			}
-			if err := s.checkPlace(p, set); err != nil {
 				return fail(err)
 			}
 			out = append(out, set.Dataset())
