@@ -135,11 +135,7 @@ func DepositAddresses(ctx context.Context, g trace.ChainGraph, chain model.Chain
 	// sweep (nearly) everything they send.
 	keep := sw[:0]
 	for _, s := range sw {
-		total := 0
-		for _, k := range s.sweeps {
-			total += k
-		}
-		if total*1000 < s.sends*o.SweepPerMille {
+		if s.total()*1000 < s.sends*o.SweepPerMille {
 			continue
 		}
 		if len(known.Lookup(chain, g.Address(s.addr), time.Unix(s.lastSeen, 0).UTC())) > 0 {
