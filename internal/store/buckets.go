@@ -71,11 +71,8 @@ func (s *Store) bucketAround(p byte, id, block uint64) (start uint64, found bool
 
 // segments iterates over the segments of a chain's blocks from..to.
 func (s *Store) segments(chain model.Chain, from, to uint64) (*pebble.Iterator, error) {
-	hi := prefixEnd(chainPrefix(nil, pTransfer, chain))
-	if to != ^uint64(0) {
-		hi = transferKey(nil, chain, to+1, 0)
-	}
-	return s.db.NewIter(&pebble.IterOptions{LowerBound: transferKey(nil, chain, from, 0), UpperBound: hi})
+	lo, hi := blockBounds(pTransfer, chain, from, to)
+	return s.db.NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: hi})
 }
 
 // blockSegments calls fn for every stored row of a block, segment by

@@ -98,11 +98,7 @@ func (s *Store) ScanConversions(ctx context.Context, chain model.Chain, fromBloc
 	if err := s.live(); err != nil {
 		return err
 	}
-	lo := conversionKey(nil, model.Leg{Chain: chain, Block: fromBlock})
-	hi := prefixEnd(chainPrefix(nil, pConversion, chain))
-	if toBlock != ^uint64(0) {
-		hi = conversionKey(nil, model.Leg{Chain: chain, Block: toBlock + 1})
-	}
+	lo, hi := blockBounds(pConversion, chain, fromBlock, toBlock)
 	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: hi})
 	if err != nil {
 		return err

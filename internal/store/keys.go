@@ -83,6 +83,18 @@ func entryPrefix(k uint64) byte {
 	return pIn
 }
 
+// blockBounds returns the key range [lo, hi) of a chain's keys under
+// prefix p (transfers, headers, conversions: len chain, block, …) with
+// from ≤ block ≤ to; to = ^0 reaches the end of the chain.
+func blockBounds(p byte, chain model.Chain, from, to uint64) (lo, hi []byte) {
+	pre := chainPrefix(nil, p, chain)
+	lo = binary.BigEndian.AppendUint64(pre[:len(pre):len(pre)], from)
+	if to == ^uint64(0) {
+		return lo, prefixEnd(pre)
+	}
+	return lo, binary.BigEndian.AppendUint64(pre[:len(pre):len(pre)], to+1)
+}
+
 func counterKey(dst []byte, id, asset uint64) []byte {
 	dst = idKey(dst, pCounter, id)
 	return binary.BigEndian.AppendUint64(dst, asset)

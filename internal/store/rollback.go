@@ -121,14 +121,10 @@ func (s *Store) rollbackChunk(ctx context.Context, chain model.Chain, from, to u
 	}
 	if !more {
 		// Last chunk: the headers and conversions go with it.
-		bhi := prefixEnd(chainPrefix(nil, pBlock, chain))
-		xhi := prefixEnd(chainPrefix(nil, pConversion, chain))
-		if to != ^uint64(0) {
-			bhi = blockKey(nil, chain, to+1)
-			xhi = conversionKey(nil, model.Leg{Chain: chain, Block: to + 1})
+		for _, p := range []byte{pBlock, pConversion} {
+			lo, hi := blockBounds(p, chain, from, to)
+			b.DeleteRange(lo, hi, nil)
 		}
-		b.DeleteRange(blockKey(nil, chain, from), bhi, nil)
-		b.DeleteRange(conversionKey(nil, model.Leg{Chain: chain, Block: from}), xhi, nil)
 	}
 	if err := b.Commit(pebble.Sync); err != nil {
 		return false, err
