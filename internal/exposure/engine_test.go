@@ -249,14 +249,7 @@ func TestMonotoneInHops(t *testing.T) {
 }
 
 func TestCacheInvalidation(t *testing.T) {
-	w, err := parseLedger([]string{"1 hacker mid 30", "2 carol mid 70", "3 mid alice 50", "label hacker hack", "label newhack hack"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	g := graph.New(graph.Options{KeepTxHashes: true})
-	if err := g.Append(w.blocks); err != nil {
-		t.Fatal(err)
-	}
+	w, g := indexedWorld(t, []string{"1 hacker mid 30", "2 carol mid 70", "3 mid alice 50", "label hacker hack", "label newhack hack"})
 	e := New(g, w.labels, Options{})
 	ctx := context.Background()
 	req := Request{Chain: "test", Address: "alice", AsOf: time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)}
@@ -307,14 +300,7 @@ func TestCacheInvalidation(t *testing.T) {
 }
 
 func TestBatch(t *testing.T) {
-	w, err := parseLedger([]string{"1 hacker mid 30", "2 carol mid 70", "3 mid alice 50", "label hacker hack"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	g := graph.New(graph.Options{KeepTxHashes: true})
-	if err := g.Append(w.blocks); err != nil {
-		t.Fatal(err)
-	}
+	w, g := indexedWorld(t, []string{"1 hacker mid 30", "2 carol mid 70", "3 mid alice 50", "label hacker hack"})
 	e := New(g, w.labels, Options{})
 	reqs := []Request{{Chain: "test", Address: "alice"}, {Chain: "eth", Address: "alice"}, {Chain: "test", Address: "mid", Hops: 2},
 		{Chain: "zzz", Address: "0x00000000000000000000000000000000000000aa"}}
@@ -427,10 +413,7 @@ func TestConcurrentWithAppends(t *testing.T) {
 // check alone would serve the abandoned branch), while another chain's
 // cached results stay and keep being served.
 func TestInvalidateChain(t *testing.T) {
-	w, err := parseLedger([]string{"1 hacker mid 30", "2 carol mid 70", "3 mid alice 50", "label hacker hack"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	w, g := indexedWorld(t, []string{"1 hacker mid 30", "2 carol mid 70", "3 mid alice 50", "label hacker hack"})
 	// The same ledger as chain "other" too.
 	onChain := func(bs []model.Block, c model.Chain) []model.Block {
 		var out []model.Block
@@ -443,10 +426,6 @@ func TestInvalidateChain(t *testing.T) {
 			out = append(out, b)
 		}
 		return out
-	}
-	g := graph.New(graph.Options{KeepTxHashes: true})
-	if err := g.Append(w.blocks); err != nil {
-		t.Fatal(err)
 	}
 	if err := g.Append(onChain(w.blocks, "other")); err != nil {
 		t.Fatal(err)
@@ -505,16 +484,9 @@ func TestInvalidateChain(t *testing.T) {
 // length. R2 must answer from the new branch, not from R1's entry (same
 // length, same generation as R2 read first).
 func TestInvalidateChainStraddlingRequests(t *testing.T) {
-	w, err := parseLedger([]string{"1 hacker mid 30", "2 carol mid 70", "3 mid alice 50", "label hacker hack"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	w, g := indexedWorld(t, []string{"1 hacker mid 30", "2 carol mid 70", "3 mid alice 50", "label hacker hack"})
 	fork, err := parseLedger([]string{"3 mid alice 20"})
 	if err != nil {
-		t.Fatal(err)
-	}
-	g := graph.New(graph.Options{KeepTxHashes: true})
-	if err := g.Append(w.blocks); err != nil {
 		t.Fatal(err)
 	}
 	e := New(g, w.labels, Options{})
@@ -570,4 +542,18 @@ func TestInvalidateChainStraddlingRequests(t *testing.T) {
 	if got := total(r3); got != "20" {
 		t.Errorf("after the rollback: %s, want 20", got)
 	}
+}
+
+// indexedWorld parses a ledger script (parseLedger) and indexes its blocks.
+func indexedWorld(t *testing.T, lines []string) (*world, *graph.Index) {
+	t.Helper()
+	w, err := parseLedger(lines)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := graph.New(graph.Options{KeepTxHashes: true})
+	if err := g.Append(w.blocks); err != nil {
+		t.Fatal(err)
+	}
+	return w, g
 }
