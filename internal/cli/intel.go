@@ -15,6 +15,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/redthread/redthread/internal/api"
 	"github.com/redthread/redthread/internal/cluster"
 	"github.com/redthread/redthread/internal/graph"
 	"github.com/redthread/redthread/internal/intel"
@@ -467,8 +468,9 @@ the same attributions back.`,
 	return cmd
 }
 
-// depositMethod names the deposit-address heuristic's inferred sets.
-const depositMethod = "deposit-address"
+// depositMethod names the deposit-address heuristic's inferred sets (the
+// API's name for them).
+const depositMethod = api.DepositMethod
 
 // inferDeposits runs the deposit-address heuristic (internal/cluster) over
 // one chain of the graph and returns the set to store: every finding with
