@@ -641,3 +641,26 @@ func TestInferredEvidenceOfDuplicateClaim(t *testing.T) {
 		}
 	}
 }
+
+// WithoutInferred leaves the inferred claims out of a *DB's answers
+// (ListedOnly) and out of any other attributor's (a filter).
+func TestWithoutInferred(t *testing.T) {
+	src := model.Source{Name: "test labels"}
+	labels := &Dataset{Kind: "test", Source: src, Attributions: []model.Attribution{
+		{Chain: "eth", Address: listed, Category: model.CatHack, Source: src, Confidence: 90}}}
+	db := Build([]*Dataset{labels, depositSet("2024-02-01", depA, listed).Dataset()})
+	asOf := day0("2024-03-01")
+	if got := db.Lookup("eth", depA, asOf); len(got) != 1 || !IsInferred(&got[0]) {
+		t.Fatalf("Lookup(depA) = %+v, want the inferred claim", got)
+	}
+	type composed struct{ Attributor } // not a *DB
+	for name, a := range map[string]Attributor{"db": db, "composed": composed{db}} {
+		w := WithoutInferred(a)
+		if got := w.Lookup("eth", depA, asOf); len(got) != 0 {
+			t.Errorf("%s: Lookup(depA) = %+v, want none", name, got)
+		}
+		if got := w.Lookup("eth", listed, asOf); len(got) != 1 || IsInferred(&got[0]) || got[0].Source != src {
+			t.Errorf("%s: Lookup(listed) = %+v, want the listed claim only", name, got)
+		}
+	}
+}
