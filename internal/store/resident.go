@@ -116,41 +116,12 @@ func (s *Store) readResident(budget int64) (*resident, error) {
 	defer snap.Close()
 	r := &resident{times: map[model.Chain]blockTimes{}}
 	used := int64(0)
-	lo := []byte{pAddrRev}
+	if err := s.readResidentNames(snap, r, budget, &used); err != nil {
+		return nil, err
+	}
+	lo := []byte{pBlock}
 	it, err := snap.NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: prefixEnd(lo)})
 	if err != nil {
-		return nil, err
-	}
-	for ok := it.First(); ok; ok = it.Next() {
-		if s.resident.stop.Load() {
-			it.Close()
-			return nil, ErrClosed
-		}
-		k, v := it.Key(), it.Value()
-		if len(k) != 9 || len(v) < 1 {
-			it.Close()
-			return nil, fmt.Errorf("reverse dictionary key %x: %w", k, errCorrupt)
-		}
-		id := binary.BigEndian.Uint64(k[1:])
-		if id <= uint64(len(r.ends)) || id > math.MaxInt32 {
-			it.Close()
-			return nil, fmt.Errorf("reverse dictionary id %d out of order or too large", id)
-		}
-		for uint64(len(r.ends)) < id-1 { // a gap: not covered
-			r.ends = append(r.ends, uint32(len(r.arena)))
-		}
-		if used += int64(len(v)) + 4; used > budget || len(r.arena)+len(v) > math.MaxUint32 {
-			it.Close()
-			return nil, errOverBudget
-		}
-		r.arena = append(r.arena, v...)
-		r.ends = append(r.ends, uint32(len(r.arena)))
-	}
-	if err := it.Close(); err != nil {
-		return nil, err
-	}
-	lo = []byte{pBlock}
-	if it, err = snap.NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: prefixEnd(lo)}); err != nil {
 		return nil, err
 	}
 	defer it.Close()
@@ -187,6 +158,43 @@ func (s *Store) readResident(budget int64) (*resident, error) {
 		r.times[chain] = bt
 	}
 	return r, it.Error()
+}
+
+// readResidentNames reads the reverse address dictionary into r, adding
+// what it takes to *used.
+func (s *Store) readResidentNames(snap *pebble.Snapshot, r *resident, budget int64, used *int64) (err error) {
+	lo := []byte{pAddrRev}
+	it, err := snap.NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: prefixEnd(lo)})
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if cerr := it.Close(); err == nil {
+			err = cerr
+		}
+	}()
+	for ok := it.First(); ok; ok = it.Next() {
+		if s.resident.stop.Load() {
+			return ErrClosed
+		}
+		k, v := it.Key(), it.Value()
+		if len(k) != 9 || len(v) < 1 {
+			return fmt.Errorf("reverse dictionary key %x: %w", k, errCorrupt)
+		}
+		id := binary.BigEndian.Uint64(k[1:])
+		if id <= uint64(len(r.ends)) || id > math.MaxInt32 {
+			return fmt.Errorf("reverse dictionary id %d out of order or too large", id)
+		}
+		for uint64(len(r.ends)) < id-1 { // a gap: not covered
+			r.ends = append(r.ends, uint32(len(r.arena)))
+		}
+		if *used += int64(len(v)) + 4; *used > budget || len(r.arena)+len(v) > math.MaxUint32 {
+			return errOverBudget
+		}
+		r.arena = append(r.arena, v...)
+		r.ends = append(r.ends, uint32(len(r.arena)))
+	}
+	return nil
 }
 
 // forgetResidentBlocks cuts the resident times of a chain below block from,
