@@ -14,11 +14,7 @@ import (
 // Rollback removes a range's conversions and headers and nothing else.
 func TestConversionsRange(t *testing.T) {
 	ctx := context.Background()
-	s, err := Open(t.TempDir(), Options{NoSync: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := open(t, t.TempDir())
 	var bs []model.Block
 	for n := uint64(5); n <= 8; n++ {
 		b := model.Block{Chain: model.ChainETH, Number: n, Time: int64(n), Hash: "0x01"}
