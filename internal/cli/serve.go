@@ -163,14 +163,21 @@ server gracefully.`,
 			// The server and the UI, once built; reloadAttr reloads the
 			// attributions only (after an inference), keeping the screener.
 			var (
-				srv   *api.Server
-				ui    *web.Handler
-				intMu sync.Mutex
+				srv *api.Server
+				ui  *web.Handler
 				// reloadMu serializes whole reloads (read and apply), so a
 				// reload that read the intel store earlier cannot be applied
-				// after one that read it later.
+				// after one that read it later; it guards attr and scr once
+				// the server runs.
 				reloadMu sync.Mutex
 			)
+			// apply serves a and sc (reloadMu held).
+			apply := func(a exposure.Attributor, sc api.Screener) {
+				attr, scr = a, sc
+				srv.SetAttributor(a)
+				srv.SetScreener(sc)
+				ui.SetIntel(uiIntel(a, sc))
+			}
 			reloadAttr := func() error {
 				reloadMu.Lock()
 				defer reloadMu.Unlock()
@@ -178,11 +185,7 @@ server gracefully.`,
 				if err != nil {
 					return err
 				}
-				intMu.Lock()
-				defer intMu.Unlock()
-				attr = a
-				srv.SetAttributor(a)
-				ui.SetIntel(uiIntel(a, scr))
+				apply(a, scr)
 				return nil
 			}
 
@@ -333,18 +336,14 @@ server gracefully.`,
 					case <-hup:
 						reloadMu.Lock()
 						a, sc, err := loadIntel()
+						if err == nil {
+							apply(a, sc)
+						}
+						reloadMu.Unlock()
 						if err != nil {
-							reloadMu.Unlock()
 							log.Error("reload intel on SIGHUP failed; keeping the loaded attributions", "err", err)
 							continue
 						}
-						intMu.Lock()
-						attr, scr = a, sc
-						srv.SetAttributor(a)
-						srv.SetScreener(sc)
-						ui.SetIntel(uiIntel(a, sc))
-						intMu.Unlock()
-						reloadMu.Unlock()
 						log.Info("intel reloaded on SIGHUP; exposure cache dropped")
 					}
 				}
