@@ -35,8 +35,8 @@ import (
 
 func init() { register(newServeCmd) }
 
-// serveKnownChains are the chains serve looks for in the ledger store when
-// --chains is not given.
+// serveKnownChains are the chain names serve knows (the followable ones are
+// offered to --follow).
 var serveKnownChains = []model.Chain{"eth", "btc", "synth", "synth2", "bsc", "arb", "op", "base", "polygon", "avax", "ftm", "etc", "tron"}
 
 func newServeCmd(e *env) *cobra.Command {
@@ -412,8 +412,8 @@ server gracefully.`,
 	return cmd
 }
 
-// serveChains returns the chains to index: --chains, or every known chain
-// with transfers in the store.
+// serveChains returns the chains to index: --chains, or every chain with
+// transfers in the store.
 func serveChains(st *store.Store, flag string) ([]model.Chain, error) {
 	var out []model.Chain
 	if flag != "" {
@@ -430,16 +430,7 @@ func serveChains(st *store.Store, flag string) ([]model.Chain, error) {
 		}
 		return out, nil
 	}
-	for _, c := range serveKnownChains {
-		n, err := st.ChainStats(c)
-		if err != nil {
-			return nil, err
-		}
-		if n > 0 {
-			out = append(out, c)
-		}
-	}
-	return out, nil
+	return st.Chains()
 }
 
 // conversionFiles reads the conversions, swaps and bridges files.
@@ -479,15 +470,9 @@ func serveConversions(ctx context.Context, st *store.Store, files []trace.Conver
 	all := append([]trace.Conversion(nil), files...)
 	var pending []convert.Pending
 	if !noStored {
-		var chains []model.Chain
-		for _, c := range conversionChains {
-			n, err := st.ChainStats(c)
-			if err != nil {
-				return nil, nil, err
-			}
-			if n > 0 {
-				chains = append(chains, c)
-			}
+		chains, err := st.Chains()
+		if err != nil {
+			return nil, nil, err
 		}
 		res, err := convert.FromStore(ctx, st, chains...)
 		if err != nil {

@@ -460,25 +460,17 @@ func readEvents(name string, fn func(*os.File) ([]trace.Conversion, error)) ([]t
 	return fn(fh)
 }
 
-// conversionChains are the chains whose recorded conversions a trace reads
-// when the store holds them (bridges pair deposits and payouts across them).
-var conversionChains = []model.Chain{"eth", "btc", "bsc", "arb", "op", "base", "polygon", "avax", "ftm", "etc",
-	"tron", "ltc", "doge", "bch", "thor", "gaia", "synth", "synth2"}
-
 // storedConversions reads the conversions recorded in the store for the
 // traced chain and every other chain the store holds, and matches bridge
 // deposits with their payouts (convert.FromStore).
 func storedConversions(ctx context.Context, st *store.Store, traced model.Chain) (*convert.Result, error) {
+	held, err := st.Chains()
+	if err != nil {
+		return nil, err
+	}
 	chains := []model.Chain{traced}
-	for _, c := range conversionChains {
-		if c == traced {
-			continue
-		}
-		n, err := st.ChainStats(c)
-		if err != nil {
-			return nil, err
-		}
-		if n > 0 {
+	for _, c := range held {
+		if c != traced {
 			chains = append(chains, c)
 		}
 	}

@@ -3,6 +3,8 @@ package store
 import (
 	"encoding/binary"
 	"fmt"
+	"maps"
+	"slices"
 
 	"github.com/cockroachdb/pebble/v2"
 
@@ -225,6 +227,27 @@ func (s *Store) loadChains() error {
 func (s *Store) setChainCode(c model.Chain, code byte) {
 	s.chainCodes[c] = code
 	s.chainNames[code].chain, s.chainNames[code].ok = c, true
+}
+
+// Chains returns the chains the store holds transfers of, sorted.
+func (s *Store) Chains() ([]model.Chain, error) {
+	if err := s.live(); err != nil {
+		return nil, err
+	}
+	s.chainMu.RLock()
+	known := slices.Sorted(maps.Keys(s.chainCodes))
+	s.chainMu.RUnlock()
+	var out []model.Chain
+	for _, c := range known {
+		n, err := s.ChainStats(c)
+		if err != nil {
+			return nil, err
+		}
+		if n > 0 {
+			out = append(out, c)
+		}
+	}
+	return out, nil
 }
 
 func (s *Store) chainName(code byte) (model.Chain, bool) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -200,5 +201,25 @@ func TestCloseWhileResidentLoads(t *testing.T) {
 	}
 	if _, err := s.Neighbors(context.Background(), "eth", addr(1), Both, "", 10, false); err != ErrClosed {
 		t.Fatalf("read after close: %v, want %v", err, ErrClosed)
+	}
+}
+
+// TestChains lists the chains with transfers, whatever their names, and
+// drops one whose transfers were all rolled back.
+func TestChains(t *testing.T) {
+	ctx := context.Background()
+	s := open(t, t.TempDir())
+	if err := s.Write(ctx, append(randomLedger(rand.New(rand.NewPCG(1, 2)), 5), btcLedger(10, 3, 0)...), nil); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Chains()
+	if err != nil || !slices.Equal(got, []model.Chain{model.ChainBTC, "eth"}) {
+		t.Fatalf("Chains() = %v, %v; want [btc eth]", got, err)
+	}
+	if err := s.Rollback(ctx, model.ChainBTC, 0, ^uint64(0)); err != nil {
+		t.Fatal(err)
+	}
+	if got, err = s.Chains(); err != nil || !slices.Equal(got, []model.Chain{"eth"}) {
+		t.Fatalf("after rolling btc back: Chains() = %v, %v; want [eth]", got, err)
 	}
 }
