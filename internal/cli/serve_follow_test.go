@@ -345,19 +345,5 @@ func TestServeFollowPicksUpSwaps(t *testing.T) {
 func startFollowing(t *testing.T, rpc string) (string, func() api.FollowStatus, func()) {
 	t.Helper()
 	s := startServe(t, "--data", t.TempDir(), "--follow-rpc", rpc, "--tracer", "geth", "--follow-from", "0", "--poll", "50ms")
-	return s.base, func() api.FollowStatus { return followStatus(t, s.base) }, s.shutdown
-}
-
-func followStatus(t *testing.T, base string) api.FollowStatus {
-	t.Helper()
-	resp, err := http.Get(base + "/healthz")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var h struct{ Follow api.FollowStatus }
-	if err := json.NewDecoder(resp.Body).Decode(&h); err != nil {
-		t.Fatal(err)
-	}
-	return h.Follow
+	return s.base, func() api.FollowStatus { _, h := s.health(); return h["eth"] }, s.shutdown
 }
