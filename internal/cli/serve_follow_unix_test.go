@@ -79,13 +79,12 @@ func testServeFollowSIGTERM(t *testing.T, chains ...string) {
 		}
 	}
 	data := filepath.Join(tmp, "data")
-	args := []string{"serve", "--data", data, "--listen", "127.0.0.1:0", "--no-screen",
-		"--tracer", "geth", "--follow-from", "0", "--poll", "20ms", "--follow-window", "1"}
+	flags := []string{"--data", data, "--tracer", "geth", "--follow-from", "0", "--poll", "20ms", "--follow-window", "1"}
 	if len(nodes) == 1 {
-		args = append(args, "--follow-rpc", nodes[0].node.URL) // the single-node form
+		flags = append(flags, "--follow-rpc", nodes[0].node.URL) // the single-node form
 	} else {
 		for _, n := range nodes {
-			args = append(args, "--follow", n.name+"="+n.node.URL)
+			flags = append(flags, "--follow", n.name+"="+n.node.URL)
 		}
 	}
 	// indexed returns the newest indexed block per chain.
@@ -125,7 +124,7 @@ func testServeFollowSIGTERM(t *testing.T, chains ...string) {
 	}
 
 	// Run 1: blocks keep coming while the server follows; SIGTERM mid-way.
-	cmd := exec.Command(bin, args...)
+	cmd := exec.Command(bin, append([]string{"serve", "--listen", "127.0.0.1:0", "--no-screen"}, flags...)...)
 	var errb bytes.Buffer
 	cmd.Stderr = &errb
 	out, err := cmd.StdoutPipe()
@@ -193,25 +192,12 @@ func testServeFollowSIGTERM(t *testing.T, chains ...string) {
 		n.lastPayment = n.nonce // one payment a block, blocks 1..nonce
 	}
 	mu.Unlock()
-	sctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	pr, pw := io.Pipe()
-	var errb2 bytes.Buffer
-	done := make(chan int, 1)
-	go func() {
-		done <- Main(sctx, args, pw, &errb2)
-		pw.Close()
-	}()
-	line, err = bufio.NewReader(pr).ReadString('\n')
-	if err != nil {
-		t.Fatalf("second serve printed nothing: %v\n%s", err, errb2.String())
-	}
-	go io.Copy(io.Discard, pr)
-	base, _, _ = strings.Cut(strings.TrimPrefix(line, "serving on "), " ")
+	s2 := startServe(t, flags...)
+	base = s2.base
 	deadline = time.Now().Add(15 * time.Second)
 	for !allAtLeast(base, func(n *chainNode) uint64 { return n.lastPayment }) {
 		if time.Now().After(deadline) {
-			t.Fatalf("second run did not catch up: %v\n%s", indexed(base), errb2.String())
+			t.Fatalf("second run did not catch up: %v\n%s", indexed(base), s2.log.String())
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
@@ -239,8 +225,5 @@ func testServeFollowSIGTERM(t *testing.T, chains ...string) {
 		}
 	}
 	indexed(base) // no poll errors
-	cancel()
-	if c := <-done; c != ExitOK {
-		t.Fatalf("second serve exit %d:\n%s", c, errb2.String())
-	}
+	s2.shutdown()
 }
