@@ -223,16 +223,11 @@ JSON schema: docs/trace.md.`,
 				attr = append(attr, intel.ListedOnly{DB: db})
 			}
 
-			st, err := e.openLedger(true)
+			st, err := e.openChainLedger(req.Chain)
 			if err != nil {
 				return err
 			}
 			defer st.Close()
-			if n, err := st.ChainStats(req.Chain); err != nil {
-				return err
-			} else if n == 0 {
-				return usagef("unknown chain: %s has no transfers in the ledger store %s", req.Chain, e.dataDir)
-			}
 			ix := graph.New(graph.Options{Hashes: st})
 			var conv, stored []trace.Conversion
 			var pending []convert.Pending
