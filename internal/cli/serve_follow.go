@@ -199,19 +199,10 @@ func (f *follower) pollOnce(ctx context.Context) error {
 // removed by the ingester: it resumes after the fork point instead, or the
 // new branch's first blocks would never be ingested.
 func (f *follower) nextBlock(head uint64) (uint64, error) {
-	v, ok, err := f.st.Checkpoint("ingest/" + string(f.chain))
-	if err != nil {
+	if last, ok, err := ingest.UnfinishedRollback(f.st, f.chain, ""); err != nil {
 		return 0, fmt.Errorf("read checkpoint ingest/%s: %w", f.chain, err)
-	}
-	if ok {
-		// The ingester's checkpoint value (internal/ingest cpState).
-		var cp struct {
-			Last         uint64  `json:"last"`
-			RollbackFrom *uint64 `json:"rollback_from"`
-		}
-		if json.Unmarshal(v, &cp) == nil && cp.RollbackFrom != nil {
-			return cp.Last + 1, nil
-		}
+	} else if ok {
+		return last + 1, nil
 	}
 	h, ok, err := f.st.Head(f.chain)
 	if err != nil {

@@ -112,15 +112,39 @@ type runner struct {
 }
 
 func (r *runner) readCheckpoint() (cpState, bool, error) {
-	v, ok, err := r.st.Checkpoint(r.o.Checkpoint)
+	return readCheckpoint(r.st, r.o.Checkpoint)
+}
+
+func readCheckpoint(st interface {
+	Checkpoint(name string) ([]byte, bool, error)
+}, name string) (cpState, bool, error) {
+	v, ok, err := st.Checkpoint(name)
 	if err != nil || !ok {
 		return cpState{}, ok, err
 	}
 	var c cpState
 	if err := json.Unmarshal(v, &c); err != nil {
-		return c, false, fmt.Errorf("checkpoint %s: %q is not a checkpoint of this ingester: %w", r.o.Checkpoint, v, err)
+		return c, false, fmt.Errorf("checkpoint %s: %q is not a checkpoint of this ingester: %w", name, v, err)
 	}
 	return c, true, nil
+}
+
+// UnfinishedRollback reports the last block kept when the checkpoint name
+// (Options.Checkpoint; empty: the chain's default) records a rollback that
+// has not finished (a crash or a stop in the middle of a chunked rollback):
+// the next Run removes the stored blocks above it, so ingestion must resume
+// right after it, not after the newest stored block.
+func UnfinishedRollback(st interface {
+	Checkpoint(name string) ([]byte, bool, error)
+}, chain model.Chain, name string) (last uint64, ok bool, err error) {
+	if name == "" {
+		name = "ingest/" + string(chain)
+	}
+	c, ok, err := readCheckpoint(st, name)
+	if err != nil || !ok || c.RollbackFrom == nil {
+		return 0, false, err
+	}
+	return c.Last, true, nil
 }
 
 func (r *runner) run(ctx context.Context) (Stats, error) {
