@@ -171,12 +171,6 @@ func (s *Store) inferredPath(chain model.Chain, method string) string {
 	return filepath.Join(s.dir, "inferred", string(chain), method+".set")
 }
 
-// legacyInferredPath is where an earlier redthread stored a set (one gob,
-// evidence inline). It is still read; a save or removal deletes it.
-func (s *Store) legacyInferredPath(chain model.Chain, method string) string {
-	return filepath.Join(s.dir, "inferred", string(chain), method+".gob")
-}
-
 // SaveInferred stores set, replacing the set of the same method and chain.
 // The file is written aside and renamed into place: a failed save leaves
 // the previous set as it was.
@@ -193,13 +187,7 @@ func (s *Store) SaveInferred(set *InferredSet) error {
 		return err
 	}
 	defer unlock()
-	if err := writeFileAtomic(s.inferredPath(set.Chain, set.Method), b); err != nil {
-		return err
-	}
-	if err := os.Remove(s.legacyInferredPath(set.Chain, set.Method)); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("remove the earlier set: %w", err)
-	}
-	return nil
+	return writeFileAtomic(s.inferredPath(set.Chain, set.Method), b)
 }
 
 // RemoveInferred deletes the stored set of method and chain; false if
@@ -213,35 +201,21 @@ func (s *Store) RemoveInferred(chain model.Chain, method string) (bool, error) {
 		return false, err
 	}
 	defer unlock()
-	removed := false
-	for _, p := range []string{s.inferredPath(chain, method), s.legacyInferredPath(chain, method)} {
-		err = os.Remove(p)
-		if errors.Is(err, fs.ErrNotExist) {
-			continue
-		}
-		if err != nil {
-			return false, fmt.Errorf("remove inferred set: %w", err)
-		}
-		removed = true
+	err = os.Remove(s.inferredPath(chain, method))
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
 	}
-	return removed, nil
+	if err != nil {
+		return false, fmt.Errorf("remove inferred set: %w", err)
+	}
+	return true, nil
 }
 
-// inferredFiles lists the stored set files in order; a legacy .gob is
-// left out when a .set of the same chain and method exists.
+// inferredFiles lists the stored set files in order.
 func (s *Store) inferredFiles() ([]string, error) {
 	files, err := filepath.Glob(filepath.Join(s.dir, "inferred", "*", "*.set"))
 	if err != nil {
 		return nil, err
-	}
-	legacy, err := filepath.Glob(filepath.Join(s.dir, "inferred", "*", "*.gob"))
-	if err != nil {
-		return nil, err
-	}
-	for _, f := range legacy {
-		if _, err := os.Stat(strings.TrimSuffix(f, ".gob") + ".set"); errors.Is(err, fs.ErrNotExist) {
-			files = append(files, f)
-		}
 	}
 	sort.Strings(files)
 	return files, nil
@@ -251,9 +225,6 @@ func (s *Store) inferredFiles() ([]string, error) {
 // say it belongs.
 func (s *Store) checkPlace(f string, set *InferredSet) error {
 	want := s.inferredPath(set.Chain, set.Method)
-	if strings.HasSuffix(f, ".gob") {
-		want = s.legacyInferredPath(set.Chain, set.Method)
-	}
 	if filepath.Clean(f) != filepath.Clean(want) {
 		return fmt.Errorf("inferred set %s holds %s/%s (want it at %s)", f, set.Chain, set.Method, want)
 	}
@@ -278,18 +249,14 @@ func (s *Store) InferredSets() ([]*InferredSet, error) {
 	return out, nil
 }
 
-// readInferredFile reads the whole set stored in file f (a .set, or a
-// legacy .gob) and checks that it is in its place.
+// readInferredFile reads the whole set stored in file f and checks that it
+// is in its place.
 func (s *Store) readInferredFile(f string) (*InferredSet, error) {
 	b, err := os.ReadFile(f)
 	if err != nil {
 		return nil, fmt.Errorf("read inferred set: %w", err)
 	}
-	decode := decodeInferred
-	if strings.HasSuffix(f, ".gob") {
-		decode = decodeInferredGob
-	}
-	set, err := decode(b)
+	set, err := decodeInferred(b)
 	if err != nil {
 		return nil, fmt.Errorf("inferred set %s: %w", f, err)
 	}
@@ -316,14 +283,6 @@ func (s *Store) inferredDatasets() ([]*Dataset, error) {
 		return nil, err
 	}
 	for _, p := range files {
-		if strings.HasSuffix(p, ".gob") { // legacy: the whole set in memory
-			set, err := s.readInferredFile(p)
-			if err != nil {
-				return fail(err)
-			}
-			out = append(out, set.Dataset())
-			continue
-		}
 		f, err := os.Open(p)
 		if err != nil {
 			return fail(fmt.Errorf("read inferred set: %w", err))

@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"encoding/binary"
 	"encoding/gob"
-	"errors"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -274,38 +272,6 @@ func FuzzDecodeInferred(f *testing.F) {
 	})
 }
 
-// FuzzDecodeInferredGob does the same for the reader of sets stored by an
-// earlier redthread (one gob).
-func FuzzDecodeInferredGob(f *testing.F) {
-	var buf bytes.Buffer
-	if err := gob.NewEncoder(&buf).Encode(depositSet("2024-02-01", depA, depB)); err != nil {
-		f.Fatal(err)
-	}
-	f.Add(buf.Bytes())
-	f.Add(buf.Bytes()[:buf.Len()/2])
-	f.Add([]byte{})
-	f.Fuzz(func(t *testing.T, b []byte) {
-		set, err := decodeInferredGob(b)
-		if err != nil {
-			return
-		}
-		if err := set.check(); err != nil {
-			t.Fatalf("accepted a set the checks refuse: %v", err)
-		}
-		var again bytes.Buffer
-		if err := gob.NewEncoder(&again).Encode(set); err != nil {
-			t.Fatal(err)
-		}
-		back, err := decodeInferredGob(again.Bytes())
-		if err != nil {
-			t.Fatalf("re-encoded set refused: %v", err)
-		}
-		if diff := cmp.Diff(set, back); diff != "" {
-			t.Fatalf("round trip (-first +second):\n%s", diff)
-		}
-	})
-}
-
 // FuzzDecodeEvidence feeds one evidence record, seeded from real records,
 // to its decoder: it must refuse it or return evidence that encodes and
 // decodes again to evidence equal to itself.
@@ -520,46 +486,6 @@ func TestInferredEvidenceCorrupt(t *testing.T) {
 				t.Error("InferredSets() accepted it")
 			}
 		})
-	}
-}
-
-// A set stored by an earlier redthread (METHOD.gob) is still read, with its
-// evidence; saving the chain's set again replaces it.
-func TestInferredLegacyGob(t *testing.T) {
-	dir := t.TempDir()
-	st := NewStore(dir)
-	st.NoShipped = true
-	set := variedSet("2024-02-01")
-	var buf bytes.Buffer
-	if err := gob.NewEncoder(&buf).Encode(set); err != nil {
-		t.Fatal(err)
-	}
-	legacy := filepath.Join(dir, "inferred", "eth", "deposit-address.gob")
-	if err := os.MkdirAll(filepath.Dir(legacy), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(legacy, buf.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	db, err := st.DB()
-	if err != nil {
-		t.Fatal(err)
-	}
-	x := set.Inferences[2]
-	if ev, ok := db.Evidence(&x.Attribution); !ok || !cmp.Equal(ev, x.Evidence) {
-		t.Errorf("legacy set: Evidence = %+v, %v; want %+v", ev, ok, x.Evidence)
-	}
-	if sets, err := st.InferredSets(); err != nil || len(sets) != 1 || !cmp.Equal(sets[0], set) {
-		t.Errorf("legacy set: InferredSets = %d sets, %v", len(sets), err)
-	}
-	if err := st.SaveInferred(depositSet("2024-02-02", depB)); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(legacy); !errors.Is(err, fs.ErrNotExist) {
-		t.Errorf("legacy file after a save: %v, want it gone", err)
-	}
-	if sets, err := st.InferredSets(); err != nil || len(sets) != 1 || len(sets[0].Inferences) != 1 {
-		t.Errorf("after a save: InferredSets = %+v, %v; want the new set alone", sets, err)
 	}
 }
 

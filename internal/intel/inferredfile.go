@@ -417,16 +417,3 @@ func decodeInferred(b []byte) (*InferredSet, error) {
 	}
 	return set, nil
 }
-
-// decodeInferredGob reads a set stored by an earlier redthread (one gob,
-// METHOD.gob) and checks it as SaveInferred does.
-func decodeInferredGob(b []byte) (*InferredSet, error) {
-	var set InferredSet
-	if err := gob.NewDecoder(bytes.NewReader(b)).Decode(&set); err != nil {
-		return nil, fmt.Errorf("decode: %w", err)
-	}
-	if err := set.check(); err != nil {
-		return nil, err
-	}
-	return &set, nil
-}
