@@ -664,13 +664,9 @@ func newIntelInferListCmd(e *env) *cobra.Command {
 		Short: "List the stored inferred sets: chain, method, when, up to which block, how many attributions",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			sets, err := e.intelStore().InferredSets()
+			infos, err := e.intelStore().InferredInfos()
 			if err != nil {
 				return err
-			}
-			infos := make([]intel.InferredInfo, 0, len(sets))
-			for _, s := range sets {
-				infos = append(infos, s.Info())
 			}
 			if asJSON {
 				return writeJSON(e.stdout, infos)

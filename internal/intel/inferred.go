@@ -283,27 +283,58 @@ func (s *Store) inferredDatasets() ([]*Dataset, error) {
 		return nil, err
 	}
 	for _, p := range files {
-		f, err := os.Open(p)
+		st, err := s.openStoredSet(p)
 		if err != nil {
-			return fail(fmt.Errorf("read inferred set: %w", err))
-		}
-		fi, err := f.Stat()
-		if err != nil {
-			f.Close()
-			return fail(fmt.Errorf("read inferred set: %w", err))
-		}
-		st, err := openInferred(f, fi.Size(), p)
-		if err == nil {
-			err = s.checkPlace(p, st.set)
-		} else {
-			err = fmt.Errorf("inferred set %s: %w", p, err)
-		}
-		if err != nil {
-			f.Close()
 			return fail(err)
 		}
-		st.ev.size, st.ev.mod = fi.Size(), fi.ModTime()
 		out = append(out, st.dataset())
+	}
+	return out, nil
+}
+
+// openStoredSet opens the set file p for reading (openInferred) and checks
+// that it is in its place; the file stays open in the result.
+func (s *Store) openStoredSet(p string) (*storedSet, error) {
+	f, err := os.Open(p)
+	if err != nil {
+		return nil, fmt.Errorf("read inferred set: %w", err)
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("read inferred set: %w", err)
+	}
+	st, err := openInferred(f, fi.Size(), p)
+	if err == nil {
+		err = s.checkPlace(p, st.set)
+	} else {
+		err = fmt.Errorf("inferred set %s: %w", p, err)
+	}
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	st.ev.size, st.ev.mod = fi.Size(), fi.ModTime()
+	return st, nil
+}
+
+// InferredInfos describes every stored inferred set from its file's header,
+// without decoding its attributions.
+func (s *Store) InferredInfos() ([]InferredInfo, error) {
+	files, err := s.inferredFiles()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]InferredInfo, 0, len(files))
+	for _, p := range files {
+		st, err := s.openStoredSet(p)
+		if err != nil {
+			return nil, err
+		}
+		st.r.(io.Closer).Close()
+		info := st.set.Info()
+		info.Attributions = st.n
+		out = append(out, info)
 	}
 	return out, nil
 }
